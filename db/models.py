@@ -1,0 +1,310 @@
+"""Records of Wangge as SQLAlchemy 2 / GeoAlchemy2 models. Geometry is EPSG:4326 in columns named ``geom``.
+
+The schema itself is built by the Alembic migrations in ``db/migrations``; these classes describe it
+to the ORM and to ``alembic revision --autogenerate``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+AREA_LEVELS = ("district", "town", "village")
+AREA_KINDS = ("district", "town", "village", "community")
+GRID_KINDS = ("comprehensive", "dedicated")  # 综合网格, 专属网格
+ROLES = (
+    "worker",  # 专职网格员
+    "leader",  # 网格长 (village)
+    "dispatcher",  # 镇综治中心
+    "town_leader",  # 镇领导
+    "department",  # 职能部门 / 业务科室
+    "district",  # 区网格中心
+    "planner",
+    "analyst",
+    "admin",
+)
+DUTIES = ("worker", "leader")
+CRS_NAMES = ("wgs84", "cgcs2000", "gcj02", "bd09")
+SOURCES = ("grid_worker", "resident", "hotline_12345", "patrol", "import", "open311")
+TIME_UNITS = ("work_hours", "work_days", "hours", "days")
+CASE_STATES = ("待受理", "立案派遣", "处理中", "待核查", "结案", "作废", "挂账", "督办")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Area(Base):
+    """District → town → village/community, each a MultiPolygon."""
+
+    __tablename__ = "areas"
+    __table_args__ = (
+        CheckConstraint(_in("level", AREA_LEVELS), name="level"),
+        CheckConstraint(_in("kind", AREA_KINDS), name="kind"),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    parent: Mapped[Area | None] = relationship(remote_side="Area.id")
+
+
+class Grid(Base):
+    """One version of a unit grid. The current version of a code has ``valid_to IS NULL``."""
+
+    __tablename__ = "grids"
+    __table_args__ = (
+        UniqueConstraint("code", "version", name="uq_grids_code_version"),
+        CheckConstraint("code ~ '^[0-9]{15}$'", name="code_15_digits"),
+        CheckConstraint(_in("kind", GRID_KINDS), name="kind"),
+        CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
+        CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+        CheckConstraint("households >= 0 AND residents >= 0", name="population"),
+        Index(
+            "uq_grids_current_code",
+            "code",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(15), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), server_default="comprehensive")
+    village_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
+    households: Mapped[int] = mapped_column(Integer, server_default="0")
+    residents: Mapped[int] = mapped_column(Integer, server_default="0")
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    plan_id: Mapped[int | None] = mapped_column(Integer)
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    village: Mapped[Area] = relationship()
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16), server_default="town")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    gender: Mapped[str | None] = mapped_column(String(1))
+    photo: Mapped[str | None] = mapped_column(String(200))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class Account(Base):
+    """A login. ``scope_code`` is the grid, village, town or district code the account covers."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    scope_code: Mapped[str] = mapped_column(String(15))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    person: Mapped[Person | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+
+class GridAssignment(Base):
+    """Who is the worker (网格员) or leader (网格长) of a grid, from when to when."""
+
+    __tablename__ = "grid_assignments"
+    __table_args__ = (
+        CheckConstraint(_in("duty", DUTIES), name="duty"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="validity"),
+        Index("ix_grid_assignments_current", "grid_code", "duty", postgresql_where=text("valid_to IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(15))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    duty: Mapped[str] = mapped_column(String(8))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship()
+
+
+class Category(Base):
+    """Event / component / social-governance category with its department and time limit."""
+
+    __tablename__ = "categories"
+    __table_args__ = (
+        CheckConstraint(_in("time_unit", TIME_UNITS), name="time_unit"),
+        CheckConstraint("time_limit > 0", name="time_limit"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # event, component, governance
+    class_name: Mapped[str] = mapped_column(String(32))  # 市容环境 …
+    name: Mapped[str] = mapped_column(String(64))  # sub-category
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    self_handle: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    time_limit: Mapped[int] = mapped_column(Integer)
+    time_unit: Mapped[str] = mapped_column(String(16))
+
+    department: Mapped[Department | None] = relationship()
+
+
+class Incident(Base):
+    """A reported incident, which becomes a case (案卷) once filed."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint(_in("raw_crs", CRS_NAMES), name="raw_crs"),
+        CheckConstraint(_in("source", SOURCES), name="source"),
+        CheckConstraint(_in("state", CASE_STATES), name="state"),
+        CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
+        CheckConstraint("raw_lng BETWEEN -180 AND 180 AND raw_lat BETWEEN -90 AND 90", name="raw_range"),
+        Index("ix_incidents_reported_at", "reported_at"),
+        Index("ix_incidents_grid_code", "grid_code"),
+        Index("ix_incidents_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    raw_lng: Mapped[float] = mapped_column(Double)
+    raw_lat: Mapped[float] = mapped_column(Double)
+    raw_crs: Mapped[str] = mapped_column(String(8), server_default="wgs84")
+    source: Mapped[str] = mapped_column(String(16))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    address: Mapped[str | None] = mapped_column(String(200))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))  # the version it was routed by
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    reporter_name: Mapped[str | None] = mapped_column(String(50))  # personal data: masked
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))  # personal data: masked
+    state: Mapped[str] = mapped_column(String(8), server_default="待受理")
+    flags: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default="{}")
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    category: Mapped[Category] = relationship()
+
+
+class CaseEvent(Base):
+    """Append-only history of a case; the database refuses UPDATE, DELETE and TRUNCATE."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(8))
+    to_state: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+
+
+class Patrol(Base):
+    """One patrol (巡查) of a grid worker, with its track."""
+
+    __tablename__ = "patrols"
+    __table_args__ = (CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="time"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    track = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True))
+    distance_m: Mapped[float | None] = mapped_column(Double)
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class GpsFix(Base):
+    __tablename__ = "gps_fixes"
+    __table_args__ = (Index("ix_gps_fixes_worker_at", "worker_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    patrol_id: Mapped[int | None] = mapped_column(ForeignKey("patrols.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    accuracy_m: Mapped[float | None] = mapped_column(Double)
+    speed_mps: Mapped[float | None] = mapped_column(Double)
+
+
+class Setting(Base):
+    """Small key/value facts about this installation (e.g. that the data is synthetic)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSONB)

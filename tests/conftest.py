@@ -1,0 +1,165 @@
+"""Test fixtures. One database per session, built by the migrations and loaded with a small demo
+town; each test that writes runs inside a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow.clock import SHANGHAI
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+DEMO_SEED = 20261128
+DEMO_INCIDENTS = 4000
+DEMO_UNTIL = datetime(2026, 11, 20, 18, 0, tzinfo=SHANGHAI)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        level = Path(str(item.fspath)).parent.name
+        if level in ("unit", "integration", "web"):
+            item.add_marker(getattr(pytest.mark, level))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """The PostgreSQL server: DATABASE_URL's, or the private cluster under var/ (started here)."""
+    from db import cluster
+
+    os.environ.setdefault("WANGGE_HOME", str(ROOT))
+    return cluster.up(echo=lambda _m: None)
+
+
+def _fresh_database(server_url: str, name: str) -> str:
+    from db import cluster
+
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    cluster.drop_database(url)
+    cluster.create_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def fresh_database(server_url):
+    """Factory of empty databases on the test server, dropped at the end of the session."""
+    from db import cluster
+
+    made = []
+
+    def make(suffix: str) -> str:
+        url = _fresh_database(server_url, f"wangge_test_{suffix}_{os.getpid()}")
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        cluster.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database) -> str:
+    """A database built by the migrations and loaded with a small demo town."""
+    from db import migrate
+    from db.demo import load_demo
+
+    url = fresh_database("main")
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    load_demo(engine, incidents=DEMO_INCIDENTS, seed=DEMO_SEED, until=DEMO_UNTIL)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    """A connection inside a transaction that is rolled back after the test."""
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def db(connection) -> Session:
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from webmap import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test",
+                      "WTF_CSRF_ENABLED": False})
+    yield app
+    app.extensions["wangge.engine"].dispose()
+
+
+@pytest.fixture
+def client(app, connection):
+    """A Flask test client whose requests share the test's rolled-back transaction."""
+    original = app.extensions["wangge.sessionmaker"]
+    app.extensions["wangge.sessionmaker"] = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield app.test_client()
+    finally:
+        app.extensions["wangge.sessionmaker"] = original
+
+
+def login(client, username: str, password: str = "demo"):
+    return client.post("/auth/login", data={"username": username, "password": password})
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served by waitress on a free localhost port, for real clients (OWSLib, GDAL, Chromium)."""
+    from waitress.server import create_server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Debian's chromium is not installed: make test installs it (scripts/install-system-deps.sh test)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium_path):
+    """pytest-playwright drives Debian's chromium: `playwright install` cannot download here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_path,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"],
+    }

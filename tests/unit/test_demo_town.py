@@ -1,0 +1,53 @@
+"""The demo town's geometry, without a database: deterministic, tiled, numbered."""
+
+import numpy as np
+import shapely
+
+from db.demo_town import build_town, to_local
+from spatial.tiling import check_tiling
+
+
+def test_same_seed_same_town_other_seed_other_town():
+    a, b, c = build_town(7), build_town(7), build_town(8)
+    assert [g["code"] for g in a.grids] == [g["code"] for g in b.grids]
+    assert all(ga["geom"].equals_exact(gb["geom"], 0) for ga, gb in zip(a.grids, b.grids, strict=True))
+    assert not a.grids[0]["geom"].equals(c.grids[0]["geom"])
+
+
+def test_size_and_location_look_like_the_reference_town():
+    town = build_town()
+    assert len(town.villages) == 20
+    assert 70 <= len(town.grids) <= 90
+    lon, lat = town.outline.centroid.x, town.outline.centroid.y
+    assert 117.6 < lon < 117.9 and 39.2 < lat < 39.45  # north of Binhai New Area
+    local = shapely.transform(town.outline, lambda c: np.column_stack(to_local(c[:, 0], c[:, 1])))
+    assert 80e6 < local.area < 130e6  # about 100 km²
+
+
+def test_grids_tile_each_village_and_villages_tile_the_town():
+    town = build_town()
+    for village in town.villages:
+        parts = [g["geom"] for g in town.grids if g["village_code"] == village["code"]]
+        report = check_tiling(parts, village["geom"])
+        assert report.overlap_area == 0, village["name"]
+        assert report.gap_share < 1e-3, village["name"]
+    assert check_tiling([v["geom"] for v in town.villages], town.outline).overlap_area == 0
+
+
+def test_grid_numbering_runs_west_east_then_north_south():
+    town = build_town()
+    for village in town.villages[:5]:
+        grids = [g for g in town.grids if g["village_code"] == village["code"]]
+        assert [g["code"][-3:] for g in grids] == [f"{i:03d}" for i in range(1, len(grids) + 1)]
+        assert all(g["code"].startswith(village["code"]) for g in grids)
+        first, last = grids[0]["geom"].centroid, grids[-1]["geom"].centroid
+        assert first.y > last.y - 0.007  # grid 001 sits in the northern row
+
+
+def test_population_follows_the_rural_norm():
+    town = build_town()
+    for g in town.grids:
+        if g["kind"] == "comprehensive":
+            assert 150 <= g["households"] <= 480
+            assert g["residents"] <= 2500
+    assert sum(g["kind"] == "dedicated" for g in town.grids) >= 1

@@ -1,0 +1,41 @@
+"""Wangge web app: ``create_app()`` builds it; nothing connects or reads config at import time."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+from webmap.config import Settings
+
+csrf = CSRFProtect()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    from webmap import api, auth, database, errors, i18n, ogc, pages
+    from webmap.folium_local import localize_folium
+
+    app = Flask(__name__)
+    app.config.from_mapping(Settings().as_flask())
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False
+
+    database.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ogc.bp)
+    # read-only APIs that tools call without a form: no CSRF token to carry
+    csrf.exempt(ogc.bp)
+    localize_folium(app.static_url_path)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app

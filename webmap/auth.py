@@ -1,0 +1,87 @@
+"""Sign-in and sign-out pages; Flask-Login with a session cookie, or HTTP Basic for tools (QGIS)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from webmap import database
+from webmap.services import accounts
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+login_manager = LoginManager()
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired(), Length(max=256)])
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    app.register_blueprint(bp)
+
+
+@login_manager.user_loader
+def _load(user_id: str):
+    try:
+        return accounts.load_user(database.session(), int(user_id))
+    except ValueError:
+        return None
+
+
+@login_manager.request_loader
+def _basic_auth(req):
+    """HTTP Basic credentials, for desktop GIS clients reading the OGC API."""
+    auth = req.authorization
+    if auth is None or auth.type != "basic":
+        return None
+    return accounts.authenticate(database.session(), auth.username or "", auth.password or "")
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    from flask import abort
+
+    if request.path.startswith(("/api/", "/ogc")):
+        abort(401)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return url_for("pages.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = accounts.authenticate(database.session(), form.username.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=True)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("用户名或密码错误"), "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,70 @@
+"""Settings from the environment, typed and checked at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from db.cluster import database_url, project_root
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; otherwise one kept in var/ so sessions survive restarts."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = project_root() / "var" / "secret_key"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+    except OSError:
+        return secrets.token_hex(32)
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+@dataclass
+class Settings:
+    DATABASE_URL: str = field(default_factory=database_url)
+    SECRET_KEY: str = field(default_factory=_secret_key)
+    # OGC API – Features page sizes (pygeoapi's evaluate_limit, tipg's max_features_per_query)
+    OGC_DEFAULT_LIMIT: int = field(default_factory=lambda: _int("WANGGE_OGC_DEFAULT_LIMIT", 100, 1, 10_000))
+    OGC_MAX_LIMIT: int = field(default_factory=lambda: _int("WANGGE_OGC_MAX_LIMIT", 10_000, 1, 100_000))
+    MAP_LATEST_INCIDENTS: int = field(default_factory=lambda: _int("WANGGE_MAP_LATEST", 300, 1, 2_000))
+    # An optional local tile server (none by default: the app runs without internet).
+    TILE_URL: str = field(default_factory=lambda: os.environ.get("WANGGE_TILE_URL", ""))
+    BABEL_DEFAULT_LOCALE: str = "zh"
+    BABEL_DEFAULT_TIMEZONE: str = "Asia/Shanghai"
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    TESTING: bool = False
+
+    def as_flask(self) -> dict:
+        if not self.DATABASE_URL.startswith("postgresql"):
+            raise ConfigError(f"DATABASE_URL must be a PostgreSQL URL, got {self.DATABASE_URL!r}")
+        return asdict(self)
+
+
+TRANSLATIONS = Path(__file__).parent / "translations"

@@ -1,0 +1,27 @@
+"""One SQLAlchemy engine per app; one session per request, closed at teardown."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def init_app(app: Flask) -> None:
+    engine = create_engine(app.config["DATABASE_URL"], pool_pre_ping=True, pool_size=10, max_overflow=20)
+    app.extensions["wangge.engine"] = engine
+    app.extensions["wangge.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def session() -> Session:
+    """The request's session (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["wangge.sessionmaker"]()
+    return g.db_session
+
+
+def _close_session(_exc=None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        s.close()

@@ -1,0 +1,33 @@
+"""Pages: the first map of the town."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, url_for
+from flask_login import current_user, login_required
+
+from webmap import database
+from webmap.services import features
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    config = {
+        "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),
+        "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
+        "incidentsUrl": url_for("api.list_incidents", limit=current_app.config["MAP_LATEST_INCIDENTS"]),
+        "tileUrl": current_app.config["TILE_URL"],
+        "user": {"username": current_user.username, "role": current_user.role},
+    }
+    return render_template("pages/map.html", map_config=config,
+                           synthetic=features.is_synthetic(database.session()))
+
+
+@bp.route("/healthz")
+def healthz():
+    from sqlalchemy import text
+
+    database.session().execute(text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,78 @@
+"""Accounts and sign-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+
+from db.models import Account, Person
+
+ROLE_LABELS = {
+    "worker": ("专职网格员", "grid worker"),
+    "leader": ("网格长", "grid leader"),
+    "dispatcher": ("镇综治中心调度员", "town dispatcher"),
+    "town_leader": ("镇领导", "town leader"),
+    "department": ("职能部门", "department"),
+    "district": ("区网格中心", "district grid center"),
+    "planner": ("网格规划员", "planner"),
+    "analyst": ("数据分析员", "analyst"),
+    "admin": ("系统管理员", "administrator"),
+}
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """What the web layer knows of a signed-in account (Flask-Login's user protocol)."""
+
+    id: int
+    username: str
+    role: str
+    scope_code: str
+    department_id: int | None
+    display_name: str
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_label(self) -> tuple[str, str]:
+        return ROLE_LABELS.get(self.role, (self.role, self.role))
+
+
+def _to_user(account: Account, person: Person | None) -> CurrentUser:
+    return CurrentUser(
+        id=account.id,
+        username=account.username,
+        role=account.role,
+        scope_code=account.scope_code,
+        department_id=account.department_id,
+        display_name=person.name if person else account.username,
+    )
+
+
+def load_user(db: Session, account_id: int) -> CurrentUser | None:
+    row = db.execute(
+        select(Account, Person).outerjoin(Person, Account.person_id == Person.id)
+        .where(Account.id == account_id, Account.active)
+    ).first()
+    return _to_user(*row) if row else None
+
+
+def authenticate(db: Session, username: str, password: str) -> CurrentUser | None:
+    """The account for these credentials, or None. Inactive accounts cannot sign in."""
+    if not username or not password or len(username) > 64 or len(password) > 256:
+        return None
+    row = db.execute(
+        select(Account, Person).outerjoin(Person, Account.person_id == Person.id)
+        .where(Account.username == username, Account.active)
+    ).first()
+    if row is None or not check_password_hash(row[0].password_hash, password):
+        return None
+    return _to_user(*row)

@@ -1,0 +1,113 @@
+// The town map: villages, grids (code, name, worker, leader on click) and the latest incidents.
+// Everything is fetched from this app; text goes into the page as text nodes, never as HTML.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("map-config").textContent);
+  const t = JSON.parse(document.getElementById("map-i18n").textContent);
+  const status = document.getElementById("status");
+  const timeFmt = new Intl.DateTimeFormat(document.documentElement.lang, {
+    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+
+  const map = L.map("map", { zoomSnap: 0.25 });  // SVG: a few hundred shapes, each clickable and testable
+  map.attributionControl.setPrefix(false);
+  L.control.scale({ imperial: false }).addTo(map);
+  if (config.tileUrl) {
+    L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
+  }
+
+  // A popup body from [label, value] rows, built with DOM nodes (escaped by construction).
+  function table(title, rows) {
+    const box = document.createElement("div");
+    box.className = "popup";
+    const h = document.createElement("strong");
+    h.textContent = title;
+    box.appendChild(h);
+    const dl = document.createElement("dl");
+    for (const [label, value] of rows) {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      dd.textContent = value === null || value === undefined || value === "" ? t.none : String(value);
+      dl.append(dt, dd);
+    }
+    box.appendChild(dl);
+    return box;
+  }
+
+  function fmtTime(iso) {
+    return iso ? timeFmt.format(new Date(iso)) : null;
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(url + " → " + response.status);
+    return response.json();
+  }
+
+  const villageLayer = L.geoJSON(null, {
+    style: { color: "#1f4e79", weight: 2.5, fill: false },
+    interactive: false,
+  }).addTo(map);
+
+  const palette = ["#e8f1fa", "#eaf6ec", "#fdf3e1", "#f6e9f3", "#eef0fb", "#f9ece8"];
+  const gridLayer = L.geoJSON(null, {
+    style: (f) => ({
+      color: "#5b7fa3", weight: 1, fillOpacity: 0.55,
+      fillColor: palette[parseInt(f.properties.village_code.slice(-2), 10) % palette.length],
+    }),
+    onEachFeature: (f, layer) => {
+      const p = f.properties;
+      layer.bindPopup(() => table(p.name, [
+        [t.code, p.code],
+        [t.village, p.village_name],
+        [t.worker, p.worker ? p.worker + (p.worker_phone ? " " + p.worker_phone : "") : null],
+        [t.leader, p.leader ? p.leader + (p.leader_phone ? " " + p.leader_phone : "") : null],
+        [t.households, p.households],
+        [t.residents, p.residents],
+        [t.area, p.area_km2 + " km²"],
+      ]));
+      layer.on("mouseover", () => layer.setStyle({ weight: 2.5, color: "#c0392b" }));
+      layer.on("mouseout", () => gridLayer.resetStyle(layer));
+    },
+  }).addTo(map);
+
+  const incidentLayer = L.layerGroup().addTo(map);
+  const OPEN = new Set(["待受理", "立案派遣", "处理中", "待核查", "督办", "挂账"]);
+
+  L.control.layers(null, { [t.village]: villageLayer, [t.grid]: gridLayer }, { collapsed: true }).addTo(map);
+
+  Promise.all([getJSON(config.villagesUrl), getJSON(config.gridsUrl), getJSON(config.incidentsUrl)])
+    .then(([villages, grids, incidents]) => {
+      gridLayer.addData(grids);
+      villageLayer.addData(villages);
+      villageLayer.bringToFront();
+      const bounds = gridLayer.getBounds();
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] });
+      else map.setView([39.318, 117.745], 12);
+      for (const inc of incidents.items) {
+        const open = OPEN.has(inc.state);
+        L.circleMarker([inc.location.lat, inc.location.lng], {
+          radius: 5, weight: 1, color: "#fff", fillOpacity: 0.9,
+          fillColor: open ? "#d35400" : "#7f8c8d", className: open ? "incident open" : "incident closed",
+        }).bindPopup(() => table(inc.category.class + " · " + inc.category.name, [
+          [t.caseNo, inc.case_no],
+          [t.state, inc.state],
+          [t.grid, inc.grid ? inc.grid.name + " (" + inc.grid.code + ")" : t.outside],
+          [t.reported, fmtTime(inc.reported_at)],
+          [t.deadline, fmtTime(inc.deadline)],
+        ])).addTo(incidentLayer);
+      }
+      status.textContent = t.loaded
+        .replace("{v}", villages.numberReturned)
+        .replace("{g}", grids.numberReturned)
+        .replace("{i}", incidents.items.length);
+      document.body.dataset.mapReady = "1";
+    })
+    .catch((err) => {
+      status.textContent = t.failed;
+      status.classList.add("error");
+      console.error(err);
+    });
+})();

@@ -1,0 +1,106 @@
+"""The working-day clock: deadlines in working hours and working days, Asia/Shanghai.
+
+Working days follow the State Council schedule (public holidays, and the weekend days that become
+workdays, 调休) from ``chinese_calendar``. For years the package does not know yet it raises
+``NotImplementedError``; then weekends count as rest days, corrected by an editable table of extra
+holidays and extra workdays. Deadlines are computed once and stored with the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Statutory holidays on fixed solar dates (国务院《全国年节及纪念日放假办法》, 2024 revision):
+# New Year's Day, Labour Day (1-2 May), National Day (1-3 October). Lunar holidays and the 调休
+# swaps of unknown years come from the editable table.
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+# Office hours of a town government: morning and afternoon.
+WORK_PERIODS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+
+
+@lru_cache(maxsize=4096)
+def _statutory_workday(day: date) -> bool | None:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Which days are working days. ``holidays``/``workdays`` override the package and weekends."""
+
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    @classmethod
+    def with_table(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> WorkCalendar:
+        return cls(frozenset(holidays), frozenset(workdays))
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        known = _statutory_workday(day)
+        if known is not None:
+            return known
+        return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+
+    def add(self, start: datetime, amount: int, unit: str) -> datetime:
+        """The deadline ``amount`` ``unit`` after ``start`` (an aware datetime), in Asia/Shanghai.
+
+        Units: ``hours``/``days`` (calendar time), ``work_hours`` (office hours of working days),
+        ``work_days`` (the end of the N-th working day after the day of ``start``).
+        """
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        if amount < 0:
+            raise ValueError("amount must not be negative")
+        local = start.astimezone(SHANGHAI)
+        if unit == "hours":
+            return local + timedelta(hours=amount)
+        if unit == "days":
+            return local + timedelta(days=amount)
+        if unit == "work_days":
+            return self._add_work_days(local, amount)
+        if unit == "work_hours":
+            return self._add_work_hours(local, timedelta(hours=amount))
+        raise ValueError(f"unknown time unit: {unit!r}")
+
+    def _add_work_days(self, local: datetime, days: int) -> datetime:
+        day = local.date()
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                counted += 1
+        return datetime.combine(day, WORK_PERIODS[-1][1], SHANGHAI)
+
+    def _add_work_hours(self, local: datetime, left: timedelta) -> datetime:
+        day = local.date()
+        cursor = local
+        for _ in range(3660):  # ten years of days: a bound, never reached by real limits
+            if self.is_workday(day):
+                for begin, end in WORK_PERIODS:
+                    p_begin = datetime.combine(day, begin, SHANGHAI)
+                    p_end = datetime.combine(day, end, SHANGHAI)
+                    start = max(cursor, p_begin)
+                    if start >= p_end:
+                        continue
+                    if start + left <= p_end:
+                        return start + left
+                    left -= p_end - start
+            day += timedelta(days=1)
+            cursor = datetime.combine(day, time(0), SHANGHAI)
+        raise ValueError("work-hour limit too large")
+
+
+DEFAULT_CALENDAR = WorkCalendar()
