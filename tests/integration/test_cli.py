@@ -25,7 +25,9 @@ def test_db_up_twice_does_no_harm(server_url):
     first, second = run("db", "up", env=env), run("db", "up", env=env)
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert "54329" in second.stdout or os.environ.get("DATABASE_URL")
+    from db.cluster import default_cluster
+
+    assert f":{default_cluster().port}/" in second.stdout or os.environ.get("DATABASE_URL")
 
 
 def test_demo_accounts_json(database_url, connection):
