@@ -5,6 +5,7 @@ incidents with hotspots and seasonality, and a week of patrol tracks. One transa
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -338,6 +339,12 @@ def _load_reference(cur, town: T.Town, rng, password: str, until: datetime) -> d
             (code, kind, klass, name, ctx["department"][dept], self_handle, limit, unit),
         )
         ctx["category_id"][code] = cur.fetchone()[0]
+
+    # The demo town issues the Open311 api_key "demo" (only its hash is stored).
+    cur.execute(
+        "INSERT INTO api_clients (name, key_sha256) VALUES (%s, %s)",
+        ("演示客户端 demo client", hashlib.sha256(b"demo").hexdigest()),
+    )
 
     # One hash for every demo account: hashing is deliberately slow, and these are demo logins.
     pw_hash = generate_password_hash(password)

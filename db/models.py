@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -249,6 +250,8 @@ class Incident(Base):
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    photos: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default="{}")  # attachment hashes
+    distance_m: Mapped[float | None] = mapped_column(Double)  # to the grid, when routed near_boundary
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
@@ -299,6 +302,35 @@ class GpsFix(Base):
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     accuracy_m: Mapped[float | None] = mapped_column(Double)
     speed_mps: Mapped[float | None] = mapped_column(Double)
+
+
+class Attachment(Base):
+    """A photo or file, stored once by its SHA-256 content hash."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256"),
+        CheckConstraint("size > 0", name="size"),
+    )
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mime: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiClient(Base):
+    """A system allowed to post Open311 requests; only the SHA-256 of its key is kept."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Setting(Base):

@@ -6,6 +6,8 @@ where two grids cover it (a shared edge or vertex), the lowest code wins.
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import shapely
 
@@ -30,8 +32,19 @@ def locate_points(xs, ys, polygons, codes) -> np.ndarray:
     polys = np.asarray(polygons, dtype=object)
     shapely.prepare(polys)
     tree = shapely.STRtree(polys)
-    points = shapely.points(xs, ys)
-    pt_idx, poly_idx = tree.query(points, predicate="covered_by")
+    # A million short-lived Point objects make Python's cyclic GC run for nothing: pause it.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        points = shapely.points(xs, ys)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    # Bounding boxes from the tree, then the exact test on prepared polygons with bare
+    # coordinates: for a point, "intersects" is "covered by" (the boundary counts).
+    pt_idx, poly_idx = tree.query(points)
+    hit = shapely.intersects_xy(polys[poly_idx], xs[pt_idx], ys[pt_idx])
+    pt_idx, poly_idx = pt_idx[hit], poly_idx[hit]
     if pt_idx.size == 0:
         return result
     # rank polygons by code; keep the lowest-ranked hit per point

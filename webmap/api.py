@@ -1,17 +1,59 @@
-"""JSON API under ``/api/v1``."""
+"""JSON API under ``/api/v1``: sign-in, categories, photos, incidents; described at ``/api/v1/openapi.json``.
+
+Phones and scripts authenticate with a bearer token from ``POST /api/v1/auth/login``; pages use
+their session cookie and send the CSRF token in ``X-CSRFToken`` with every write.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask_login import current_user, login_required, login_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
 
 from webmap import database
-from webmap.errors import BadRequestError
-from webmap.services import features, incidents
+from webmap.auth import issue_token
+from webmap.errors import BadRequestError, ForbiddenError, NotFoundError, WanggeError
+from webmap.openapi import api_document
+from webmap.services import accounts, attachments, features, incidents, intake
 from webmap.services.accounts import ROLE_LABELS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 DEFAULT_PAGE, MAX_PAGE = 50, 500
+REPORTING_ROLES = {"worker", "leader", "dispatcher", "town_leader", "district", "admin"}
+SOURCES_BY_ROLE = {
+    "worker": {"grid_worker", "patrol"},
+    "leader": {"grid_worker", "patrol"},
+}
+OFFICE_SOURCES = {"grid_worker", "patrol", "hotline_12345", "resident"}
+
+
+class ReportRejected(WanggeError):
+    status = 422
+
+
+@bp.before_request
+def _csrf_for_cookie_sessions():
+    """Writes authenticated by the session cookie carry the page's CSRF token in a header."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    if request.endpoint == "api.login":  # JSON only: a cross-site form cannot send it
+        return
+    if current_user.is_authenticated and g.get("auth_via") is None:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except (ValidationError, CSRFError) as exc:
+            raise BadRequestError("缺少或无效的 CSRF 令牌 (X-CSRFToken)", "missing or invalid CSRF token (X-CSRFToken)",
+                                  param="X-CSRFToken") from exc
+
+
+def _json_body() -> dict:
+    if not request.is_json:
+        raise BadRequestError("请以 application/json 提交", "send the body as application/json", param="body")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequestError("请求体不是合法的 JSON", "the body is not valid JSON", param="body")
+    return body
 
 
 def _page_args() -> tuple[int, int]:
@@ -21,6 +63,35 @@ def _page_args() -> tuple[int, int]:
     except features.FeatureQueryError as exc:
         raise BadRequestError(exc.zh, exc.en, param=exc.param) from exc
     return limit, offset
+
+
+def _report_error(exc: intake.ReportError) -> ReportRejected:
+    first = exc.errors[0]
+    return ReportRejected(
+        f"上报内容有误: {first.zh}" + (f" 等 {len(exc.errors)} 处" if len(exc.errors) > 1 else ""),
+        f"the report was not accepted: {exc}",
+        errors=[e.as_dict() for e in exc.errors],
+    )
+
+
+# ---------------------------------------------------------------- auth
+
+
+@bp.post("/auth/login")
+def login():
+    body = _json_body()
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise BadRequestError("需要用户名和密码", "username and password are required", param="username")
+    user = accounts.authenticate(database.session(), username, password)
+    if user is None:
+        return jsonify({"code": "Unauthorized", "message_zh": "用户名或密码错误",
+                        "message_en": "wrong username or password"}), 401
+    login_user(user, remember=True)
+    zh, en = ROLE_LABELS.get(user.role, (user.role, user.role))
+    return jsonify({"token": issue_token(user), "token_type": "Bearer", "expires_in": 30 * 86400,
+                    "user": {"username": user.username, "name": user.display_name, "role": user.role,
+                             "role_label": {"zh": zh, "en": en}, "scope": user.scope_code}})
 
 
 @bp.get("/me")
@@ -33,14 +104,134 @@ def me():
     })
 
 
+# ---------------------------------------------------------------- categories and photos
+
+
+@bp.get("/categories")
+@login_required
+def list_categories():
+    return jsonify({"items": incidents.categories(database.session())})
+
+
+@bp.post("/attachments")
+@login_required
+def upload_attachment():
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequestError("请以 multipart/form-data 的 file 字段上传照片", "send the photo as multipart field 'file'",
+                              param="file")
+    data = upload.read(attachments.MAX_BYTES + 1)
+    try:
+        stored = attachments.store_photo(database.session(), data, current_user.id)
+    except attachments.AttachmentError as exc:
+        return jsonify({"code": "AttachmentError", "message_zh": exc.zh, "message_en": exc.en,
+                        "errors": [{"field": "file", "zh": exc.zh, "en": exc.en}]}), exc.status
+    stored["url"] = url_for("api.get_attachment", sha=stored["id"])
+    return jsonify(stored), 201
+
+
+@bp.get("/attachments/<sha>")
+@login_required
+def get_attachment(sha: str):
+    if not intake.SHA256.fullmatch(sha):
+        raise NotFoundError("没有这张照片", "no such photo")
+    photo = attachments.load_photo(database.session(), current_user, sha)
+    if photo is None:
+        raise NotFoundError("没有这张照片", "no such photo")
+    response = current_app.response_class(photo.data, mimetype=photo.mime)
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+# ---------------------------------------------------------------- incidents
+
+
+def _source_for(role: str, requested) -> str:
+    allowed = SOURCES_BY_ROLE.get(role, OFFICE_SOURCES)
+    source = requested or "grid_worker"
+    if source not in allowed:
+        raise ReportRejected(f"此角色不能以来源 {source} 上报", f"this role cannot report with source {source!r}",
+                             errors=[{"field": "source", "zh": f"允许的来源: {', '.join(sorted(allowed))}",
+                                      "en": f"allowed sources: {', '.join(sorted(allowed))}"}])
+    return source
+
+
+@bp.post("/incidents")
+@login_required
+def create_incident():
+    if current_user.role not in REPORTING_ROLES:
+        raise ForbiddenError("此角色不能上报事件", "this role cannot report incidents")
+    body = _json_body()
+    try:
+        key = intake.check_idempotency_key(request.headers.get("Idempotency-Key"))
+        report = intake.parse_report(body)
+        source = _source_for(current_user.role, body.get("source") if isinstance(body, dict) else None)
+        incident_id, created = intake.report_incident(
+            database.session(), report, source=source, reporter_id=current_user.id,
+            reporter_role=current_user.role, idempotency_key=key,
+            near_m=current_app.config["NEAR_BOUNDARY_M"],
+        )
+    except intake.ReportError as exc:
+        raise _report_error(exc) from exc
+    detail = incidents.get_incident(database.session(), current_user, incident_id,
+                                    photo_url=lambda sha: url_for("api.get_attachment", sha=sha))
+    response = jsonify(detail)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = url_for("api.get_incident", incident_id=incident_id)
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _filters() -> incidents.IncidentFilter:
+    def when(name):
+        raw = request.args.get(name)
+        if not raw:
+            return None
+        try:
+            interval = features.parse_datetime(raw)
+        except features.FeatureQueryError as exc:
+            raise BadRequestError(f"{name}: {exc.zh}", f"{name}: {exc.en}", param=name) from exc
+        return interval.start if name == "since" else interval.end
+
+    try:
+        bbox = features.parse_bbox(request.args.get("bbox"))
+    except features.FeatureQueryError as exc:
+        raise BadRequestError(exc.zh, exc.en, param=exc.param) from exc
+    return incidents.IncidentFilter(
+        state=request.args.get("state") or None,
+        category=request.args.get("category") or None,
+        grid_code=request.args.get("grid") or None,
+        village_code=request.args.get("village") or None,
+        source=request.args.get("source") or None,
+        since=when("since"),
+        until=when("until"),
+        bbox=bbox,
+    )
+
+
 @bp.get("/incidents")
 @login_required
 def list_incidents():
     limit, offset = _page_args()
-    items, total = incidents.list_incidents(
-        database.session(), current_user, limit=limit, offset=offset,
-        state=request.args.get("state") or None, grid_code=request.args.get("grid") or None,
-    )
+    items, total = incidents.list_incidents(database.session(), current_user, limit=limit, offset=offset,
+                                            filters=_filters())
     return jsonify({"items": items, "total": total, "limit": limit, "offset": offset,
                     "max_limit": MAX_PAGE, "synthetic": any(i["synthetic"] for i in items)})
 
+
+@bp.get("/incidents/<incident_id>")
+@login_required
+def get_incident(incident_id: str):
+    if not incident_id.isdigit() or len(incident_id) > 18:
+        raise NotFoundError("没有这个事件", "no such incident")
+    detail = incidents.get_incident(database.session(), current_user, int(incident_id),
+                                    photo_url=lambda sha: url_for("api.get_attachment", sha=sha))
+    if detail is None:
+        raise NotFoundError("没有这个事件,或不在您的管辖范围", "no such incident within your scope")
+    return jsonify(detail)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(api_document())

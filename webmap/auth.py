@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import LoginManager, login_user, logout_user
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -25,6 +36,7 @@ class LoginForm(FlaskForm):
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    app.before_request(_header_auth)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     app.register_blueprint(bp)
@@ -38,13 +50,39 @@ def _load(user_id: str):
         return None
 
 
-@login_manager.request_loader
-def _basic_auth(req):
-    """HTTP Basic credentials, for desktop GIS clients reading the OGC API."""
-    auth = req.authorization
-    if auth is None or auth.type != "basic":
-        return None
-    return accounts.authenticate(database.session(), auth.username or "", auth.password or "")
+TOKEN_SALT = "wangge-api-token"
+TOKEN_DAYS = 30
+
+
+def issue_token(user) -> str:
+    """A signed bearer token for phones and scripts (``Authorization: Bearer …``)."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT).dumps({"id": user.id})
+
+
+def _user_from_header(auth):
+    if auth.type == "bearer" and auth.token:
+        try:
+            data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT).loads(
+                auth.token, max_age=TOKEN_DAYS * 86400)
+        except BadSignature:
+            return None
+        return accounts.load_user(database.session(), int(data.get("id", 0)))
+    if auth.type == "basic":
+        return accounts.authenticate(database.session(), auth.username or "", auth.password or "")
+    return None
+
+
+def _header_auth():
+    """``Authorization: Bearer`` tokens (phones, scripts) and HTTP Basic (desktop GIS reading the OGC
+    API). When the header is there it alone decides who the request is: a cookie beside it is
+    ignored, and a bad header is anonymous. Neither rides on a cookie, so neither needs CSRF."""
+    auth = request.authorization
+    if auth is None:
+        return
+    user = _user_from_header(auth)
+    g._login_user = user if user is not None else login_manager.anonymous_user()
+    if user is not None:
+        g.auth_via = auth.type
 
 
 @login_manager.unauthorized_handler

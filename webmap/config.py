@@ -51,6 +51,10 @@ class Settings:
     # OGC API – Features page sizes (pygeoapi's evaluate_limit, tipg's max_features_per_query)
     OGC_DEFAULT_LIMIT: int = field(default_factory=lambda: _int("WANGGE_OGC_DEFAULT_LIMIT", 100, 1, 10_000))
     OGC_MAX_LIMIT: int = field(default_factory=lambda: _int("WANGGE_OGC_MAX_LIMIT", 10_000, 1, 100_000))
+    # Outside every grid but this close to one: routed to it, flagged near_boundary (metres).
+    NEAR_BOUNDARY_M: float = field(default_factory=lambda: float(_int("WANGGE_NEAR_BOUNDARY_M", 50, 0, 1000)))
+    # one photo of 10 MB plus the multipart envelope
+    MAX_CONTENT_LENGTH: int = 10 * 1024 * 1024 + 64 * 1024
     MAP_LATEST_INCIDENTS: int = field(default_factory=lambda: _int("WANGGE_MAP_LATEST", 300, 1, 2_000))
     # An optional local tile server (none by default: the app runs without internet).
     TILE_URL: str = field(default_factory=lambda: os.environ.get("WANGGE_TILE_URL", ""))

@@ -1,6 +1,7 @@
 """OGC API – Features through the Flask client: the contract QGIS and GDAL rely on."""
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import login
 
@@ -132,13 +133,16 @@ def test_incidents_need_login_and_hide_personal_data(client):
     assert props["category"] and props["state"]
 
 
-def test_a_worker_sees_only_their_grid(client):
+def test_a_worker_sees_only_their_grid_and_their_own_reports(client, connection):
     login(client, "worker001")
     body = client.get("/ogc/collections/incidents/items?limit=10000").get_json()
-    codes = {f["properties"]["grid_code"] for f in body["features"]}
-    assert len(codes) == 1 and body["numberMatched"] > 0
     me = client.get("/api/v1/me").get_json()
-    assert codes == {me["scope"]}
+    own = set(connection.execute(text(
+        "SELECT i.id FROM incidents i JOIN accounts a ON a.id = i.reporter_id WHERE a.username = 'worker001'"
+    )).scalars())
+    others = [f for f in body["features"] if f["properties"]["grid_code"] != me["scope"]]
+    assert body["numberMatched"] > 0 and len(body["features"]) > len(others)
+    assert {f["id"] for f in others} <= own
 
 
 def test_incidents_by_datetime_interval(client):

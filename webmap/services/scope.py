@@ -12,17 +12,18 @@ ALL_SEEING = {"district", "admin"}
 
 def incident_visible(user):
     """Which incidents this account may read: its grid, village or town; a department those sent
-    to it; the district everything. Anonymous users see none."""
+    to it; the district everything; everyone what they reported themselves. Anonymous: none."""
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
     if user.role in ALL_SEEING:
         return true()
+    own = Incident.reporter_id == user.id
     if user.role == "department":
-        return Incident.department_id == user.department_id
+        return or_(Incident.department_id == user.department_id, own)
     scope = user.scope_code
     if len(scope) == 15:
-        return Incident.grid_code == scope
+        return or_(Incident.grid_code == scope, own)
     within = Incident.grid_code.startswith(scope, autoescape=True)
     if len(scope) <= 9:  # the town also owns what falls outside every grid (属地兜底)
-        return or_(within, Incident.grid_code.is_(None))
-    return within
+        return or_(within, Incident.grid_code.is_(None), own)
+    return or_(within, own)

@@ -1,0 +1,38 @@
+-- Route one WGS84 point: the current grid version that covers it (ST_Covers: the boundary
+-- counts; on a shared edge or vertex the lowest code wins), else the nearest current grid within
+-- :near_m metres (geography distance; :near_deg is a bounding-box margin in degrees for the index).
+-- With its village, its active worker (网格员) and leader (网格长). No row: outside every grid.
+WITH pt AS (
+    SELECT ST_SetSRID(ST_MakePoint(:lng, :lat), 4326) AS geom
+), covering AS (
+    SELECT g.id, g.code, g.name, g.village_id, 0.0::float8 AS distance_m, 'covered'::text AS how
+      FROM grids g, pt
+     WHERE g.valid_to IS NULL AND ST_Covers(g.geom, pt.geom)
+     ORDER BY g.code
+     LIMIT 1
+), nearest AS (
+    SELECT g.id, g.code, g.name, g.village_id,
+           ST_Distance(g.geom::geography, pt.geom::geography) AS distance_m, 'near'::text AS how
+      FROM grids g, pt
+     WHERE NOT EXISTS (SELECT 1 FROM covering)
+       AND g.valid_to IS NULL
+       AND g.geom && ST_Expand(pt.geom, :near_deg)
+       AND ST_DWithin(g.geom::geography, pt.geom::geography, :near_m)
+     ORDER BY distance_m, g.code
+     LIMIT 1
+), hit AS (
+    SELECT * FROM covering
+    UNION ALL
+    SELECT * FROM nearest
+)
+SELECT hit.id AS grid_id, hit.code AS grid_code, hit.name AS grid_name, hit.distance_m, hit.how,
+       v.code AS village_code, v.name AS village_name,
+       w.id AS worker_id, w.name AS worker_name, w.phone AS worker_phone,
+       l.id AS leader_id, l.name AS leader_name, l.phone AS leader_phone
+  FROM hit
+  JOIN areas v ON v.id = hit.village_id
+  LEFT JOIN grid_assignments wa ON wa.grid_code = hit.code AND wa.duty = 'worker' AND wa.valid_to IS NULL
+  LEFT JOIN people w ON w.id = wa.person_id
+  LEFT JOIN grid_assignments la ON la.grid_code = hit.code AND la.duty = 'leader' AND la.valid_to IS NULL
+  LEFT JOIN people l ON l.id = la.person_id
+ LIMIT 1

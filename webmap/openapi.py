@@ -1,0 +1,143 @@
+"""The OpenAPI 3.0 description of ``/api/v1`` (served at ``/api/v1/openapi.json``)."""
+
+from __future__ import annotations
+
+from spatial.crs import CRS_NAMES
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+ERRORS = {
+    "400": _error("请求格式错误 / malformed request"),
+    "401": _error("未登录 / not signed in"),
+    "403": _error("无权操作 / not allowed"),
+    "404": _error("未找到 / not found"),
+}
+
+
+def api_document() -> dict:
+    page = [
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    ]
+    filters = [
+        {"name": name, "in": "query", "schema": {"type": "string"}, "description": text}
+        for name, text in (
+            ("state", "案卷状态 / state, e.g. 待受理"), ("category", "类别编码 / category code"),
+            ("grid", "15 位网格编码 / grid code"), ("village", "12 位村编码 / village code"),
+            ("source", "来源 / source"), ("since", "RFC 3339"), ("until", "RFC 3339"),
+            ("bbox", "minLon,minLat,maxLon,maxLat (WGS84)"),
+        )
+    ]
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "网格 Wangge API",
+            "version": "1.0.0",
+            "description": "事件上报、查询与照片 / incident intake, listing and photos. "
+                           "Phones: POST /auth/login, then `Authorization: Bearer <token>`. "
+                           "Pages: session cookie plus `X-CSRFToken` on writes.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "basic": {"type": "http", "scheme": "basic"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+            "schemas": {
+                "Error": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "message_zh": {"type": "string"}, "message_en": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "properties": {
+                        "field": {"type": "string"}, "zh": {"type": "string"}, "en": {"type": "string"}}}},
+                }},
+                "Location": {"type": "object", "required": ["lng", "lat", "crs"], "properties": {
+                    "lng": {"type": "number", "minimum": -180, "maximum": 180},
+                    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                    "crs": {"type": "string", "enum": list(CRS_NAMES)},
+                    "accuracy_m": {"type": "number", "minimum": 0},
+                }},
+                "NewIncident": {"type": "object", "required": ["category", "location"], "properties": {
+                    "category": {"type": "string", "description": "GET /categories"},
+                    "description": {"type": "string", "maxLength": 4000},
+                    "location": _ref("Location"),
+                    "address": {"type": "string", "maxLength": 200},
+                    "photos": {"type": "array", "maxItems": 9, "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                               "description": "ids from POST /attachments"},
+                    "source": {"type": "string", "enum": ["grid_worker", "patrol", "hotline_12345", "resident"]},
+                    "reporter_name": {"type": "string", "maxLength": 50},
+                    "reporter_phone": {"type": "string", "maxLength": 20},
+                }},
+                "Incident": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "case_no": {"type": "string"},
+                    "category": {"type": "object"}, "description": {"type": "string"},
+                    "location": _ref("Location"), "reported_location": _ref("Location"),
+                    "state": {"type": "string"}, "source": {"type": "string"},
+                    "grid": {"type": "object", "nullable": True, "properties": {
+                        "code": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer"}}},
+                    "village": {"type": "object", "nullable": True},
+                    "worker": {"type": "object", "nullable": True}, "leader": {"type": "object", "nullable": True},
+                    "department": {"type": "object", "nullable": True},
+                    "deadline": {"type": "string", "format": "date-time"},
+                    "reported_at": {"type": "string", "format": "date-time"},
+                    "flags": {"type": "array", "items": {"type": "string",
+                              "enum": ["near_boundary", "outside_grids", "converted_from_gcj02", "converted_from_bd09"]}},
+                    "photos": {"type": "array", "items": {"type": "object"}},
+                    "reporter": {"type": "object", "description": "masked unless your role handles the case"},
+                    "version": {"type": "integer"},
+                }},
+            },
+        },
+        "security": [{"bearer": []}, {"cookie": []}, {"basic": []}],
+        "paths": {
+            "/auth/login": {"post": {
+                "summary": "登录 / sign in", "security": [],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "token and user"}, "401": ERRORS["401"]}}},
+            "/me": {"get": {"summary": "当前用户 / who am I", "responses": {"200": {"description": "user"},
+                                                                             "401": ERRORS["401"]}}},
+            "/categories": {"get": {"summary": "事件类别 / categories", "responses": {"200": {"description": "list"}}}},
+            "/attachments": {"post": {
+                "summary": "上传照片 / upload a photo (JPEG, PNG, WebP, HEIC; ≤ 10 MB)",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"201": {"description": "stored: {id, mime, size, url}"},
+                              "413": _error("照片过大 / too large"), "415": _error("不是图片 / not an image")}}},
+            "/attachments/{sha}": {"get": {
+                "summary": "照片 / a photo",
+                "parameters": [{"name": "sha", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the image"}, "404": ERRORS["404"]}}},
+            "/incidents": {
+                "post": {
+                    "summary": "上报事件 / report an incident",
+                    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                    "schema": {"type": "string", "minLength": 8, "maxLength": 128},
+                                    "description": "同一键重复提交只生成一个事件 / a resend with the same key creates nothing"}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewIncident")}}},
+                    "responses": {
+                        "201": {"description": "created", "content": {"application/json": {"schema": _ref("Incident")}}},
+                        "200": {"description": "the same Idempotency-Key again: the incident already stored",
+                                "content": {"application/json": {"schema": _ref("Incident")}}},
+                        "400": ERRORS["400"], "401": ERRORS["401"], "403": ERRORS["403"],
+                        "422": _error("字段有误 / field errors"),
+                    }},
+                "get": {
+                    "summary": "事件列表 (新的在前) / incidents, newest first",
+                    "parameters": page + filters,
+                    "responses": {"200": {"description": "{items, total, limit, offset}"}, "400": ERRORS["400"]}},
+            },
+            "/incidents/{incident_id}": {"get": {
+                "summary": "事件详情 / one incident",
+                "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "incident", "content": {"application/json": {
+                    "schema": _ref("Incident")}}}, "404": ERRORS["404"]}}},
+        },
+    }

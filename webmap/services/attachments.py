@@ -1,0 +1,68 @@
+"""Photos, stored once by content hash. The bytes decide the type, not the file name."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import exists, select, text
+from sqlalchemy.orm import Session
+
+from db.models import Attachment, Incident
+
+from . import scope
+
+MAX_BYTES = 10 * 1024 * 1024  # 10 MB per photo
+
+
+class AttachmentError(ValueError):
+    def __init__(self, status: int, zh: str, en: str):
+        super().__init__(en)
+        self.status, self.zh, self.en = status, zh, en
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image type from the first bytes, or None when they are not JPEG, PNG, WebP or HEIC.
+
+    >>> sniff_image(b"\\xff\\xd8\\xff\\xe0" + b"0" * 8), sniff_image(b"%PDF-1.7"), sniff_image(b"")
+    ('image/jpeg', None, None)
+    """
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
+        return "image/heic"
+    return None
+
+
+def store_photo(db: Session, data: bytes, uploader_id: int | None) -> dict:
+    """Keep a photo (idempotent: the same bytes give the same id). Commits."""
+    if not data:
+        raise AttachmentError(400, "文件为空", "the file is empty")
+    if len(data) > MAX_BYTES:
+        raise AttachmentError(413, "照片不能超过 10 MB", "a photo must be at most 10 MB")
+    mime = sniff_image(data)
+    if mime is None:
+        raise AttachmentError(415, "只接受 JPEG、PNG、WebP 或 HEIC 照片(按文件内容判断)",
+                              "only JPEG, PNG, WebP or HEIC photos are accepted (judged by the bytes)")
+    sha = hashlib.sha256(data).hexdigest()
+    db.execute(
+        text("INSERT INTO attachments (sha256, mime, size, data, uploaded_by) VALUES (:s, :m, :n, :d, :u) "
+             "ON CONFLICT (sha256) DO NOTHING"),
+        {"s": sha, "m": mime, "n": len(data), "d": data, "u": uploader_id},
+    )
+    db.commit()
+    return {"id": sha, "mime": mime, "size": len(data)}
+
+
+def load_photo(db: Session, user, sha: str) -> Attachment | None:
+    """The photo if this user uploaded it or may see an incident that shows it."""
+    visible_incident = exists().where(Incident.photos.contains([sha]), scope.incident_visible(user))
+    return db.execute(
+        select(Attachment).where(
+            Attachment.sha256 == sha,
+            (Attachment.uploaded_by == getattr(user, "id", None)) | visible_incident,
+        )
+    ).scalar()

@@ -1,0 +1,254 @@
+"""Incident intake (seed 1-1): validate a report, convert its coordinates to WGS84, route it to
+grid → worker → leader → village in PostGIS, give it its department and deadline, store it with its
+first case event — all in one transaction. A resent report with the same idempotency key answers
+the incident already stored and creates nothing."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from db.models import Attachment, Category, Department, Incident
+from db.queries import query
+from spatial.crs import CoordinateError, to_wgs84
+from workflow.clock import DEFAULT_CALENDAR, SHANGHAI, WorkCalendar
+
+MAX_DESCRIPTION = 4000
+MAX_ADDRESS = 200
+MAX_PHOTOS = 9
+MAX_NAME = 50
+NEAR_BOUNDARY_M = 50.0
+SHA256 = re.compile(r"[0-9a-f]{64}")
+PHONE = re.compile(r"[0-9+\- ]{5,20}")
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:\-]{8,128}")
+NOTIFY_CHANNEL = "wangge_incidents"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    zh: str
+    en: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "zh": self.zh, "en": self.en}
+
+
+class ReportError(ValueError):
+    """A report that cannot be accepted; ``errors`` says why, field by field. Nothing was saved."""
+
+    status = 422
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(f"{e.field}: {e.en}" for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Report:
+    category: str
+    description: str
+    lng: float  # WGS84
+    lat: float
+    raw_lng: float
+    raw_lat: float
+    crs: str
+    address: str | None = None
+    photos: tuple[str, ...] = ()
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    flags: tuple[str, ...] = field(default=())
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    if key is None or key == "":
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ReportError([FieldError("Idempotency-Key", "幂等键应为 8–128 个字母、数字或 ._:-",
+                                      "Idempotency-Key must be 8–128 letters, digits or ._:-")])
+    return key
+
+
+def _text(payload: dict, name: str, limit: int, errors: list, zh: str, required: bool = False) -> str | None:
+    value = payload.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors.append(FieldError(name, f"缺少{zh}", f"{name} is required"))
+        return None
+    if not isinstance(value, str):
+        errors.append(FieldError(name, f"{zh}应为文本", f"{name} must be a string"))
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        errors.append(FieldError(name, f"{zh}不能超过 {limit} 字", f"{name} must be at most {limit} characters"))
+        return None
+    return value
+
+
+def parse_report(payload: Any) -> Report:
+    """Check a report's fields (all of them, so every reason is returned at once)."""
+    if not isinstance(payload, dict):
+        raise ReportError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")])
+    errors: list[FieldError] = []
+    category = _text(payload, "category", 16, errors, "事件类别", required=True)
+    description = _text(payload, "description", MAX_DESCRIPTION, errors, "事件描述") or ""
+    address = _text(payload, "address", MAX_ADDRESS, errors, "地址")
+    reporter_name = _text(payload, "reporter_name", MAX_NAME, errors, "报告人姓名")
+    reporter_phone = _text(payload, "reporter_phone", 20, errors, "报告人电话")
+    if reporter_phone and not PHONE.fullmatch(reporter_phone):
+        errors.append(FieldError("reporter_phone", "电话号码格式不正确", "reporter_phone is not a phone number"))
+
+    location = payload.get("location")
+    lng = lat = raw_lng = raw_lat = None
+    crs = None
+    if not isinstance(location, dict):
+        errors.append(FieldError("location", "缺少位置 {lng, lat, crs}", "location {lng, lat, crs} is required"))
+    else:
+        crs = location.get("crs")
+        try:
+            lng, lat = to_wgs84(location.get("lng"), location.get("lat"), crs)
+            raw_lng, raw_lat = float(location["lng"]), float(location["lat"])
+            crs = crs.strip().lower()
+        except CoordinateError as exc:
+            errors.append(FieldError(exc.field, exc.zh, exc.en))
+        accuracy = location.get("accuracy_m")
+        if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(accuracy, (int, float))
+                                     or not math.isfinite(accuracy) or accuracy < 0):
+            errors.append(FieldError("location.accuracy_m", "定位精度应为非负数(米)",
+                                     "location.accuracy_m must be a non-negative number of metres"))
+
+    photos = payload.get("photos", [])
+    if photos is None:
+        photos = []
+    if not isinstance(photos, list):
+        errors.append(FieldError("photos", "photos 应为照片编号的列表", "photos must be a list of attachment ids"))
+        photos = []
+    elif len(photos) > MAX_PHOTOS:
+        errors.append(FieldError("photos", f"照片最多 {MAX_PHOTOS} 张", f"at most {MAX_PHOTOS} photos"))
+    else:
+        for i, p in enumerate(photos):
+            if not isinstance(p, str) or not SHA256.fullmatch(p):
+                errors.append(FieldError(f"photos[{i}]", "照片编号应为上传后返回的 64 位编号",
+                                         "each photo must be the id returned by POST /api/v1/attachments"))
+    if errors:
+        raise ReportError(errors)
+    return Report(
+        category=category, description=description, lng=lng, lat=lat, raw_lng=raw_lng, raw_lat=raw_lat,
+        crs=crs, address=address, photos=tuple(dict.fromkeys(photos)),
+        reporter_name=reporter_name, reporter_phone=reporter_phone,
+    )
+
+
+def route_point(db: Session, lng: float, lat: float, near_m: float = NEAR_BOUNDARY_M) -> dict | None:
+    """The grid for a WGS84 point (see ``db/sql/route_point.sql``), or None outside every grid."""
+    # degrees that surely cover near_m metres at this latitude (for the index pre-filter)
+    near_deg = near_m / (111_320.0 * max(math.cos(math.radians(lat)), 0.01)) * 1.5
+    row = db.execute(query("route_point"), {"lng": lng, "lat": lat, "near_m": near_m, "near_deg": near_deg})
+    row = row.mappings().first()
+    return dict(row) if row else None
+
+
+def _existing(db: Session, key: str) -> int | None:
+    return db.execute(select(Incident.id).where(Incident.idempotency_key == key)).scalar()
+
+
+def report_incident(
+    db: Session,
+    report: Report,
+    *,
+    source: str,
+    reporter_id: int | None,
+    reporter_role: str,
+    idempotency_key: str | None,
+    near_m: float = NEAR_BOUNDARY_M,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    now: datetime | None = None,
+) -> tuple[int, bool]:
+    """Store a report as a routed incident. Returns ``(incident id, created)``; commits."""
+    if idempotency_key and (existing := _existing(db, idempotency_key)):
+        return existing, False
+
+    category = db.execute(select(Category).where(Category.code == report.category)).scalar()
+    errors = []
+    if category is None:
+        errors.append(FieldError("category", f"未知的事件类别 {report.category}", f"unknown category {report.category!r}"))
+    if report.photos:
+        found = set(db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(report.photos))).scalars())
+        for i, p in enumerate(report.photos):
+            if p not in found:
+                errors.append(FieldError(f"photos[{i}]", "照片未上传或编号错误", "no uploaded photo has this id"))
+    if errors:
+        raise ReportError(errors)
+
+    now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    route = route_point(db, report.lng, report.lat, near_m)
+    flags = list(report.flags)
+    if route is None:
+        flags.append("outside_grids")  # 属地兜底: the town center's unassigned queue
+    elif route["how"] == "near":
+        flags.append("near_boundary")
+    if report.crs in ("gcj02", "bd09"):
+        flags.append(f"converted_from_{report.crs}")
+    deadline = calendar.add(now, category.time_limit, category.time_unit)
+
+    new_id = db.execute(text("SELECT nextval('incidents_id_seq')")).scalar_one()
+    values = {
+        "id": new_id,
+        "case_no": f"YJB{now:%Y%m%d}{new_id:07d}",
+        "geom": func.ST_SetSRID(func.ST_MakePoint(report.lng, report.lat), 4326),
+        "raw_lng": report.raw_lng,
+        "raw_lat": report.raw_lat,
+        "raw_crs": report.crs,
+        "source": source,
+        "category_id": category.id,
+        "description": report.description,
+        "address": report.address,
+        "grid_id": route["grid_id"] if route else None,
+        "grid_code": route["grid_code"] if route else None,
+        "village_code": route["village_code"] if route else None,
+        "worker_id": route["worker_id"] if route else None,
+        "leader_id": route["leader_id"] if route else None,
+        "department_id": category.department_id,
+        "reporter_id": reporter_id,
+        "reporter_name": report.reporter_name,
+        "reporter_phone": report.reporter_phone,
+        "state": "待受理",
+        "flags": flags,
+        "reported_at": now,
+        "deadline": deadline,
+        "idempotency_key": idempotency_key,
+        "photos": list(report.photos),
+        "distance_m": round(route["distance_m"], 1) if route and route["how"] == "near" else None,
+    }
+    inserted = db.execute(
+        insert(Incident).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Incident.id)
+    ).scalar()
+    if inserted is None:  # the same key won a race a moment ago: answer that incident
+        db.rollback()
+        return _existing(db, idempotency_key), False
+
+    db.execute(
+        text("INSERT INTO case_events (incident_id, at, actor_id, role, action, from_state, to_state, note, data) "
+             "VALUES (:i, :at, :actor, :role, 'report', NULL, '待受理', :note, CAST(:data AS jsonb))"),
+        {"i": inserted, "at": now, "actor": reporter_id, "role": reporter_role,
+         "note": "上报", "data": json.dumps({"photos": list(report.photos), "flags": flags, "raw_crs": report.crs})},
+    )
+    department_code = db.execute(select(Department.code).where(Department.id == category.department_id)).scalar()
+    db.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": NOTIFY_CHANNEL, "payload": json.dumps({
+        "id": inserted, "case_no": values["case_no"], "state": "待受理", "category": category.name,
+        "grid_code": values["grid_code"], "village_code": values["village_code"], "department": department_code,
+        "department_id": category.department_id, "lng": report.lng, "lat": report.lat,
+        "reported_at": now.isoformat(), "flags": flags,
+    }, ensure_ascii=False)})
+    db.commit()
+    return inserted, True
+
