@@ -11,7 +11,7 @@ csrf = CSRFProtect()
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from webmap import api, auth, database, errors, i18n, mobile, ogc, pages
+    from webmap import api, auth, boards, database, errors, i18n, mobile, ogc, open311, pages
     from webmap.folium_local import localize_folium
 
     app = Flask(__name__)
@@ -29,10 +29,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(mobile.bp)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(boards.bp)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
     csrf.exempt(api.bp)
+    csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)
 
     @app.after_request
