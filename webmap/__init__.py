@@ -11,7 +11,7 @@ csrf = CSRFProtect()
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from webmap import api, auth, boards, database, errors, i18n, mobile, ogc, open311, pages
+    from webmap import api, auth, boards, database, errors, i18n, live, mobile, ogc, open311, pages
     from webmap.folium_local import localize_folium
 
     app = Flask(__name__)
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(live.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(mobile.bp)
     app.register_blueprint(open311.bp)

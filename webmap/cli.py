@@ -164,7 +164,8 @@ def demo_accounts() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 256),
+              help="worker threads; each open live map (server-sent events) holds one")
 @click.option("--debug", is_flag=True, help="Flask's debug server (development only)")
 def serve(host: str, port: int, threads: int, debug: bool) -> None:
     """Serve the web app (waitress; the debug server only with --debug)."""

@@ -19,6 +19,7 @@ def index():
         "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
         "incidentsUrl": url_for("api.list_incidents", limit=current_app.config["MAP_LATEST_INCIDENTS"]),
         "tileUrl": current_app.config["TILE_URL"],
+        "streamUrl": url_for("live.stream"),
         "user": {"username": current_user.username, "role": current_user.role},
     }
     return render_template("pages/map.html", map_config=config,

@@ -247,7 +247,7 @@ def report_incident(
         "id": inserted, "case_no": values["case_no"], "state": "待受理", "category": category.name,
         "grid_code": values["grid_code"], "village_code": values["village_code"], "department": department_code,
         "department_id": category.department_id, "lng": report.lng, "lat": report.lat,
-        "reported_at": now.isoformat(), "flags": flags,
+        "reported_at": now.isoformat(), "flags": flags, "reporter_id": reporter_id,
     }, ensure_ascii=False)})
     db.commit()
     return inserted, True

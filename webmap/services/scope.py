@@ -27,3 +27,18 @@ def incident_visible(user):
     if len(scope) <= 9:  # the town also owns what falls outside every grid (属地兜底)
         return or_(within, Incident.grid_code.is_(None), own)
     return or_(within, own)
+
+
+def event_visible(user, message: dict) -> bool:
+    """The same rule as :func:`incident_visible`, for a live message (a dict, not a row)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role in ALL_SEEING or message.get("reporter_id") == user.id:
+        return True
+    if user.role == "department":
+        return message.get("department_id") == user.department_id
+    grid = message.get("grid_code")
+    scope = user.scope_code
+    if grid is None:
+        return len(scope) <= 9
+    return grid == scope if len(scope) == 15 else grid.startswith(scope)

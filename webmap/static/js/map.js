@@ -78,6 +78,44 @@
 
   L.control.layers(null, { [t.village]: villageLayer, [t.grid]: gridLayer }, { collapsed: true }).addTo(map);
 
+  function addIncident(inc, isNew) {
+    const open = OPEN.has(inc.state);
+    const marker = L.circleMarker([inc.location.lat, inc.location.lng], {
+      radius: isNew ? 8 : 5, weight: isNew ? 2 : 1, color: isNew ? "#c0392b" : "#fff", fillOpacity: 0.9,
+      fillColor: open ? "#d35400" : "#7f8c8d",
+      className: "incident " + (open ? "open" : "closed") + (isNew ? " new" : ""),
+    }).bindPopup(() => table(inc.category.class + " · " + inc.category.name, [
+      [t.caseNo, inc.case_no],
+      [t.state, inc.state],
+      [t.grid, inc.grid ? inc.grid.name + " (" + inc.grid.code + ")" : t.outside],
+      [t.reported, fmtTime(inc.reported_at)],
+      [t.deadline, fmtTime(inc.deadline)],
+    ])).addTo(incidentLayer);
+    return marker;
+  }
+
+  // Live: new incidents within this user's scope arrive as server-sent events.
+  let fresh = 0;
+  const badge = document.getElementById("live");
+  function listen() {
+    if (!window.EventSource || !config.streamUrl) return;
+    const source = new EventSource(config.streamUrl);
+    source.addEventListener("open", () => { badge.dataset.state = "on"; });
+    source.addEventListener("error", () => { badge.dataset.state = "off"; });
+    source.addEventListener("incident", (ev) => {
+      const m = JSON.parse(ev.data);
+      fresh += 1;
+      badge.textContent = t.fresh.replace("{n}", fresh);
+      badge.dataset.count = String(fresh);
+      addIncident({
+        case_no: m.case_no, state: m.state, reported_at: m.reported_at, deadline: null,
+        category: { class: "", name: m.category },
+        grid: m.grid_code ? { code: m.grid_code, name: m.grid_code } : null,
+        location: { lng: m.lng, lat: m.lat },
+      }, true);
+    });
+  }
+
   Promise.all([getJSON(config.villagesUrl), getJSON(config.gridsUrl), getJSON(config.incidentsUrl)])
     .then(([villages, grids, incidents]) => {
       gridLayer.addData(grids);
@@ -86,19 +124,8 @@
       const bounds = gridLayer.getBounds();
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] });
       else map.setView([39.318, 117.745], 12);
-      for (const inc of incidents.items) {
-        const open = OPEN.has(inc.state);
-        L.circleMarker([inc.location.lat, inc.location.lng], {
-          radius: 5, weight: 1, color: "#fff", fillOpacity: 0.9,
-          fillColor: open ? "#d35400" : "#7f8c8d", className: open ? "incident open" : "incident closed",
-        }).bindPopup(() => table(inc.category.class + " · " + inc.category.name, [
-          [t.caseNo, inc.case_no],
-          [t.state, inc.state],
-          [t.grid, inc.grid ? inc.grid.name + " (" + inc.grid.code + ")" : t.outside],
-          [t.reported, fmtTime(inc.reported_at)],
-          [t.deadline, fmtTime(inc.deadline)],
-        ])).addTo(incidentLayer);
-      }
+      for (const inc of incidents.items) addIncident(inc, false);
+      listen();
       status.textContent = t.loaded
         .replace("{v}", villages.numberReturned)
         .replace("{g}", grids.numberReturned)
