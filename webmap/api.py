@@ -163,18 +163,22 @@ def create_incident():
         raise ForbiddenError("此角色不能上报事件", "this role cannot report incidents")
     body = _json_body()
     try:
-        key = intake.check_idempotency_key(request.headers.get("Idempotency-Key"))
+        key = intake.check_idempotency_key(request.headers.get("Idempotency-Key"), f"u{current_user.id}")
         report = intake.parse_report(body)
         source = _source_for(current_user.role, body.get("source") if isinstance(body, dict) else None)
-        incident_id, created = intake.report_incident(
+        incident_id, written = intake.report_incident(
             database.session(), report, source=source, reporter_id=current_user.id,
             reporter_role=current_user.role, idempotency_key=key,
             near_m=current_app.config["NEAR_BOUNDARY_M"],
         )
     except intake.ReportError as exc:
         raise _report_error(exc) from exc
-    detail = incidents.get_incident(database.session(), current_user, incident_id,
-                                    photo_url=lambda sha: url_for("api.get_attachment", sha=sha))
+    def photo_url(sha):
+        return url_for("api.get_attachment", sha=sha)
+
+    created = written is not None
+    detail = (incidents.serialize_detail(written, current_user, photo_url) if created
+              else incidents.get_incident(database.session(), current_user, incident_id, photo_url))
     response = jsonify(detail)
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("api.get_incident", incident_id=incident_id)

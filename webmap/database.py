@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def init_app(app: Flask) -> None:
-    engine = create_engine(app.config["DATABASE_URL"], pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # no pre-ping: it costs a round trip on every request; stale connections are recycled instead
+    engine = create_engine(app.config["DATABASE_URL"], pool_size=10, max_overflow=30, pool_recycle=1800)
     app.extensions["wangge.engine"] = engine
     app.extensions["wangge.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)

@@ -50,6 +50,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if request.path.startswith("/open311/"):  # Open311 clients expect its error list
+            return jsonify([{"code": exc.code, "description": f"{exc.name} / {exc.description}"}]), exc.code
         zh = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "未找到", 405: "不支持该请求方法",
               413: "上传内容过大", 429: "请求过于频繁"}.get(exc.code, "请求失败")
         if _wants_json():

@@ -5,13 +5,13 @@
 WITH pt AS (
     SELECT ST_SetSRID(ST_MakePoint(:lng, :lat), 4326) AS geom
 ), covering AS (
-    SELECT g.id, g.code, g.name, g.village_id, 0.0::float8 AS distance_m, 'covered'::text AS how
+    SELECT g.id, g.code, g.name, g.version, g.village_id, 0.0::float8 AS distance_m, 'covered'::text AS how
       FROM grids g, pt
      WHERE g.valid_to IS NULL AND ST_Covers(g.geom, pt.geom)
      ORDER BY g.code
      LIMIT 1
 ), nearest AS (
-    SELECT g.id, g.code, g.name, g.village_id,
+    SELECT g.id, g.code, g.name, g.version, g.village_id,
            ST_Distance(g.geom::geography, pt.geom::geography) AS distance_m, 'near'::text AS how
       FROM grids g, pt
      WHERE NOT EXISTS (SELECT 1 FROM covering)
@@ -25,7 +25,8 @@ WITH pt AS (
     UNION ALL
     SELECT * FROM nearest
 )
-SELECT hit.id AS grid_id, hit.code AS grid_code, hit.name AS grid_name, hit.distance_m, hit.how,
+SELECT hit.id AS grid_id, hit.code AS grid_code, hit.name AS grid_name, hit.version AS grid_version,
+       hit.distance_m, hit.how,
        v.code AS village_code, v.name AS village_name,
        w.id AS worker_id, w.name AS worker_name, w.phone AS worker_phone,
        l.id AS leader_id, l.name AS leader_name, l.phone AS leader_phone

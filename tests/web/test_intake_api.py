@@ -300,3 +300,12 @@ def test_openapi_document(client):
     assert doc["openapi"].startswith("3.0")
     assert {"/incidents", "/incidents/{incident_id}", "/attachments", "/auth/login"} <= set(doc["paths"])
     assert "Idempotency-Key" in json.dumps(doc["paths"]["/incidents"]["post"])
+
+
+def test_idempotency_keys_belong_to_their_account(client, worker, worker_grid):
+    _c, lng, lat = worker_grid
+    key = {"Idempotency-Key": "shared-key-0001"}
+    mine = client.post("/api/v1/incidents", json=report(lng, lat), headers={**worker, **key}).get_json()
+    theirs = client.post("/api/v1/incidents", json=report(lng, lat),
+                         headers={**bearer(client, "dispatcher1"), **key})
+    assert theirs.status_code == 201 and theirs.get_json()["id"] != mine["id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -96,59 +97,84 @@ def list_incidents(db: Session, user, limit: int, offset: int = 0,
     return items, total
 
 
-def _person(p: Person | None) -> dict | None:
-    return {"name": p.name, "phone": p.phone} if p else None
+def _person(name: str | None, phone: str | None) -> dict | None:
+    return {"name": name, "phone": phone} if name else None
 
 
-def get_incident(db: Session, user, incident_id: int, photo_url=lambda sha: f"/api/v1/attachments/{sha}") -> dict | None:
-    """One incident with its routing, people and photos; None when absent or out of scope."""
+@cache
+def _detail_select():
+    """The columns of one incident's detail (built once: building it costs more than running it)."""
     worker, leader = aliased(Person), aliased(Person)
     village = aliased(Area)
-    row = db.execute(
-        select(Incident, Category, Grid, village, worker, leader, Department,
-               func.ST_X(Incident.geom), func.ST_Y(Incident.geom))
+    return (
+        select(
+            Incident.id, Incident.case_no, Incident.description, Incident.address, Incident.raw_lng,
+            Incident.raw_lat, Incident.raw_crs, Incident.source, Incident.state, Incident.deadline,
+            Incident.reported_at, Incident.closed_at, Incident.flags, Incident.distance_m, Incident.photos,
+            Incident.reporter_name, Incident.reporter_phone, Incident.version, Incident.synthetic,
+            Incident.grid_code, Incident.department_id,
+            func.ST_X(Incident.geom).label("lng"), func.ST_Y(Incident.geom).label("lat"),
+            Category.code.label("cat_code"), Category.name.label("cat_name"),
+            Category.class_name.label("cat_class"), Category.kind.label("cat_kind"),
+            Category.time_limit, Category.time_unit,
+            Grid.name.label("grid_name"), Grid.version.label("grid_version"),
+            village.code.label("village_code"), village.name.label("village_name"),
+            worker.name.label("worker_name"), worker.phone.label("worker_phone"),
+            leader.name.label("leader_name"), leader.phone.label("leader_phone"),
+            Department.code.label("dept_code"), Department.name.label("dept_name"),
+            Department.phone.label("dept_phone"),
+        )
         .join(Category, Category.id == Incident.category_id)
         .outerjoin(Grid, Grid.id == Incident.grid_id)
         .outerjoin(village, village.code == Incident.village_code)
         .outerjoin(worker, worker.id == Incident.worker_id)
         .outerjoin(leader, leader.id == Incident.leader_id)
         .outerjoin(Department, Department.id == Incident.department_id)
-        .where(Incident.id == incident_id, scope.incident_visible(user))
-    ).first()
-    if row is None:
-        return None
-    inc, cat, grid, vil, w, lead, dept, lng, lat = row
-    full = privacy.may_see_reporter(user, inc)
+    )
+
+
+def get_incident(db: Session, user, incident_id: int, photo_url=lambda sha: f"/api/v1/attachments/{sha}") -> dict | None:
+    """One incident with its routing, people and photos; None when absent or out of scope."""
+    row = db.execute(_detail_select().where(Incident.id == incident_id, scope.incident_visible(user))).first()
+    return None if row is None else serialize_detail(row, user, photo_url)
+
+
+def serialize_detail(row, user, photo_url=lambda sha: f"/api/v1/attachments/{sha}") -> dict:
+    """The API's view of one incident from a row with the columns of :func:`_detail_select`
+    (a database row, or the values the intake service has just written)."""
+    full = privacy.may_see_reporter(user, row)
     return {
-        "id": inc.id,
-        "case_no": inc.case_no,
-        "category": {"code": cat.code, "name": cat.name, "class": cat.class_name, "kind": cat.kind},
-        "description": inc.description,
-        "address": inc.address,
-        "location": {"lng": lng, "lat": lat, "crs": "wgs84"},
-        "reported_location": {"lng": inc.raw_lng, "lat": inc.raw_lat, "crs": inc.raw_crs},
-        "source": inc.source,
-        "source_label": SOURCE_LABELS.get(inc.source, inc.source),
-        "state": inc.state,
-        "grid": {"code": grid.code, "name": grid.name, "version": grid.version} if grid else None,
-        "village": {"code": vil.code, "name": vil.name} if vil else None,
-        "worker": _person(w),
-        "leader": _person(lead),
-        "department": {"code": dept.code, "name": dept.name, "phone": dept.phone} if dept else None,
-        "deadline": _iso(inc.deadline),
-        "time_limit": {"value": cat.time_limit, "unit": cat.time_unit},
-        "reported_at": _iso(inc.reported_at),
-        "closed_at": _iso(inc.closed_at),
-        "flags": list(inc.flags or []),
-        "distance_m": inc.distance_m,
-        "photos": [{"id": sha, "url": photo_url(sha)} for sha in inc.photos or []],
+        "id": row.id,
+        "case_no": row.case_no,
+        "category": {"code": row.cat_code, "name": row.cat_name, "class": row.cat_class, "kind": row.cat_kind},
+        "description": row.description,
+        "address": row.address,
+        "location": {"lng": row.lng, "lat": row.lat, "crs": "wgs84"},
+        "reported_location": {"lng": row.raw_lng, "lat": row.raw_lat, "crs": row.raw_crs},
+        "source": row.source,
+        "source_label": SOURCE_LABELS.get(row.source, row.source),
+        "state": row.state,
+        "grid": {"code": row.grid_code, "name": row.grid_name, "version": row.grid_version}
+        if row.grid_code else None,
+        "village": {"code": row.village_code, "name": row.village_name} if row.village_code else None,
+        "worker": _person(row.worker_name, row.worker_phone),
+        "leader": _person(row.leader_name, row.leader_phone),
+        "department": {"code": row.dept_code, "name": row.dept_name, "phone": row.dept_phone}
+        if row.dept_code else None,
+        "deadline": _iso(row.deadline),
+        "time_limit": {"value": row.time_limit, "unit": row.time_unit},
+        "reported_at": _iso(row.reported_at),
+        "closed_at": _iso(row.closed_at),
+        "flags": list(row.flags or []),
+        "distance_m": row.distance_m,
+        "photos": [{"id": sha, "url": photo_url(sha)} for sha in row.photos or []],
         "reporter": {
-            "name": inc.reporter_name if full else privacy.mask_name(inc.reporter_name),
-            "phone": inc.reporter_phone if full else privacy.mask_phone(inc.reporter_phone),
+            "name": row.reporter_name if full else privacy.mask_name(row.reporter_name),
+            "phone": row.reporter_phone if full else privacy.mask_phone(row.reporter_phone),
             "masked": not full,
         },
-        "version": inc.version,
-        "synthetic": inc.synthetic,
+        "version": row.version,
+        "synthetic": row.synthetic,
     }
 
 

@@ -10,10 +10,10 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Attachment, Category, Department, Incident
@@ -28,7 +28,7 @@ MAX_NAME = 50
 NEAR_BOUNDARY_M = 50.0
 SHA256 = re.compile(r"[0-9a-f]{64}")
 PHONE = re.compile(r"[0-9+\- ]{5,20}")
-IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:\-]{8,128}")
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:\-]{8,100}")
 NOTIFY_CHANNEL = "wangge_incidents"
 
 
@@ -68,13 +68,15 @@ class Report:
     flags: tuple[str, ...] = field(default=())
 
 
-def check_idempotency_key(key: str | None) -> str | None:
+def check_idempotency_key(key: str | None, namespace: str) -> str | None:
+    """The stored form of a client's idempotency key: ``namespace:key``. Each client (an account,
+    an Open311 client, the importer) has its own namespace, so no client can take another's key."""
     if key is None or key == "":
         return None
     if not IDEMPOTENCY_KEY.fullmatch(key):
-        raise ReportError([FieldError("Idempotency-Key", "幂等键应为 8–128 个字母、数字或 ._:-",
-                                      "Idempotency-Key must be 8–128 letters, digits or ._:-")])
-    return key
+        raise ReportError([FieldError("Idempotency-Key", "幂等键应为 8–100 个字母、数字或 ._:-",
+                                      "Idempotency-Key must be 8–100 letters, digits or ._:-")])
+    return f"{namespace}:{key}"
 
 
 def _text(payload: dict, name: str, limit: int, errors: list, zh: str, required: bool = False) -> str | None:
@@ -160,6 +162,17 @@ def _existing(db: Session, key: str) -> int | None:
     return db.execute(select(Incident.id).where(Incident.idempotency_key == key)).scalar()
 
 
+def _category(db: Session, code: str):
+    return db.execute(
+        select(Category.id, Category.code, Category.name, Category.class_name, Category.kind,
+               Category.time_limit, Category.time_unit, Category.department_id,
+               Department.code.label("department_code"), Department.name.label("department_name"),
+               Department.phone.label("department_phone"))
+        .outerjoin(Department, Department.id == Category.department_id)
+        .where(Category.code == code)
+    ).first()
+
+
 def report_incident(
     db: Session,
     report: Report,
@@ -171,12 +184,15 @@ def report_incident(
     near_m: float = NEAR_BOUNDARY_M,
     calendar: WorkCalendar = DEFAULT_CALENDAR,
     now: datetime | None = None,
-) -> tuple[int, bool]:
-    """Store a report as a routed incident. Returns ``(incident id, created)``; commits."""
-    if idempotency_key and (existing := _existing(db, idempotency_key)):
-        return existing, False
+) -> tuple[int, SimpleNamespace | None]:
+    """Store a report as a routed incident; commits. Returns the incident id and, when it was
+    created now, its detail row (the columns of ``incidents._detail_select``); None when the
+    idempotency key was already stored.
 
-    category = db.execute(select(Category).where(Category.code == report.category)).scalar()
+    Four round trips: the category, the route, one statement that inserts the incident and its
+    first event and notifies live listeners (``db/sql/insert_incident.sql``), and the commit.
+    """
+    category = _category(db, report.category)
     errors = []
     if category is None:
         errors.append(FieldError("category", f"未知的事件类别 {report.category}", f"unknown category {report.category!r}"))
@@ -198,57 +214,49 @@ def report_incident(
     if report.crs in ("gcj02", "bd09"):
         flags.append(f"converted_from_{report.crs}")
     deadline = calendar.add(now, category.time_limit, category.time_unit)
-
-    new_id = db.execute(text("SELECT nextval('incidents_id_seq')")).scalar_one()
-    values = {
-        "id": new_id,
-        "case_no": f"YJB{now:%Y%m%d}{new_id:07d}",
-        "geom": func.ST_SetSRID(func.ST_MakePoint(report.lng, report.lat), 4326),
-        "raw_lng": report.raw_lng,
-        "raw_lat": report.raw_lat,
-        "raw_crs": report.crs,
-        "source": source,
-        "category_id": category.id,
-        "description": report.description,
-        "address": report.address,
-        "grid_id": route["grid_id"] if route else None,
-        "grid_code": route["grid_code"] if route else None,
-        "village_code": route["village_code"] if route else None,
-        "worker_id": route["worker_id"] if route else None,
-        "leader_id": route["leader_id"] if route else None,
-        "department_id": category.department_id,
-        "reporter_id": reporter_id,
-        "reporter_name": report.reporter_name,
-        "reporter_phone": report.reporter_phone,
-        "state": "待受理",
-        "flags": flags,
-        "reported_at": now,
-        "deadline": deadline,
-        "idempotency_key": idempotency_key,
-        "photos": list(report.photos),
-        "distance_m": round(route["distance_m"], 1) if route and route["how"] == "near" else None,
-    }
-    inserted = db.execute(
-        insert(Incident).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Incident.id)
-    ).scalar()
-    if inserted is None:  # the same key won a race a moment ago: answer that incident
-        db.rollback()
-        return _existing(db, idempotency_key), False
-
-    db.execute(
-        text("INSERT INTO case_events (incident_id, at, actor_id, role, action, from_state, to_state, note, data) "
-             "VALUES (:i, :at, :actor, :role, 'report', NULL, '待受理', :note, CAST(:data AS jsonb))"),
-        {"i": inserted, "at": now, "actor": reporter_id, "role": reporter_role,
-         "note": "上报", "data": json.dumps({"photos": list(report.photos), "flags": flags, "raw_crs": report.crs})},
-    )
-    department_code = db.execute(select(Department.code).where(Department.id == category.department_id)).scalar()
-    db.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": NOTIFY_CHANNEL, "payload": json.dumps({
-        "id": inserted, "case_no": values["case_no"], "state": "待受理", "category": category.name,
-        "grid_code": values["grid_code"], "village_code": values["village_code"], "department": department_code,
+    route = route or {}
+    message = {  # what live listeners get: no personal data
+        "state": "待受理", "category": category.name, "grid_code": route.get("grid_code"),
+        "village_code": route.get("village_code"), "department": category.department_code,
         "department_id": category.department_id, "lng": report.lng, "lat": report.lat,
         "reported_at": now.isoformat(), "flags": flags, "reporter_id": reporter_id,
-    }, ensure_ascii=False)})
+    }
+    row = db.execute(query("insert_incident"), {
+        "day": f"{now:%Y%m%d}",
+        "lng": report.lng, "lat": report.lat,
+        "raw_lng": report.raw_lng, "raw_lat": report.raw_lat, "raw_crs": report.crs,
+        "source": source, "category_id": category.id,
+        "description": report.description, "address": report.address,
+        "grid_id": route.get("grid_id"), "grid_code": route.get("grid_code"),
+        "village_code": route.get("village_code"),
+        "worker_id": route.get("worker_id"), "leader_id": route.get("leader_id"),
+        "department_id": category.department_id,
+        "reporter_id": reporter_id, "reporter_role": reporter_role,
+        "reporter_name": report.reporter_name, "reporter_phone": report.reporter_phone,
+        "flags": flags, "reported_at": now, "deadline": deadline,
+        "idempotency_key": idempotency_key, "photos": list(report.photos),
+        "distance_m": round(route["distance_m"], 1) if route.get("how") == "near" else None,
+        "event_data": json.dumps({"photos": list(report.photos), "flags": flags, "raw_crs": report.crs}),
+        "channel": NOTIFY_CHANNEL,
+        "message": json.dumps(message, ensure_ascii=False),
+    }).first()
+    if row is None:  # the same idempotency key is already stored: answer that incident
+        db.rollback()
+        return _existing(db, idempotency_key), None
     db.commit()
-    return inserted, True
-
+    return row.id, SimpleNamespace(
+        id=row.id, case_no=row.case_no, description=report.description, address=report.address,
+        raw_lng=report.raw_lng, raw_lat=report.raw_lat, raw_crs=report.crs, source=source, state="待受理",
+        deadline=deadline, reported_at=now, closed_at=None, flags=flags,
+        distance_m=round(route["distance_m"], 1) if route.get("how") == "near" else None,
+        photos=list(report.photos), reporter_name=report.reporter_name, reporter_phone=report.reporter_phone,
+        version=1, synthetic=False, grid_code=route.get("grid_code"), department_id=category.department_id,
+        lng=report.lng, lat=report.lat, cat_code=category.code, cat_name=category.name,
+        cat_class=category.class_name, cat_kind=category.kind, time_limit=category.time_limit,
+        time_unit=category.time_unit, grid_name=route.get("grid_name"), grid_version=route.get("grid_version"),
+        village_code=route.get("village_code"), village_name=route.get("village_name"),
+        worker_name=route.get("worker_name"), worker_phone=route.get("worker_phone"),
+        leader_name=route.get("leader_name"), leader_phone=route.get("leader_phone"),
+        dept_code=category.department_code, dept_name=category.department_name,
+        dept_phone=category.department_phone,
+    )
