@@ -58,6 +58,15 @@ class Settings:
     MAP_LATEST_INCIDENTS: int = field(default_factory=lambda: _int("WANGGE_MAP_LATEST", 300, 1, 2_000))
     # An optional local tile server (none by default: the app runs without internet).
     TILE_URL: str = field(default_factory=lambda: os.environ.get("WANGGE_TILE_URL", ""))
+    # The address printed in grid-board QR codes and posters, e.g. https://wangge.town.gov.cn
+    # (default: the host the page was asked on).
+    PUBLIC_BASE_URL: str = field(default_factory=lambda: os.environ.get("WANGGE_PUBLIC_BASE_URL", "").rstrip("/"))
+    # Residents' reports from a grid board, per client address (Flask-Limiter syntax).
+    BOARD_REPORT_RATE_LIMIT: str = field(
+        default_factory=lambda: os.environ.get("WANGGE_BOARD_RATE_LIMIT", "5 per minute;30 per day"))
+    RATELIMIT_STORAGE_URI: str = field(default_factory=lambda: os.environ.get("WANGGE_RATELIMIT_STORAGE", "memory://"))
+    # Behind a reverse proxy: trust one X-Forwarded-For/-Proto hop (client addresses, URLs).
+    PROXY_FIX: bool = field(default_factory=lambda: os.environ.get("WANGGE_PROXY_FIX", "") == "1")
     BABEL_DEFAULT_LOCALE: str = "zh"
     BABEL_DEFAULT_TIMEZONE: str = "Asia/Shanghai"
     SESSION_COOKIE_HTTPONLY: bool = True
