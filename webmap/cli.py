@@ -158,6 +158,112 @@ def demo_accounts() -> None:
     click.echo(json.dumps(accounts, ensure_ascii=False, indent=1))
 
 
+# ---------------------------------------------------------------- incidents
+
+
+@main.group()
+def incidents() -> None:
+    """事件 / incidents."""
+
+
+@incidents.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--crs", type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"], case_sensitive=False),
+              default=None, help="coordinate system of rows without a crs column "
+                                 "[default: wgs84; GeoJSON/GeoPackage: the file's]")
+@click.option("--skip-bad", is_flag=True, help="import the good rows, report the bad ones (default: all or nothing)")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False),
+              help="write the row errors here as CSV (row, field, 中文原因, English reason); default: stderr")
+@click.option("--source", default="import", show_default=True,
+              help="incident source: import, hotline_12345, grid_worker, resident, patrol, open311")
+@click.option("--dry-run", is_flag=True, help="check and route every row, write nothing")
+def incidents_import(file: str, crs: str | None, skip_bad: bool, errors_path: str | None, source: str,
+                     dry_run: bool) -> None:
+    """Import incidents from FILE: CSV (UTF-8 or GB18030), Excel .xlsx, GeoJSON or GeoPackage.
+
+    Columns: category (code or name), lng/lat (or lon, longitude, x, 经度 / latitude, y, 纬度),
+    optional crs, description, address, reported_at, external_id. Ends with a JSON summary line
+    on stdout. Exit status: 0 imported, 1 bad rows (nothing written unless --skip-bad),
+    2 the file cannot be read.
+    """
+    from pathlib import Path
+
+    import psycopg2
+    from sqlalchemy.exc import SQLAlchemyError
+    from tqdm import tqdm
+
+    from db.models import SOURCES
+    from webmap.services import imports
+
+    if source not in SOURCES:
+        raise click.BadParameter(f"应为 / expected one of {', '.join(SOURCES)}", param_hint="--source")
+    crs = crs.lower() if crs else None
+    try:
+        table = imports.read_file(file, crs)
+    except imports.ImportFileError as exc:
+        click.echo(f"无法导入 {file}: {exc.zh}\ncannot import {file}: {exc.en}", err=True)
+        sys.exit(2)
+
+    report = None
+    if errors_path:
+        try:
+            report = open(errors_path, "w", encoding="utf-8-sig", newline="")  # closed below
+        except OSError as exc:
+            click.echo(f"无法写入错误报告 {errors_path}: {exc.strerror}\ncannot write {errors_path}: {exc.strerror}",
+                       err=True)
+            sys.exit(2)
+    url = _ready_url()
+    engine = _engine(url)
+    bars: list = []
+
+    def progress(stage: str, total: int):
+        for bar in bars:
+            bar.close()
+        bar = tqdm(total=total, desc=stage, unit="行", file=sys.stderr, mininterval=0.5,
+                   disable=total < 1000 and not sys.stderr.isatty())
+        bars.append(bar)
+        return bar.update
+
+    try:
+        summary = imports.import_rows(engine, table, crs=crs, skip_bad=skip_bad, source=source,
+                                      dry_run=dry_run, file_name=Path(file).name, progress=progress)
+        if report is not None:
+            imports.write_error_report(summary.errors, report)
+    except (SQLAlchemyError, psycopg2.Error) as exc:
+        _fail(f"导入失败, 未写入任何数据 / import failed, nothing written: {exc.__class__.__name__}: {exc}")
+    finally:
+        for bar in bars:
+            bar.close()
+        engine.dispose()
+        if report is not None:
+            report.close()
+
+    if summary.errors:
+        bad = summary.bad_rows
+        if errors_path:
+            click.echo(f"{bad} 行有误, 见 {errors_path} / {bad} bad rows, see {errors_path}", err=True)
+        else:
+            import io
+
+            shown = summary.errors[:50]
+            buf = io.StringIO()
+            imports.write_error_report(shown, buf)
+            click.echo(buf.getvalue().rstrip("\n"), err=True)
+            if len(summary.errors) > len(shown):
+                click.echo(f"… 另有 {len(summary.errors) - len(shown)} 条 / and {len(summary.errors) - len(shown)} more "
+                           f"({len(summary.errors)} errors on {bad} rows; --errors FILE writes them all)", err=True)
+        if skip_bad:
+            click.echo(f"跳过 {bad} 行有误的数据 / skipped {bad} bad rows", err=True)
+        else:
+            click.echo(f"{bad} 行有误, 未导入任何数据 / {bad} bad rows: nothing imported "
+                       "(--skip-bad imports the good rows)", err=True)
+    if dry_run:
+        click.echo("试运行, 未写入 / dry run: nothing written", err=True)
+    click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+    if summary.errors and (not skip_bad or summary.imported + summary.duplicates == 0):
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------- serve
 
 

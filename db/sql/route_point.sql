@@ -32,8 +32,13 @@ SELECT hit.id AS grid_id, hit.code AS grid_code, hit.name AS grid_name, hit.vers
        l.id AS leader_id, l.name AS leader_name, l.phone AS leader_phone
   FROM hit
   JOIN areas v ON v.id = hit.village_id
-  LEFT JOIN grid_assignments wa ON wa.grid_code = hit.code AND wa.duty = 'worker' AND wa.valid_to IS NULL
+  LEFT JOIN LATERAL (  -- the latest current assignment, should a grid ever have two
+        SELECT person_id FROM grid_assignments
+         WHERE grid_code = hit.code AND duty = 'worker' AND valid_to IS NULL
+         ORDER BY valid_from DESC, id DESC LIMIT 1) wa ON true
   LEFT JOIN people w ON w.id = wa.person_id
-  LEFT JOIN grid_assignments la ON la.grid_code = hit.code AND la.duty = 'leader' AND la.valid_to IS NULL
+  LEFT JOIN LATERAL (
+        SELECT person_id FROM grid_assignments
+         WHERE grid_code = hit.code AND duty = 'leader' AND valid_to IS NULL
+         ORDER BY valid_from DESC, id DESC LIMIT 1) la ON true
   LEFT JOIN people l ON l.id = la.person_id
- LIMIT 1
