@@ -167,21 +167,31 @@ def main() -> int:
         run_openloop(f"{ours}/api/v1/incidents", list_file.name, 50, 2, [f"Authorization: {auth}"], True)
         run_openloop(f"{bare}/insert", list_file.name, 50, 2, [], False)
 
+        key = f"open_loop_{int(args.rate)}_rps"
+
+        def settle():
+            # let autovacuum and the checkpoint of the previous phase pass before measuring
+            eng = create_engine(url)
+            with eng.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("CHECKPOINT"))
+            eng.dispose()
+            time.sleep(2)
+
+        # latency at a fixed rate first, on a quiet database; then the sustained throughput
+        settle()
+        ours_latency = run_openloop(f"{ours}/api/v1/incidents", list_file.name, args.rate, args.seconds,
+                                    [f"Authorization: {auth}"], True)
+        settle()
+        bare_latency = run_openloop(f"{bare}/insert", list_file.name, args.rate, args.seconds, [], False)
+        settle()
+        ours_wrk = run_wrk(f"{ours}/api/v1/incidents", bodies_file.name, args.seconds, args.connections, auth)
+        settle()
+        bare_wrk = run_wrk(f"{bare}/insert", bodies_file.name, args.seconds, args.connections, None)
         result = {
             "benchmark": "incident intake under load", "machine_cores": os.cpu_count(),
             "waitress_threads": args.threads,
-            "wangge_post_incidents": {
-                "sustained_wrk": run_wrk(f"{ours}/api/v1/incidents", bodies_file.name, args.seconds,
-                                         args.connections, auth),
-                f"open_loop_{int(args.rate)}_rps": run_openloop(
-                    f"{ours}/api/v1/incidents", list_file.name, args.rate, args.seconds,
-                    [f"Authorization: {auth}"], True),
-            },
-            "peer_bare_flask_insert": {
-                "sustained_wrk": run_wrk(f"{bare}/insert", bodies_file.name, args.seconds, args.connections, None),
-                f"open_loop_{int(args.rate)}_rps": run_openloop(
-                    f"{bare}/insert", list_file.name, args.rate, args.seconds, [], False),
-            },
+            "wangge_post_incidents": {"sustained_wrk": ours_wrk, key: ours_latency},
+            "peer_bare_flask_insert": {"sustained_wrk": bare_wrk, key: bare_latency},
         }
     finally:
         for p in procs:
@@ -193,7 +203,6 @@ def main() -> int:
     print(json.dumps(result, ensure_ascii=False, indent=1))
     ours_r = result["wangge_post_incidents"]
     bare_r = result["peer_bare_flask_insert"]
-    key = f"open_loop_{int(args.rate)}_rps"
     share = ours_r["sustained_wrk"]["requests_per_s"] / bare_r["sustained_wrk"]["requests_per_s"]
     print(f"\nsustained: wangge POST /api/v1/incidents {ours_r['sustained_wrk']['requests_per_s']:.0f} req/s "
           f"vs bare insert {bare_r['sustained_wrk']['requests_per_s']:.0f} req/s = {share:.0%} "

@@ -76,3 +76,15 @@ def test_http_basic_for_tools(client):
     assert response.get_json()["role"] == "dispatcher"
     bad = base64.b64encode(b"dispatcher1:nope").decode()
     assert client.get("/api/v1/me", headers={"Authorization": f"Basic {bad}"}).status_code == 401
+
+
+def test_phone_page_and_board_in_english(client, connection):
+    from sqlalchemy import text
+
+    login(client, "worker001")
+    page = client.get("/m/?lang=en").get_data(as_text=True)
+    assert "Report an incident" in page and "Use my location" in page
+    code = connection.execute(text("SELECT min(code) FROM grids")).scalar()
+    board = client.get(f"/grids/{code}?lang=en").get_data(as_text=True)
+    assert "Supervision phone" in board and "Duties" in board
+    assert "监督电话" in client.get(f"/grids/{code}?lang=zh").get_data(as_text=True)
