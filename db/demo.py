@@ -203,6 +203,9 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
                 deadline.isoformat(),
                 closed.isoformat() if closed else None,
                 "true",
+                "village" if grid and state == "待受理" else "town",
+                # what the town filed went to its department about an hour after the report
+                (reported + timedelta(hours=1)).isoformat() if state not in ("待受理", "作废") else None,
             ))
             events.append((iid, reported.isoformat(), "worker", "report", None, "待受理", "上报(演示数据)"))
             if state != "待受理":
@@ -215,7 +218,7 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
 INCIDENT_COLUMNS = (
     "id", "case_no", "geom", "raw_lng", "raw_lat", "raw_crs", "source", "category_id", "description",
     "address", "grid_id", "grid_code", "village_code", "worker_id", "leader_id", "department_id",
-    "state", "flags", "reported_at", "deadline", "closed_at", "synthetic",
+    "state", "flags", "reported_at", "deadline", "closed_at", "synthetic", "tier", "dispatched_at",
 )
 EVENT_COLUMNS = ("incident_id", "at", "role", "action", "from_state", "to_state", "note")
 

@@ -56,7 +56,8 @@ DUTIES = ("worker", "leader")
 CRS_NAMES = ("wgs84", "cgcs2000", "gcj02", "bd09")
 SOURCES = ("grid_worker", "resident", "hotline_12345", "patrol", "import", "open311")
 TIME_UNITS = ("work_hours", "work_days", "hours", "days")
-CASE_STATES = ("待受理", "立案派遣", "处理中", "待核查", "结案", "作废", "挂账", "督办")
+CASE_STATES = ("待受理", "已立案", "立案派遣", "处理中", "待核查", "结案", "作废", "挂账", "督办")
+TIERS = ("village", "town")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -220,6 +221,8 @@ class Incident(Base):
         CheckConstraint(_in("state", CASE_STATES), name="state"),
         CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
         CheckConstraint("raw_lng BETWEEN -180 AND 180 AND raw_lat BETWEEN -90 AND 90", name="raw_range"),
+        CheckConstraint(_in("tier", TIERS), name="tier"),
+        CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
         Index("ix_incidents_reported_at", "reported_at"),
         Index("ix_incidents_grid_code", "grid_code"),
         Index("ix_incidents_state", "state"),
@@ -252,6 +255,12 @@ class Incident(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     photos: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default="{}")  # attachment hashes
     distance_m: Mapped[float | None] = mapped_column(Double)  # to the grid, when routed near_boundary
+    tier: Mapped[str] = mapped_column(String(8), server_default="village")  # who holds it now
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    extension_pending: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    rework_count: Mapped[int] = mapped_column(Integer, server_default="0")  # 返工
+    return_count: Mapped[int] = mapped_column(Integer, server_default="0")  # 回退
+    satisfaction: Mapped[int | None] = mapped_column(Integer)  # 回访: 1 (very unhappy) … 5
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
@@ -302,6 +311,18 @@ class GpsFix(Base):
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     accuracy_m: Mapped[float | None] = mapped_column(Double)
     speed_mps: Mapped[float | None] = mapped_column(Double)
+
+
+class Holiday(Base):
+    """The editable working-day table: a day declared a holiday or a workday (调休), overriding
+    the package's calendar and the weekend rule, for years the package does not know yet."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (CheckConstraint("kind IN ('holiday', 'workday')", name="kind"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(String(100))
 
 
 class Attachment(Base):

@@ -15,8 +15,9 @@ from webmap import database
 from webmap.auth import issue_token
 from webmap.errors import BadRequestError, ForbiddenError, NotFoundError, WanggeError
 from webmap.openapi import api_document
-from webmap.services import accounts, attachments, features, incidents, intake
+from webmap.services import accounts, actions, attachments, features, incidents, intake
 from webmap.services.accounts import ROLE_LABELS
+from workflow import cases
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 DEFAULT_PAGE, MAX_PAGE = 50, 500
@@ -173,12 +174,9 @@ def create_incident():
         )
     except intake.ReportError as exc:
         raise _report_error(exc) from exc
-    def photo_url(sha):
-        return url_for("api.get_attachment", sha=sha)
-
     created = written is not None
-    detail = (incidents.serialize_detail(written, current_user, photo_url) if created
-              else incidents.get_incident(database.session(), current_user, incident_id, photo_url))
+    detail = (incidents.serialize_detail(written, current_user, _photo_url) if created
+              else incidents.get_incident(database.session(), current_user, incident_id, _photo_url))
     response = jsonify(detail)
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("api.get_incident", incident_id=incident_id)
@@ -224,16 +222,61 @@ def list_incidents():
                     "max_limit": MAX_PAGE, "synthetic": any(i["synthetic"] for i in items)})
 
 
+def _photo_url(sha: str) -> str:
+    return url_for("api.get_attachment", sha=sha)
+
+
+def _incident_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFoundError("没有这个事件", "no such incident")
+    return int(raw)
+
+
 @bp.get("/incidents/<incident_id>")
 @login_required
 def get_incident(incident_id: str):
-    if not incident_id.isdigit() or len(incident_id) > 18:
-        raise NotFoundError("没有这个事件", "no such incident")
-    detail = incidents.get_incident(database.session(), current_user, int(incident_id),
-                                    photo_url=lambda sha: url_for("api.get_attachment", sha=sha))
-    if detail is None:
+    found = actions.detail(database.session(), current_user, _incident_id(incident_id), _photo_url)
+    if found is None:
         raise NotFoundError("没有这个事件,或不在您的管辖范围", "no such incident within your scope")
-    return jsonify(detail)
+    return jsonify(found)
+
+
+class TransitionRefused(WanggeError):
+    """A workflow action refused by the rules: 403 (not yours) or 422 (not now)."""
+
+    def __init__(self, exc: cases.TransitionError):
+        super().__init__(exc.zh, exc.en, errors=[{"field": "action", "zh": exc.zh, "en": exc.en}])
+        self.status = exc.status
+
+
+@bp.post("/incidents/<incident_id>/actions")
+@login_required
+def act_on_incident(incident_id: str):
+    """One workflow action: ``{"action": NAME, "version": N, "note", "photos", "department",
+    "satisfaction", "days"}``; answers the case as it now is."""
+    body = _json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        raise BadRequestError("需要 action 字段", "the body needs an action", param="action")
+    try:
+        result = actions.act(database.session(), current_user, _incident_id(incident_id), body["action"], body,
+                             _photo_url)
+    except actions.NotFound as exc:
+        raise NotFoundError("没有这个事件,或不在您的管辖范围", "no such incident within your scope") from exc
+    except actions.ConflictError as exc:
+        return jsonify({"code": "Conflict", "message_zh": "案件已被他人更新, 请查看最新状态后再操作",
+                        "message_en": "the case changed since you read it; here it is as it now is",
+                        "current": exc.current}), 409
+    except cases.TransitionError as exc:
+        raise TransitionRefused(exc) from exc
+    except intake.ReportError as exc:
+        raise _report_error(exc) from exc
+    return jsonify(result)
+
+
+@bp.get("/departments")
+@login_required
+def list_departments():
+    return jsonify({"items": incidents.departments(database.session())})
 
 
 @bp.get("/openapi.json")

@@ -8,13 +8,14 @@ WITH n AS (
         id, case_no, geom, raw_lng, raw_lat, raw_crs, source, category_id, description, address,
         grid_id, grid_code, village_code, worker_id, leader_id, department_id, reporter_id,
         reporter_name, reporter_phone, state, flags, reported_at, deadline, idempotency_key, photos,
-        distance_m)
+        distance_m, tier)
     SELECT n.id, 'YJB' || :day || lpad(n.id::text, 7, '0'),
            ST_SetSRID(ST_MakePoint(:lng, :lat), 4326), :raw_lng, :raw_lat, :raw_crs, :source,
            :category_id, :description, :address, :grid_id, :grid_code, :village_code, :worker_id,
            :leader_id, :department_id, :reporter_id, :reporter_name, :reporter_phone, '待受理',
            CAST(:flags AS varchar[]), :reported_at, :deadline, :idempotency_key,
-           CAST(:photos AS varchar[]), :distance_m
+           CAST(:photos AS varchar[]), :distance_m,
+           CASE WHEN :grid_code IS NULL THEN 'town' ELSE 'village' END
       FROM n
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, case_no

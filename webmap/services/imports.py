@@ -419,10 +419,11 @@ WITH ins AS (
     INSERT INTO incidents (id, case_no, geom, raw_lng, raw_lat, raw_crs, source, category_id,
                            description, address, grid_id, grid_code, village_code, worker_id,
                            leader_id, department_id, state, flags, reported_at, deadline,
-                           idempotency_key, distance_m)
+                           idempotency_key, distance_m, tier)
     SELECT id, case_no, ST_SetSRID(ST_MakePoint(lng, lat), 4326), raw_lng, raw_lat, raw_crs, source,
            category_id, description, address, grid_id, grid_code, village_code, worker_id,
-           leader_id, department_id, '待受理', flags, reported_at, deadline, idempotency_key, distance_m
+           leader_id, department_id, '待受理', flags, reported_at, deadline, idempotency_key, distance_m,
+           CASE WHEN grid_code IS NULL THEN 'town' ELSE 'village' END
       FROM import_staging
      WHERE id BETWEEN %(lo)s AND %(hi)s
      ORDER BY id

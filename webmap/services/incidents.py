@@ -112,11 +112,13 @@ def _detail_select():
             Incident.raw_lat, Incident.raw_crs, Incident.source, Incident.state, Incident.deadline,
             Incident.reported_at, Incident.closed_at, Incident.flags, Incident.distance_m, Incident.photos,
             Incident.reporter_name, Incident.reporter_phone, Incident.version, Incident.synthetic,
-            Incident.grid_code, Incident.department_id,
+            Incident.grid_code, Incident.department_id, Incident.tier, Incident.extension_pending,
+            Incident.reporter_id, Incident.dispatched_at, Incident.rework_count, Incident.return_count,
+            Incident.satisfaction,
             func.ST_X(Incident.geom).label("lng"), func.ST_Y(Incident.geom).label("lat"),
             Category.code.label("cat_code"), Category.name.label("cat_name"),
             Category.class_name.label("cat_class"), Category.kind.label("cat_kind"),
-            Category.time_limit, Category.time_unit,
+            Category.time_limit, Category.time_unit, Category.self_handle.label("cat_self_handle"),
             Grid.name.label("grid_name"), Grid.version.label("grid_version"),
             village.code.label("village_code"), village.name.label("village_name"),
             worker.name.label("worker_name"), worker.phone.label("worker_phone"),
@@ -154,6 +156,12 @@ def serialize_detail(row, user, photo_url=lambda sha: f"/api/v1/attachments/{sha
         "source": row.source,
         "source_label": SOURCE_LABELS.get(row.source, row.source),
         "state": row.state,
+        "tier": row.tier,
+        "dispatched_at": _iso(row.dispatched_at),
+        "extension_pending": row.extension_pending,
+        "rework_count": row.rework_count,
+        "return_count": row.return_count,
+        "satisfaction": row.satisfaction,
         "grid": {"code": row.grid_code, "name": row.grid_name, "version": row.grid_version}
         if row.grid_code else None,
         "village": {"code": row.village_code, "name": row.village_name} if row.village_code else None,
@@ -188,3 +196,9 @@ def categories(db: Session) -> list[dict]:
          "self_handle": c.self_handle, "time_limit": {"value": c.time_limit, "unit": c.time_unit}}
         for c, dept in rows
     ]
+
+
+def departments(db: Session) -> list[dict]:
+    rows = db.execute(select(Department.code, Department.name, Department.phone, Department.level)
+                      .order_by(Department.id)).all()
+    return [{"code": c, "name": n, "phone": p, "level": lvl} for c, n, p, lvl in rows]

@@ -164,7 +164,7 @@ def _existing(db: Session, key: str) -> int | None:
 
 def _category(db: Session, code: str):
     return db.execute(
-        select(Category.id, Category.code, Category.name, Category.class_name, Category.kind,
+        select(Category.id, Category.code, Category.name, Category.class_name, Category.kind, Category.self_handle,
                Category.time_limit, Category.time_unit, Category.department_id,
                Department.code.label("department_code"), Department.name.label("department_name"),
                Department.phone.label("department_phone"))
@@ -251,6 +251,9 @@ def report_incident(
         distance_m=round(route["distance_m"], 1) if route.get("how") == "near" else None,
         photos=list(report.photos), reporter_name=report.reporter_name, reporter_phone=report.reporter_phone,
         version=1, synthetic=False, grid_code=route.get("grid_code"), department_id=category.department_id,
+        tier="village" if route.get("grid_code") else "town", extension_pending=False,
+        reporter_id=reporter_id, dispatched_at=None, rework_count=0, return_count=0, satisfaction=None,
+        cat_self_handle=category.self_handle,
         lng=report.lng, lat=report.lat, cat_code=category.code, cat_name=category.name,
         cat_class=category.class_name, cat_kind=category.kind, time_limit=category.time_limit,
         time_unit=category.time_unit, grid_name=route.get("grid_name"), grid_version=route.get("grid_version"),

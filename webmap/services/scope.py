@@ -3,7 +3,7 @@ village's code, which starts with its town's, which starts with the district's."
 
 from __future__ import annotations
 
-from sqlalchemy import false, or_, true
+from sqlalchemy import and_, false, or_, true
 
 from db.models import Incident
 
@@ -18,8 +18,8 @@ def incident_visible(user):
     if user.role in ALL_SEEING:
         return true()
     own = Incident.reporter_id == user.id
-    if user.role == "department":
-        return or_(Incident.department_id == user.department_id, own)
+    if user.role == "department":  # only once the town has dispatched it
+        return or_(and_(Incident.department_id == user.department_id, Incident.dispatched_at.is_not(None)), own)
     scope = user.scope_code
     if len(scope) == 15:
         return or_(Incident.grid_code == scope, own)
@@ -36,7 +36,7 @@ def event_visible(user, message: dict) -> bool:
     if user.role in ALL_SEEING or message.get("reporter_id") == user.id:
         return True
     if user.role == "department":
-        return message.get("department_id") == user.department_id
+        return bool(message.get("dispatched")) and message.get("department_id") == user.department_id
     grid = message.get("grid_code")
     scope = user.scope_code
     if grid is None:

@@ -1,0 +1,223 @@
+"""Moving a case through its workflow: one action, one transaction, one appended event.
+
+The rules are in ``workflow/cases.py``; this module loads the case, asks the rules, writes the
+new state with an optimistic version check (two people acting at once: exactly one wins, the
+other gets 409 with the case as it now is), and appends the event.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from db.models import Attachment, CaseEvent, Department, Incident
+from workflow import cases
+from workflow.clock import DEFAULT_CALENDAR, SHANGHAI, WorkCalendar
+
+from . import incidents, scope
+from .intake import NOTIFY_CHANNEL, SHA256, FieldError, ReportError
+
+MAX_NOTE = 2000
+MAX_PHOTOS = 9
+MAX_EXTENSION_DAYS = 30
+
+
+class ConflictError(Exception):
+    """The case changed since the client read it (its ``version`` is stale)."""
+
+    def __init__(self, current: dict):
+        super().__init__("stale version")
+        self.current = current
+
+
+class NotFound(Exception):
+    pass
+
+
+def _case(row) -> cases.Case:
+    return cases.Case(
+        state=row.state, tier=row.tier, grid_code=row.grid_code, category_self_handle=row.cat_self_handle,
+        department_id=row.department_id, reporter_id=row.reporter_id, extension_pending=row.extension_pending,
+    )
+
+
+def _actor(user) -> cases.Actor:
+    return cases.Actor(id=user.id, role=user.role, scope_code=user.scope_code, department_id=user.department_id)
+
+
+def allowed(row, user) -> list[dict]:
+    """The actions this user may take now, with their labels and what each needs."""
+    names = cases.allowed_actions(_case(row), _actor(user))
+    return [{"name": n, "label_zh": cases.ACTIONS[n].label_zh, "label_en": cases.ACTIONS[n].label_en,
+             "needs": sorted(cases.ACTIONS[n].needs)} for n in names]
+
+
+def timeline(db: Session, incident_id: int) -> list[dict]:
+    rows = db.execute(text("""
+        SELECT e.at, e.action, e.role, e.from_state, e.to_state, e.note, e.data, p.name AS actor
+          FROM case_events e
+          LEFT JOIN accounts a ON a.id = e.actor_id
+          LEFT JOIN people p ON p.id = a.person_id
+         WHERE e.incident_id = :i
+         ORDER BY e.at, e.id"""), {"i": incident_id}).all()
+    out = []
+    for r in rows:
+        action = cases.ACTIONS.get(r.action)
+        out.append({
+            "at": r.at.astimezone(SHANGHAI).isoformat(),
+            "action": r.action,
+            "label_zh": action.label_zh if action else {"report": "上报", "demo_state": "演示数据"}.get(r.action, r.action),
+            "role": r.role, "actor": r.actor, "from_state": r.from_state, "to_state": r.to_state,
+            "note": r.note, "photos": (r.data or {}).get("photos", []),
+        })
+    return out
+
+
+def detail(db: Session, user, incident_id: int, photo_url) -> dict | None:
+    """The incident as the API shows it, with its timeline and the actions open to this user."""
+    row = db.execute(incidents._detail_select().where(Incident.id == incident_id,
+                                                      scope.incident_visible(user))).first()
+    if row is None:
+        return None
+    out = incidents.serialize_detail(row, user, photo_url)
+    out["actions"] = allowed(row, user)
+    out["timeline"] = timeline(db, incident_id)
+    return out
+
+
+def _payload(db: Session, action: cases.Action, body: dict) -> tuple[dict, list[FieldError]]:
+    errors: list[FieldError] = []
+    out: dict = {}
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        errors.append(FieldError("note", "说明应为文本", "note must be a string"))
+        note = None
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        errors.append(FieldError("note", f"说明不能超过 {MAX_NOTE} 字", f"note must be at most {MAX_NOTE} characters"))
+    elif "note" in action.needs and not note:
+        errors.append(FieldError("note", f"「{action.label_zh}」需要填写说明或理由", f"{action.name} needs a note"))
+    out["note"] = note or None
+
+    photos = body.get("photos") or []
+    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS or not all(
+            isinstance(p, str) and SHA256.fullmatch(p) for p in photos):
+        errors.append(FieldError("photos", f"photos 应为最多 {MAX_PHOTOS} 个照片编号",
+                                 f"photos must be at most {MAX_PHOTOS} attachment ids"))
+        photos = []
+    elif photos:
+        found = set(db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(photos))).scalars())
+        for i, p in enumerate(photos):
+            if p not in found:
+                errors.append(FieldError(f"photos[{i}]", "照片未上传或编号错误", "no uploaded photo has this id"))
+    if "photos" in action.needs and not photos:
+        errors.append(FieldError("photos", f"「{action.label_zh}」需要现场照片", f"{action.name} needs photo evidence"))
+    out["photos"] = list(dict.fromkeys(photos))
+
+    if "department" in action.needs:
+        code = body.get("department")
+        dept = db.execute(select(Department.id, Department.name).where(Department.code == code)).first() \
+            if isinstance(code, str) else None
+        if dept is None or code == "zongzhi":
+            errors.append(FieldError("department", "请选择要派遣的职能部门", "choose the department to dispatch to"))
+        else:
+            out["department_id"], out["department"] = dept.id, code
+    if "satisfaction" in action.needs:
+        value = body.get("satisfaction")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            errors.append(FieldError("satisfaction", "满意度应为 1–5 的整数", "satisfaction must be an integer 1–5"))
+        else:
+            out["satisfaction"] = value
+    if action.name == "request_extension":
+        days = body.get("days")
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+            errors.append(FieldError("days", f"延期天数应为 1–{MAX_EXTENSION_DAYS} 个工作日",
+                                     f"days must be 1–{MAX_EXTENSION_DAYS} working days"))
+        else:
+            out["days"] = days
+    return out, errors
+
+
+def _requested_days(db: Session, incident_id: int) -> int:
+    data = db.execute(
+        select(CaseEvent.data).where(CaseEvent.incident_id == incident_id, CaseEvent.action == "request_extension")
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1)
+    ).scalar()
+    return int((data or {}).get("days", 0))
+
+
+def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *,
+        calendar: WorkCalendar = DEFAULT_CALENDAR, now: datetime | None = None) -> dict:
+    """Take one action on a case. Raises NotFound, cases.TransitionError, ReportError (fields)
+    or ConflictError; commits on success and returns the case as it now is."""
+    row = db.execute(incidents._detail_select().where(Incident.id == incident_id,
+                                                      scope.incident_visible(user))).first()
+    if row is None:
+        raise NotFound()
+    version = body.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ReportError([FieldError("version", "请提交案件的当前版本号 version", "send the case's current version")])
+    if version != row.version:
+        raise ConflictError(detail(db, user, incident_id, photo_url))
+    action = cases.check(name, _case(row), _actor(user))
+    now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    if action.name == "return" and row.dispatched_at and now > cases.return_deadline(row.dispatched_at, calendar):
+        raise cases.TransitionError(422, "派遣已超过 1 个工作日, 不能再回退; 请与镇综治中心联系",
+                                    "more than 1 working day since dispatch: it can no longer be returned")
+    payload, errors = _payload(db, action, body)
+    if errors:
+        raise ReportError(errors)
+
+    before = _case(row)
+    after = cases.apply(before, action)
+    sets: dict = {name: getattr(after, name) for name in ("state", "tier", "extension_pending", "department_id")
+                  if getattr(after, name) != getattr(before, name)}
+    if action.to_state == cases.CLOSED:
+        sets["closed_at"] = now
+    if action.starts_clock:  # the deadline clock starts at dispatch
+        sets["department_id"] = payload["department_id"]
+        sets["dispatched_at"] = now
+        sets["deadline"] = calendar.add(now, row.time_limit, row.time_unit)
+    if action.name == "return":
+        sets["return_count"] = row.return_count + 1
+    if action.name == "verify_fail":
+        sets["rework_count"] = row.rework_count + 1
+    if action.name == "approve_extension":
+        sets["deadline"] = calendar.add(row.deadline or now, _requested_days(db, incident_id), "work_days")
+    if action.name == "return_visit":
+        sets["satisfaction"] = payload["satisfaction"]
+
+    updated = db.execute(
+        Incident.__table__.update()
+        .where(Incident.id == incident_id, Incident.version == version)
+        .values(**sets, version=Incident.version + 1)
+        .returning(Incident.version)
+    ).scalar()
+    if updated is None:  # someone else acted a moment ago
+        db.rollback()
+        raise ConflictError(detail(db, user, incident_id, photo_url))
+    to_state = after.state
+    data = {k: v for k, v in payload.items() if k not in ("note", "department_id") and v not in (None, [])}
+    if "deadline" in sets:
+        data["deadline"] = sets["deadline"].isoformat()
+    db.execute(
+        text("INSERT INTO case_events (incident_id, at, actor_id, role, action, from_state, to_state, note, data) "
+             "VALUES (:i, :at, :actor, :role, :action, :from_state, :to_state, :note, CAST(:data AS jsonb))"),
+        {"i": incident_id, "at": now, "actor": user.id, "role": user.role, "action": action.name,
+         "from_state": row.state, "to_state": to_state, "note": payload["note"],
+         "data": json.dumps(data, ensure_ascii=False)},
+    )
+    db.execute(text("SELECT pg_notify(:channel, :m)"), {"channel": NOTIFY_CHANNEL, "m": json.dumps({
+        "id": incident_id, "case_no": row.case_no, "event": action.name, "state": to_state,
+        "grid_code": row.grid_code, "village_code": row.village_code,
+        "department_id": sets.get("department_id", row.department_id), "reporter_id": row.reporter_id,
+        "lng": row.lng, "lat": row.lat, "category": row.cat_name,
+        "dispatched": (sets.get("dispatched_at") or row.dispatched_at) is not None and after.department_id is not None,
+    }, ensure_ascii=False)})
+    db.commit()
+    # a department that returns a case no longer sees it: answer in brief
+    return detail(db, user, incident_id, photo_url) or {
+        "id": incident_id, "state": after.state, "version": updated, "visible": False}

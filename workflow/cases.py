@@ -1,0 +1,197 @@
+"""The case workflow as data: states, actions, who may take them, at which tier, from which state.
+
+The states follow the digital city-management workflow (GB/T 30428: 信息采集 → 立案 → 派遣 → 处理
+→ 反馈 → 核查结案) and the town's own tiers (seed 1-1: the grid worker reports to the grid leader;
+the village handles what is within its authority and escalates the rest to the town; the town
+files, dispatches to departments and supervises). Nothing here knows about Flask or SQL: a case is
+a small record, an actor is a role with a scope, and :func:`decide` says what an action does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from workflow.clock import WorkCalendar
+
+# States (案卷状态)
+REPORTED = "待受理"  # reported, waiting for the tier that holds it
+FILED = "已立案"  # accepted and filed by the town, waiting to be dispatched
+DISPATCHED = "立案派遣"  # sent to a department; the deadline clock runs
+HANDLING = "处理中"  # a department (or the village) is handling it
+VERIFYING = "待核查"  # handled; the grid worker is to verify on site (结案核查)
+CLOSED = "结案"
+VOID = "作废"
+PARKED = "挂账"  # cannot be solved now; kept on the books
+SUPERVISED = "督办"  # the town presses the department; still being handled
+
+STATES = (REPORTED, FILED, DISPATCHED, HANDLING, VERIFYING, CLOSED, VOID, PARKED, SUPERVISED)
+OPEN_STATES = (REPORTED, FILED, DISPATCHED, HANDLING, VERIFYING, PARKED, SUPERVISED)
+TIERS = ("village", "town")
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the rules need to know of a case."""
+
+    state: str
+    tier: str  # who holds it now: the village (grid leader) or the town center
+    grid_code: str | None
+    category_self_handle: bool
+    department_id: int | None = None
+    reporter_id: int | None = None
+    extension_pending: bool = False
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int
+    role: str
+    scope_code: str
+    department_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label_zh: str
+    label_en: str
+    roles: frozenset[str]
+    from_states: frozenset[str]
+    to_state: str | None  # None: the state does not change
+    tier: str | None = None  # the tier the case must be at, if any
+    to_tier: str | None = None
+    needs: frozenset[str] = field(default_factory=frozenset)  # note, photos, department, satisfaction
+    starts_clock: bool = False  # the deadline is set when the case is dispatched
+
+
+def _a(name, zh, en, roles, from_states, to_state, tier=None, to_tier=None, needs=(), starts_clock=False):
+    return Action(name, zh, en, frozenset(roles), frozenset(from_states), to_state, tier, to_tier,
+                  frozenset(needs), starts_clock)
+
+
+TOWN = ("dispatcher", "admin")
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    # the grid worker
+    _a("self_handle", "就地处置", "handle on the spot", ["worker"], [REPORTED], CLOSED, tier="village",
+       needs=["note", "photos"]),
+    _a("escalate", "上报镇综治中心", "escalate to the town", ["worker", "leader"], [REPORTED, HANDLING], REPORTED,
+       tier="village", to_tier="town", needs=["note"]),
+    # the grid leader (village)
+    _a("village_handle", "村级处置", "handle in the village", ["leader"], [REPORTED], HANDLING, tier="village"),
+    _a("village_done", "村级处置完毕", "village handling done", ["leader"], [HANDLING], VERIFYING, tier="village",
+       needs=["note"]),
+    # the town center
+    _a("file", "受理立案", "accept and file", TOWN, [REPORTED], FILED, tier="town"),
+    _a("void", "作废", "void", TOWN, [REPORTED, FILED], VOID, needs=["note"]),
+    _a("dispatch", "派遣", "dispatch to a department", TOWN, [FILED], DISPATCHED, tier="town",
+       needs=["department"], starts_clock=True),
+    _a("supervise", "督办", "supervise", TOWN + ("town_leader",), [DISPATCHED, HANDLING], SUPERVISED,
+       needs=["note"]),
+    _a("park", "挂账", "park", TOWN, [FILED, DISPATCHED, HANDLING, SUPERVISED], PARKED, needs=["note"]),
+    _a("unpark", "取消挂账", "take off the books", TOWN, [PARKED], FILED),
+    _a("approve_extension", "同意延期", "approve the extension", TOWN, [HANDLING, SUPERVISED], None),
+    _a("refuse_extension", "不同意延期", "refuse the extension", TOWN, [HANDLING, SUPERVISED], None, needs=["note"]),
+    # the department
+    _a("accept", "接收", "accept", ["department"], [DISPATCHED], HANDLING),
+    _a("return", "回退", "return as misrouted", ["department"], [DISPATCHED], FILED, needs=["note"]),
+    _a("request_extension", "申请延期", "ask for more time", ["department"], [HANDLING, SUPERVISED], None,
+       needs=["note"]),
+    _a("feedback", "处理反馈", "report back as handled", ["department"], [HANDLING, SUPERVISED], VERIFYING,
+       needs=["note", "photos"]),
+    # verification by the grid worker (结案核查)
+    _a("verify_pass", "核查通过", "verified: fixed", ["worker"], [VERIFYING], CLOSED, needs=["photos"]),
+    _a("verify_fail", "核查不通过(返工)", "verified: not fixed (rework)", ["worker"], [VERIFYING], HANDLING,
+       needs=["note"]),
+    # after closing
+    _a("return_visit", "回访", "satisfaction return visit", TOWN + ("leader",), [CLOSED], None,
+       needs=["satisfaction"]),
+)}
+
+
+class TransitionError(Exception):
+    """An action that cannot be taken. ``status`` 403: not this actor's; 422: not now."""
+
+    def __init__(self, status: int, zh: str, en: str):
+        super().__init__(en)
+        self.status, self.zh, self.en = status, zh, en
+
+
+def in_scope(actor: Actor, case: Case) -> bool:
+    """Whether the case lies in the actor's territory (or, for a department, was sent to it)."""
+    if actor.role in ("district", "admin"):
+        return True
+    if actor.role == "department":
+        return actor.department_id is not None and actor.department_id == case.department_id
+    if case.grid_code is None:
+        return len(actor.scope_code) <= 9  # the town holds what lies outside every grid
+    if len(actor.scope_code) == 15:
+        return case.grid_code == actor.scope_code
+    return case.grid_code.startswith(actor.scope_code)
+
+
+def check(action_name: str, case: Case, actor: Actor) -> Action:
+    """The action if this actor may take it on this case now; else :class:`TransitionError`."""
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise TransitionError(422, f"未知的操作 {action_name}", f"unknown action {action_name!r}")
+    if actor.role not in action.roles:
+        raise TransitionError(403, f"{_role_zh(actor.role)}不能{action.label_zh}",
+                              f"a {actor.role} cannot {action.label_en}")
+    if not in_scope(actor, case):
+        raise TransitionError(403, "该案件不在您的管辖范围", "this case is outside your scope")
+    if case.state not in action.from_states:
+        raise TransitionError(422, f"案件处于「{case.state}」, 不能{action.label_zh}",
+                              f"a case in state {case.state} cannot be sent to {action.label_en}")
+    if action.tier and case.tier != action.tier:
+        where = "镇综治中心" if case.tier == "town" else "村(网格长)"
+        raise TransitionError(422, f"案件现由{where}办理, 不能{action.label_zh}",
+                              f"the case is held by the {case.tier}, not the {action.tier}")
+    if action.name == "self_handle" and not case.category_self_handle:
+        raise TransitionError(422, "该类别不允许网格员就地处置, 请上报", "this category cannot be handled on the spot")
+    if action.name in ("approve_extension", "refuse_extension") and not case.extension_pending:
+        raise TransitionError(422, "没有待审批的延期申请", "there is no extension request to decide")
+    if action.name == "request_extension" and case.extension_pending:
+        raise TransitionError(422, "已有待审批的延期申请", "an extension request is already pending")
+    return action
+
+
+def return_deadline(dispatched_at: datetime, calendar: WorkCalendar) -> datetime:
+    """A department that is not responsible returns the case within 1 working day of dispatch
+    (the Tianjin rule for 12345 orders, applied to every dispatched case)."""
+    return calendar.add(dispatched_at, 1, "work_days")
+
+
+def allowed_actions(case: Case, actor: Actor) -> list[str]:
+    """The actions this actor may take on this case now, in table order."""
+    allowed = []
+    for name in ACTIONS:
+        try:
+            check(name, case, actor)
+        except TransitionError:
+            continue
+        allowed.append(name)
+    return allowed
+
+
+def apply(case: Case, action: Action) -> Case:
+    """The case after the action (state, tier, pending extension): the part of a transition that
+    is pure. The caller checks the action first with :func:`check`."""
+    pending = case.extension_pending
+    if action.name == "request_extension":
+        pending = True
+    elif action.name in ("approve_extension", "refuse_extension"):
+        pending = False
+    return replace(
+        case,
+        state=action.to_state or case.state,
+        tier=action.to_tier or case.tier,
+        extension_pending=pending,
+        department_id=None if action.name == "return" else case.department_id,
+    )
+
+
+def _role_zh(role: str) -> str:
+    return {"worker": "网格员", "leader": "网格长", "dispatcher": "调度员", "town_leader": "镇领导",
+            "department": "职能部门", "district": "区网格中心", "planner": "规划员", "analyst": "分析员",
+            "admin": "管理员"}.get(role, role)
