@@ -11,7 +11,22 @@ csrf = CSRFProtect()
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from webmap import api, auth, boards, database, errors, i18n, live, mobile, ogc, open311, pages
+    from webmap import (
+        api,
+        auth,
+        boards,
+        database,
+        errors,
+        hotline,
+        i18n,
+        live,
+        mobile,
+        ogc,
+        open311,
+        pages,
+        stats,
+        supervision,
+    )
     from webmap.folium_local import localize_folium
 
     app = Flask(__name__)
@@ -32,6 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(live.bp)
+    app.register_blueprint(hotline.bp)
+    app.register_blueprint(stats.bp)
+    app.register_blueprint(supervision.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(mobile.bp)
     app.register_blueprint(open311.bp)
@@ -40,6 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
     csrf.exempt(api.bp)
+    for bp in (hotline.bp, stats.bp, supervision.bp):  # JSON APIs: the same X-CSRFToken rule as api
+        csrf.exempt(bp)
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)
 

@@ -6,13 +6,11 @@ their session cookie and send the CSRF token in ``X-CSRFToken`` with every write
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required, login_user
-from flask_wtf.csrf import CSRFError, validate_csrf
-from wtforms import ValidationError
 
 from webmap import database
-from webmap.auth import issue_token
+from webmap.auth import csrf_for_cookie_sessions, issue_token
 from webmap.errors import BadRequestError, ForbiddenError, NotFoundError, WanggeError
 from webmap.openapi import api_document
 from webmap.services import accounts, actions, attachments, features, incidents, intake
@@ -33,19 +31,7 @@ class ReportRejected(WanggeError):
     status = 422
 
 
-@bp.before_request
-def _csrf_for_cookie_sessions():
-    """Writes authenticated by the session cookie carry the page's CSRF token in a header."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return
-    if request.endpoint == "api.login":  # JSON only: a cross-site form cannot send it
-        return
-    if current_user.is_authenticated and g.get("auth_via") is None:
-        try:
-            validate_csrf(request.headers.get("X-CSRFToken", ""))
-        except (ValidationError, CSRFError) as exc:
-            raise BadRequestError("缺少或无效的 CSRF 令牌 (X-CSRFToken)", "missing or invalid CSRF token (X-CSRFToken)",
-                                  param="X-CSRFToken") from exc
+bp.before_request(csrf_for_cookie_sessions)
 
 
 def _json_body() -> dict:

@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import LoginManager, login_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import PasswordField, StringField
@@ -123,3 +123,23 @@ def login():
 def logout():
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+def csrf_for_cookie_sessions():
+    """``before_request`` of the JSON APIs: writes authenticated by the session cookie carry the
+    page's CSRF token in ``X-CSRFToken``; bearer and basic requests carry no cookie and need none."""
+    from flask_wtf.csrf import CSRFError, validate_csrf
+    from wtforms import ValidationError
+
+    from webmap.errors import BadRequestError
+
+    if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    if request.endpoint == "api.login":  # JSON only: a cross-site form cannot send it
+        return
+    if current_user.is_authenticated and g.get("auth_via") is None:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except (ValidationError, CSRFError) as exc:
+            raise BadRequestError("缺少或无效的 CSRF 令牌 (X-CSRFToken)", "missing or invalid CSRF token (X-CSRFToken)",
+                                  param="X-CSRFToken") from exc

@@ -289,5 +289,15 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
     waitress_serve(app, host=host, port=port, threads=threads, ident="wangge")
 
 
+def _register_command_groups() -> None:
+    from webmap.commands import hotline, jobs, stats
+
+    for module in (jobs, stats, hotline):
+        main.add_command(module.group)
+
+
+_register_command_groups()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

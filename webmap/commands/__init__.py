@@ -1,0 +1,1 @@
+"""Command groups of the ``wangge`` CLI that live beside their use cases."""
