@@ -14,6 +14,7 @@ import pwd
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,30 +300,30 @@ def _wait_ready(url: str, seconds: float = 30) -> None:
             time.sleep(0.2)
 
 
-def create_database(url: str) -> bool:
-    """Create the URL's database when it does not exist. Returns True when it was created."""
-    name = make_url(url).database
+@contextmanager
+def _maintenance_cursor(url: str):
+    """An autocommit cursor on the server's ``postgres`` database (CREATE/DROP DATABASE)."""
     conn = psycopg2.connect(**_connect_params(url, "postgres"))
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone():
-                return False
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            return True
+            yield cur
     finally:
         conn.close()
+
+
+def create_database(url: str) -> bool:
+    """Create the URL's database when it does not exist. Returns True when it was created."""
+    name = make_url(url).database
+    with _maintenance_cursor(url) as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone():
+            return False
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
 
 
 def drop_database(url: str) -> None:
     name = make_url(url).database
-    conn = psycopg2.connect(**_connect_params(url, "postgres"))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-    finally:
-        conn.close()
+    with _maintenance_cursor(url) as cur:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

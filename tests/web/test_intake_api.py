@@ -23,15 +23,6 @@ def worker(client):
     return bearer(client, "worker001")
 
 
-@pytest.fixture
-def worker_grid(connection):
-    """worker001's grid and a point well inside it."""
-    return connection.execute(text("""
-        SELECT g.code, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
-          FROM accounts a JOIN grids g ON g.code = a.scope_code AND g.valid_to IS NULL
-         WHERE a.username = 'worker001'""")).one()
-
-
 def count(connection, table="incidents"):
     return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
 

@@ -14,12 +14,8 @@ from workflow.clock import DEFAULT_CALENDAR
 
 
 @pytest.fixture
-def grid(connection):
-    """worker001's grid and a point in it."""
-    return connection.execute(text("""
-        SELECT g.code, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
-          FROM accounts a JOIN grids g ON g.code = a.scope_code AND g.valid_to IS NULL
-         WHERE a.username = 'worker001'""")).one()
+def grid(worker_grid):
+    return worker_grid
 
 
 @pytest.fixture
