@@ -361,3 +361,80 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict] = mapped_column(JSONB)
+
+
+HOTLINE_STATES = ("待签收", "已签收", "已批示", "办理中", "待答复", "已答复", "已办结", "已退回")
+HOTLINE_URGENCIES = ("life_property", "utilities", "normal")
+HOTLINE_CHANNELS = ("phone", "web", "wechat", "app", "weibo", "email", "other")
+
+
+class HotlineOrder(Base):
+    """A 12345 hotline work order (便民专线工单) dispatched to the town by the city/district
+    platform. The petitioner's name and phone are personal data: masked outside the roles that
+    handle the order. Deadlines are computed once (decree No. 39) and stored."""
+
+    __tablename__ = "hotline_orders"
+    __table_args__ = (
+        CheckConstraint(_in("state", HOTLINE_STATES), name="state"),
+        CheckConstraint(_in("urgency", HOTLINE_URGENCIES), name="urgency"),
+        CheckConstraint(_in("channel", HOTLINE_CHANNELS), name="channel"),
+        CheckConstraint("(lng IS NULL) = (lat IS NULL)", name="location_pair"),
+        CheckConstraint("lng IS NULL OR (lng BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90)",
+                        name="location_range"),
+        CheckConstraint("accept_deadline > dispatched_at AND reply_deadline > dispatched_at", name="deadlines"),
+        CheckConstraint("return_count >= 0 AND supervise_count >= 0", name="counts"),
+        Index("ix_hotline_orders_state", "state"),
+        Index("ix_hotline_orders_dispatched_at", "dispatched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(40), unique=True)  # the platform's 工单编号
+    channel: Mapped[str] = mapped_column(String(16), server_default="phone")
+    petitioner_name: Mapped[str | None] = mapped_column(String(50))  # personal data: masked
+    petitioner_phone: Mapped[str | None] = mapped_column(String(32))  # personal data: masked
+    content: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(200))
+    lng: Mapped[float | None] = mapped_column(Double)  # WGS84
+    lat: Mapped[float | None] = mapped_column(Double)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    urgency: Mapped[str] = mapped_column(String(16), server_default="normal")
+    dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accept_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(8), server_default="待签收")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    instruction: Mapped[str | None] = mapped_column(Text)  # 领导批示
+    draft: Mapped[str | None] = mapped_column(Text)  # the section's draft reply
+    reply: Mapped[str | None] = mapped_column(Text)  # the reply sent to the petitioner
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    drafted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    return_count: Mapped[int] = mapped_column(Integer, server_default="0")  # 退回
+    supervise_count: Mapped[int] = mapped_column(Integer, server_default="0")  # 督办
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+
+class HotlineEvent(Base):
+    """Append-only history of a hotline order; the database refuses UPDATE, DELETE and TRUNCATE.
+    ``department_id`` is the section an event concerns (assigned to, drafting, returning)."""
+
+    __tablename__ = "hotline_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("hotline_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(8))
+    to_state: Mapped[str | None] = mapped_column(String(8))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSONB, server_default="{}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from spatial.crs import CRS_NAMES
+from workflow.cases import ACTIONS
 
 
 def _ref(name: str) -> dict:
@@ -135,6 +136,51 @@ def api_document() -> dict:
                     "parameters": page + filters,
                     "responses": {"200": {"description": "{items, total, limit, offset}"}, "400": ERRORS["400"]}},
             },
+            "/incidents/{incident_id}/actions": {"post": {
+                "summary": "案件流转 / one workflow action (workflow/cases.py)",
+                "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["action", "version"], "properties": {
+                        "action": {"type": "string", "enum": sorted(ACTIONS)}, "version": {"type": "integer"},
+                        "note": {"type": "string", "maxLength": 2000},
+                        "photos": {"type": "array", "maxItems": 9, "items": {"type": "string"}},
+                        "department": {"type": "string"}, "satisfaction": {"type": "integer", "minimum": 1, "maximum": 5},
+                        "days": {"type": "integer", "minimum": 1, "maximum": 30}}}}}},
+                "responses": {"200": {"description": "the case as it now is, with timeline and actions"},
+                              "403": ERRORS["403"], "404": ERRORS["404"], "409": _error("版本已过期 / stale version"),
+                              "422": _error("此时不能这样操作 / not allowed now")}}},
+            "/departments": {"get": {"summary": "职能部门 / departments", "responses": {"200": {"description": "list"}}}},
+            "/stream": {"get": {"summary": "实时推送 / server-sent events of new and changed cases in your scope",
+                                "responses": {"200": {"description": "text/event-stream"}}}},
+            "/hotline/orders": {
+                "post": {"summary": "导入 12345 工单 / import 12345 orders (one or a list; idempotent on order_no)",
+                         "responses": {"201": {"description": "created"}, "200": {"description": "already imported"},
+                                       "422": _error("字段有误 / field errors")}},
+                "get": {"summary": "12345 工单列表 / orders", "parameters": page,
+                        "responses": {"200": {"description": "list"}}}},
+            "/hotline/orders/{order_id}": {"get": {
+                "summary": "12345 工单 / one order with deadlines, timeline and actions",
+                "parameters": [{"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "order"}, "404": ERRORS["404"]}}},
+            "/hotline/orders/{order_id}/actions": {"post": {
+                "summary": "签收、批示、交办、拟答复、答复、办结、退回 / sign, instruct, assign, draft, reply, close, return",
+                "parameters": [{"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "the order as it now is"}, "409": _error("stale version")}}},
+            "/supervision": {"get": {"summary": "督办清单 / open cases that are yellow or red, most urgent first",
+                                     "parameters": page, "responses": {"200": {"description": "list"}}}},
+            "/supervision/holidays": {"get": {"summary": "节假日与调休表 / the working-day table",
+                                              "responses": {"200": {"description": "list"}}}},
+            "/supervision/holidays/{day}": {"put": {
+                "summary": "设定某日为假日或工作日 / declare a day a holiday or a workday",
+                "parameters": [{"name": "day", "in": "path", "required": True, "schema": {"type": "string",
+                                                                                          "format": "date"}}],
+                "responses": {"200": {"description": "updated"}, "201": {"description": "created"}}}},
+            "/stats/indicators": {"get": {
+                "summary": "综合评价指标 / indicators by grid, village, department, category, source or month",
+                "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("by", "since", "until")],
+                "responses": {"200": {"description": "rows and total"}, "400": ERRORS["400"]}}},
+            "/stats/indicators.xlsx": {"get": {"summary": "同上, Excel / the same as an Excel workbook",
+                                               "responses": {"200": {"description": "xlsx"}}}},
             "/incidents/{incident_id}": {"get": {
                 "summary": "事件详情 / one incident",
                 "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],

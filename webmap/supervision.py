@@ -1,8 +1,130 @@
-"""Deadlines and supervision (督办) at ``/api/v1/supervision`` (being written)."""
+"""Deadlines and supervision (督办) at ``/api/v1/supervision``.
 
-from flask import Blueprint
+- ``GET /api/v1/supervision``: the 督办清单, open cases in the reader's scope that are overdue (red)
+  or due soon (yellow), most urgent first; ``status``, ``department``, ``limit``, ``offset``.
+- ``GET /api/v1/supervision/holidays[?year=Y]``: the editable working-day table.
+- ``PUT /api/v1/supervision/holidays/<YYYY-MM-DD>`` ``{kind, note}``: declare one day;
+  ``PUT /api/v1/supervision/holidays`` ``{items: [...], year?}``: several (or a year's schedule);
+  ``DELETE /api/v1/supervision/holidays/<YYYY-MM-DD>``. Admin and dispatcher only.
+"""
 
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user, login_required
+
+from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
+from webmap.errors import BadRequestError, ForbiddenError, NotFoundError, WanggeError
+from webmap.services import deadlines, features
+from webmap.services.intake import ReportError
+from workflow.clock import SHANGHAI
 
 bp = Blueprint("supervision", __name__, url_prefix="/api/v1/supervision")
 bp.before_request(csrf_for_cookie_sessions)
+DEFAULT_PAGE, MAX_PAGE = 50, 500
+
+
+class InputRejected(WanggeError):
+    status = 422
+
+
+def _now() -> datetime:
+    return datetime.now(SHANGHAI)
+
+
+def _domain_errors(view):
+    """The service's errors as HTTP answers (field-level reasons for bad input)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except ReportError as exc:
+            first = exc.errors[0]
+            raise InputRejected(
+                f"输入有误: {first.zh}"
+                + (f" 等 {len(exc.errors)} 处" if len(exc.errors) > 1 else ""),
+                f"invalid input: {exc}",
+                errors=[e.as_dict() for e in exc.errors],
+            ) from exc
+        except deadlines.Forbidden as exc:
+            raise ForbiddenError(exc.zh, exc.en) from exc
+        except deadlines.NotFound as exc:
+            raise NotFoundError(
+                "工作日表中没有这一天", "the working-day table has no entry for this day"
+            ) from exc
+
+    return wrapper
+
+
+def _json_body():
+    body = request.get_json(silent=True) if request.is_json else None
+    if body is None:
+        raise BadRequestError(
+            "请以 application/json 提交合法的 JSON",
+            "send valid JSON as application/json",
+            param="body",
+        )
+    return body
+
+
+def _page_args() -> tuple[int, int]:
+    try:
+        return (
+            features.parse_limit(request.args.get("limit"), DEFAULT_PAGE, MAX_PAGE),
+            features.parse_offset(request.args.get("offset")),
+        )
+    except features.FeatureQueryError as exc:
+        raise BadRequestError(exc.zh, exc.en, param=exc.param) from exc
+
+
+@bp.get("")
+@login_required
+@_domain_errors
+def supervision_list():
+    """督办清单: ``?status=red|yellow|red,yellow&department=CODE&limit=&offset=``."""
+    limit, offset = _page_args()
+    result = deadlines.supervision_list(
+        database.session(),
+        current_user,
+        now=_now(),
+        limit=limit,
+        offset=offset,
+        filters=request.args,
+    )
+    return jsonify({**result, "max_limit": MAX_PAGE})
+
+
+@bp.get("/holidays")
+@login_required
+@_domain_errors
+def list_holidays():
+    year = deadlines.parse_year(request.args.get("year"))
+    return jsonify({"items": deadlines.list_holidays(database.session(), year), "year": year})
+
+
+@bp.put("/holidays")
+@login_required
+@_domain_errors
+def put_holidays():
+    return jsonify(deadlines.put_holidays(database.session(), current_user, _json_body()))
+
+
+@bp.put("/holidays/<day>")
+@login_required
+@_domain_errors
+def put_holiday(day: str):
+    entry, created = deadlines.put_holiday(database.session(), current_user, day, _json_body())
+    return jsonify(entry), 201 if created else 200
+
+
+@bp.delete("/holidays/<day>")
+@login_required
+@_domain_errors
+def delete_holiday(day: str):
+    deadlines.delete_holiday(database.session(), current_user, day)
+    return "", 204

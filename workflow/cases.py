@@ -87,7 +87,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("dispatch", "派遣", "dispatch to a department", TOWN, [FILED], DISPATCHED, tier="town",
        needs=["department"], starts_clock=True),
     _a("supervise", "督办", "supervise", TOWN + ("town_leader",), [DISPATCHED, HANDLING], SUPERVISED,
-       needs=["note"]),
+       tier="town", needs=["note"]),
     _a("park", "挂账", "park", TOWN, [FILED, DISPATCHED, HANDLING, SUPERVISED], PARKED, needs=["note"]),
     _a("unpark", "取消挂账", "take off the books", TOWN, [PARKED], FILED),
     _a("approve_extension", "同意延期", "approve the extension", TOWN, [HANDLING, SUPERVISED], None),

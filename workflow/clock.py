@@ -23,6 +23,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
 # Office hours of a town government: morning and afternoon.
 WORK_PERIODS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+# The working time of one working day (7.5 hours).
+WORK_DAY = sum((datetime.combine(date.min, end) - datetime.combine(date.min, begin)
+                for begin, end in WORK_PERIODS), timedelta())
 
 
 @lru_cache(maxsize=4096)
@@ -41,7 +44,8 @@ class WorkCalendar:
     workdays: frozenset[date] = field(default_factory=frozenset)
 
     @classmethod
-    def with_table(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> WorkCalendar:
+    def with_table(cls, holidays: Iterable[date] = (),
+                   workdays: Iterable[date] = ()) -> WorkCalendar:
         return cls(frozenset(holidays), frozenset(workdays))
 
     def is_workday(self, day: date) -> bool:
@@ -75,6 +79,48 @@ class WorkCalendar:
             return self._add_work_hours(local, timedelta(hours=amount))
         raise ValueError(f"unknown time unit: {unit!r}")
 
+    def work_between(self, start: datetime, end: datetime) -> timedelta:
+        """The working time (office hours of working days) from ``start`` to ``end``, two aware
+        datetimes; negative when ``end`` comes first. A weekend or a holiday adds nothing.
+
+        It is the inverse of ``add(start, n, "work_hours")``: ``work_between(start, add(start, n,
+        "work_hours")) == timedelta(hours=n)``.
+        """
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("start and end must be timezone-aware")
+        if end < start:
+            return -self.work_between(end, start)
+        a, b = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+        first, last = a.date(), b.date()
+        if first == last:
+            return self._work_on(first, a, b)
+        total = self._work_on(first, a, b) + self._work_on(last, a, b)
+        return total + WORK_DAY * self.count_workdays(first + timedelta(days=1), last)
+
+    def count_workdays(self, first: date, last: date) -> int:
+        """The number of working days from ``first`` up to, not including, ``last``."""
+        total = 0
+        while first < last:
+            new_year = date(first.year + 1, 1, 1)
+            stop = min(last, new_year)
+            prefix = _workday_prefix(self, first.year)
+            jan1 = date(first.year, 1, 1)
+            total += prefix[(stop - jan1).days] - prefix[(first - jan1).days]
+            first = stop
+        return total
+
+    def _work_on(self, day: date, a: datetime, b: datetime) -> timedelta:
+        """The office hours of ``day`` that lie between ``a`` and ``b``."""
+        total = timedelta()
+        if not self.is_workday(day):
+            return total
+        for begin, finish in WORK_PERIODS:
+            lo = max(a, datetime.combine(day, begin, SHANGHAI))
+            hi = min(b, datetime.combine(day, finish, SHANGHAI))
+            if hi > lo:
+                total += hi - lo
+        return total
+
     def _add_work_days(self, local: datetime, days: int) -> datetime:
         day = local.date()
         counted = 0
@@ -101,6 +147,16 @@ class WorkCalendar:
             day += timedelta(days=1)
             cursor = datetime.combine(day, time(0), SHANGHAI)
         raise ValueError("work-hour limit too large")
+
+
+@lru_cache(maxsize=512)
+def _workday_prefix(calendar: WorkCalendar, year: int) -> tuple[int, ...]:
+    """``prefix[i]``: the working days among the first ``i`` days of ``year``."""
+    jan1 = date(year, 1, 1)
+    prefix = [0]
+    for i in range((date(year + 1, 1, 1) - jan1).days):
+        prefix.append(prefix[-1] + calendar.is_workday(jan1 + timedelta(days=i)))
+    return tuple(prefix)
 
 
 DEFAULT_CALENDAR = WorkCalendar()

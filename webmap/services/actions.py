@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session
 
 from db.models import Attachment, CaseEvent, Department, Incident
 from workflow import cases
-from workflow.clock import DEFAULT_CALENDAR, SHANGHAI, WorkCalendar
+from workflow.clock import SHANGHAI, WorkCalendar
+from workflow.deadlines import SYSTEM_EVENTS
 
-from . import incidents, scope
+from . import deadlines, incidents, scope
 from .intake import NOTIFY_CHANNEL, SHA256, FieldError, ReportError
 
+# events that are not workflow actions: the report itself, the demo's, the deadline job's
+OTHER_EVENTS = {"report": "上报", "demo_state": "演示数据", **{k: zh for k, (zh, _en) in SYSTEM_EVENTS.items()}}
 MAX_NOTE = 2000
 MAX_PHOTOS = 9
 MAX_EXTENSION_DAYS = 30
@@ -69,7 +72,7 @@ def timeline(db: Session, incident_id: int) -> list[dict]:
         out.append({
             "at": r.at.astimezone(SHANGHAI).isoformat(),
             "action": r.action,
-            "label_zh": action.label_zh if action else {"report": "上报", "demo_state": "演示数据"}.get(r.action, r.action),
+            "label_zh": action.label_zh if action else OTHER_EVENTS.get(r.action, r.action),
             "role": r.role, "actor": r.actor, "from_state": r.from_state, "to_state": r.to_state,
             "note": r.note, "photos": (r.data or {}).get("photos", []),
         })
@@ -150,7 +153,7 @@ def _requested_days(db: Session, incident_id: int) -> int:
 
 
 def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *,
-        calendar: WorkCalendar = DEFAULT_CALENDAR, now: datetime | None = None) -> dict:
+        calendar: WorkCalendar | None = None, now: datetime | None = None) -> dict:
     """Take one action on a case. Raises NotFound, cases.TransitionError, ReportError (fields)
     or ConflictError; commits on success and returns the case as it now is."""
     row = db.execute(incidents._detail_select().where(Incident.id == incident_id,
@@ -163,6 +166,7 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     if version != row.version:
         raise ConflictError(detail(db, user, incident_id, photo_url))
     action = cases.check(name, _case(row), _actor(user))
+    calendar = calendar or deadlines.load_calendar(db)
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     if action.name == "return" and row.dispatched_at and now > cases.return_deadline(row.dispatched_at, calendar):
         raise cases.TransitionError(422, "派遣已超过 1 个工作日, 不能再回退; 请与镇综治中心联系",

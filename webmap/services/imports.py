@@ -29,14 +29,15 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
-from db.models import SOURCES
+from db.models import SOURCES, Holiday
 from spatial.crs import bd09_to_wgs84, gcj02_to_wgs84
 from spatial.nearby import route_points
 from spatial.readers import PointRows, Problem, ReadError, read_points
-from workflow.clock import DEFAULT_CALENDAR, SHANGHAI, WorkCalendar
+from workflow.clock import SHANGHAI, WorkCalendar
 
+from . import deadlines
 from .intake import NEAR_BOUNDARY_M, ReportError, parse_report
 
 MAX_EXTERNAL_ID = 200
@@ -464,7 +465,7 @@ def import_rows(
     file_name: str | None = None,
     progress: Progress | None = None,
     near_m: float = NEAR_BOUNDARY_M,
-    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    calendar: WorkCalendar | None = None,
     now: datetime | None = None,
 ) -> ImportSummary:
     """Validate, route and store the rows of an import file in one transaction (see the module).
@@ -479,6 +480,8 @@ def import_rows(
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).replace(microsecond=0)
     summary = ImportSummary(rows=len(table), dry_run=dry_run)
     with engine.connect() as conn, conn.begin():
+        if calendar is None:  # the administrators' holiday table applies to imports too
+            calendar = deadlines.calendar_from_rows(conn.execute(select(Holiday.day, Holiday.kind)).all())
         by_code, by_name = _categories(conn)
         good, errors, repeated = _validate(table, by_code, by_name, crs or "wgs84", now,
                                            progress("校验 validate", len(table)))

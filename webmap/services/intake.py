@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from db.models import Attachment, Category, Department, Incident
 from db.queries import query
 from spatial.crs import CoordinateError, to_wgs84
-from workflow.clock import DEFAULT_CALENDAR, SHANGHAI, WorkCalendar
+from workflow.clock import SHANGHAI, WorkCalendar
 
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 200
@@ -182,7 +182,7 @@ def report_incident(
     reporter_role: str,
     idempotency_key: str | None,
     near_m: float = NEAR_BOUNDARY_M,
-    calendar: WorkCalendar = DEFAULT_CALENDAR,
+    calendar: WorkCalendar | None = None,
     now: datetime | None = None,
 ) -> tuple[int, SimpleNamespace | None]:
     """Store a report as a routed incident; commits. Returns the incident id and, when it was
@@ -213,6 +213,10 @@ def report_incident(
         flags.append("near_boundary")
     if report.crs in ("gcj02", "bd09"):
         flags.append(f"converted_from_{report.crs}")
+    if calendar is None:
+        from .deadlines import load_calendar  # deadlines imports intake
+
+        calendar = load_calendar(db)
     deadline = calendar.add(now, category.time_limit, category.time_unit)
     route = route or {}
     message = {  # what live listeners get: no personal data
