@@ -131,13 +131,56 @@ def _times(rng, cat_idx: np.ndarray, until: datetime) -> np.ndarray:
 
 def _states(rng, age_days: np.ndarray) -> np.ndarray:
     old = ["结案", "作废", "挂账", "督办"]
-    new = ["待受理", "立案派遣", "处理中", "待核查", "结案"]
+    new = ["待受理", "已立案", "立案派遣", "处理中", "待核查", "结案"]
     states = np.where(
         age_days > 20,
         rng.choice(old, size=age_days.size, p=[0.92, 0.04, 0.025, 0.015]),
-        rng.choice(new, size=age_days.size, p=[0.2, 0.25, 0.25, 0.1, 0.2]),
+        rng.choice(new, size=age_days.size, p=[0.18, 0.07, 0.2, 0.2, 0.1, 0.25]),
     )
     return states
+
+
+# the town path of a case, as (action, role, from_state, to_state); the demo cuts it where the
+# case's current state is reached (see workflow/cases.py for the rules these follow)
+TOWN_PATH = (
+    ("escalate", "worker", "待受理", "待受理"),
+    ("file", "dispatcher", "待受理", "已立案"),
+    ("dispatch", "dispatcher", "已立案", "立案派遣"),
+    ("accept", "department", "立案派遣", "处理中"),
+    ("feedback", "department", "处理中", "待核查"),
+    ("verify_pass", "worker", "待核查", "结案"),
+)
+STOP_AT = {"已立案": 2, "立案派遣": 3, "处理中": 4, "待核查": 5, "结案": 6}
+SATISFACTION = np.array([5, 4, 3, 2, 1])
+SATISFACTION_P = np.array([0.5, 0.3, 0.1, 0.07, 0.03])
+
+
+def _history(state: str, self_handle: bool, u: np.ndarray) -> tuple[list[tuple], str, int, int]:
+    """The workflow steps that brought a demo case to ``state``: (steps, tier, reworks, returns).
+    ``u`` holds four uniform draws for the case."""
+    if state == "待受理":
+        return [], "village", 0, 0
+    if state == "作废":
+        return [("void", "dispatcher", "待受理", "作废")], "town", 0, 0
+    if state == "结案" and self_handle and u[0] < 0.6:
+        return [("self_handle", "worker", "待受理", "结案")], "village", 0, 0
+    if state == "结案" and u[0] < 0.25:
+        return [("village_handle", "leader", "待受理", "处理中"), ("village_done", "leader", "处理中", "待核查"),
+                ("verify_pass", "worker", "待核查", "结案")], "village", 0, 0
+    if state == "挂账":
+        return [*TOWN_PATH[:2], ("park", "dispatcher", "已立案", "挂账")], "town", 0, 0
+    if state == "督办":
+        return [*TOWN_PATH[:4], ("supervise", "dispatcher", "处理中", "督办")], "town", 0, 0
+    steps = list(TOWN_PATH[:STOP_AT[state]])
+    returns = reworks = 0
+    if len(steps) >= 4 and u[1] < 0.05:  # misrouted: returned, then dispatched again
+        steps[3:3] = [("return", "department", "立案派遣", "已立案"), ("dispatch", "dispatcher", "已立案", "立案派遣")]
+        returns = 1
+    if state == "结案" and u[2] < 0.1:  # not fixed at the first verification: rework
+        at = len(steps) - 1
+        steps[at:at] = [("verify_fail", "worker", "待核查", "处理中"), ("feedback", "department", "处理中", "待核查")]
+        reworks = 1
+    return steps, "town", reworks, returns
 
 
 def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict) -> Iterator[tuple]:
@@ -148,7 +191,6 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
     grid_geoms = [g["geom"] for g in town.grids]
     grid_codes = [g["code"] for g in town.grids]
     village_name = {v["code"]: v["name"] for v in town.villages}
-    cat_limits = [(c[6], c[7]) for c in T.CATEGORIES]
     next_id = 1
     chunk_no = 0
     while next_id <= n:
@@ -168,6 +210,8 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
         roads = rng.integers(len(T.ROADS), size=size)
         numbers = rng.integers(1, 300, size=size)
         close_after = rng.uniform(2 * 3600, 6 * 86400, size=size)
+        draws = rng.random((size, 4))
+        satisfaction = rng.choice(SATISFACTION, size=size, p=SATISFACTION_P)
         geom_hex = _hex(shapely.points(lon, lat))
         incidents, events = [], []
         for i in range(size):
@@ -175,11 +219,23 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
             g = int(grid_idx[i])
             grid = town.grids[g] if g >= 0 else None
             reported = datetime.fromtimestamp(float(ts[i]), SHANGHAI)
-            limit, unit = cat_limits[cat[i]]
-            deadline = ctx["deadline"](reported, limit, unit)
+            category = T.CATEGORIES[cat[i]]
+            limit, unit = category[6], category[7]
             state = str(states[i])
-            closed = reported + timedelta(seconds=float(close_after[i])) if state == "结案" else None
-            code = T.CATEGORIES[cat[i]][0]
+            steps, tier, reworks, returns = _history(state, category[5], draws[i])
+            if grid is None:
+                tier = "town"
+            # the steps are spread from the report to the close (or to a while before "until")
+            end = (reported + timedelta(seconds=float(close_after[i])) if state == "结案"
+                   else reported + (until - reported) * 0.8)
+            span = (end - reported) / (len(steps) + 1)
+            times = [reported + span * (k + 1) for k in range(len(steps))]
+            dispatched = max((t for t, st in zip(times, steps, strict=True) if st[0] == "dispatch"), default=None)
+            deadline = ctx["deadline"](dispatched or reported, limit, unit)
+            closed = times[-1] if state == "结案" else None
+            visited = (state == "结案" and tier == "town" and draws[i][3] < 0.3
+                       and closed + timedelta(days=1) <= until)
+            code = category[0]
             vname = village_name[grid["village_code"]] if grid else ""
             address = f"{vname}{T.ROADS[roads[i]]}{numbers[i]}号附近"
             incidents.append((
@@ -189,28 +245,33 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
                 lon[i], lat[i], "wgs84",
                 sources[i],
                 ctx["category_id"][code],
-                f"{T.CATEGORIES[cat[i]][3]}:{address}(演示数据)",
+                f"{category[3]}:{address}(演示数据)",
                 address,
                 ctx["grid_id"][grid["code"]] if grid else None,
                 grid["code"] if grid else None,
                 grid["village_code"] if grid else None,
                 ctx["worker"].get(grid["code"]) if grid else None,
                 ctx["leader"].get(grid["code"]) if grid else None,
-                ctx["department"][T.CATEGORIES[cat[i]][4]],
+                ctx["department"][category[4]],
                 state,
                 "{}" if grid else "{outside_grids}",
                 reported.isoformat(),
                 deadline.isoformat(),
                 closed.isoformat() if closed else None,
                 "true",
-                "village" if grid and state == "待受理" else "town",
-                # what the town filed went to its department about an hour after the report
-                (reported + timedelta(hours=1)).isoformat() if state not in ("待受理", "作废") else None,
+                tier,
+                dispatched.isoformat() if dispatched else None,
+                reworks,
+                returns,
+                int(satisfaction[i]) if visited else None,
             ))
-            events.append((iid, reported.isoformat(), "worker", "report", None, "待受理", "上报(演示数据)"))
-            if state != "待受理":
-                at = closed or reported + timedelta(hours=1)
-                events.append((iid, at.isoformat(), "dispatcher", "demo_state", "待受理", state, "演示数据"))
+            events.append((iid, reported.isoformat(), "worker", "report", None, "待受理", "上报(演示数据)", "{}"))
+            for t, (action, role, before, after) in zip(times, steps, strict=True):
+                data = json.dumps({"department": category[4]}) if action == "dispatch" else "{}"
+                events.append((iid, t.isoformat(), role, action, before, after, "演示数据", data))
+            if visited:
+                events.append((iid, (closed + timedelta(days=1)).isoformat(), "dispatcher", "return_visit", "结案",
+                               "结案", "回访(演示数据)", json.dumps({"satisfaction": int(satisfaction[i])})))
         next_id += size
         yield incidents, events
 
@@ -219,8 +280,9 @@ INCIDENT_COLUMNS = (
     "id", "case_no", "geom", "raw_lng", "raw_lat", "raw_crs", "source", "category_id", "description",
     "address", "grid_id", "grid_code", "village_code", "worker_id", "leader_id", "department_id",
     "state", "flags", "reported_at", "deadline", "closed_at", "synthetic", "tier", "dispatched_at",
+    "rework_count", "return_count", "satisfaction",
 )
-EVENT_COLUMNS = ("incident_id", "at", "role", "action", "from_state", "to_state", "note")
+EVENT_COLUMNS = ("incident_id", "at", "role", "action", "from_state", "to_state", "note", "data")
 
 
 # ---------------------------------------------------------------- the whole load
