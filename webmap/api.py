@@ -13,6 +13,7 @@ from webmap import database
 from webmap.auth import csrf_for_cookie_sessions, issue_token
 from webmap.errors import BadRequestError, ForbiddenError, NotFoundError, WanggeError
 from webmap.openapi import api_document
+from webmap.params import moment_arg
 from webmap.services import accounts, actions, attachments, features, incidents, intake
 from webmap.services.accounts import ROLE_LABELS
 from workflow import cases
@@ -172,16 +173,6 @@ def create_incident():
 
 
 def _filters() -> incidents.IncidentFilter:
-    def when(name):
-        raw = request.args.get(name)
-        if not raw:
-            return None
-        try:
-            interval = features.parse_datetime(raw)
-        except features.FeatureQueryError as exc:
-            raise BadRequestError(f"{name}: {exc.zh}", f"{name}: {exc.en}", param=name) from exc
-        return interval.start if name == "since" else interval.end
-
     try:
         bbox = features.parse_bbox(request.args.get("bbox"))
     except features.FeatureQueryError as exc:
@@ -192,8 +183,8 @@ def _filters() -> incidents.IncidentFilter:
         grid_code=request.args.get("grid") or None,
         village_code=request.args.get("village") or None,
         source=request.args.get("source") or None,
-        since=when("since"),
-        until=when("until"),
+        since=moment_arg("since"),
+        until=moment_arg("until"),
         bbox=bbox,
     )
 

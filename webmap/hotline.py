@@ -21,8 +21,9 @@ from webmap import database
 from webmap.api import TransitionRefused, _json_body, _page_args, _report_error
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.errors import BadRequestError, ForbiddenError, NotFoundError
-from webmap.services import features, intake
+from webmap.params import moment_arg
 from webmap.services import hotline as service
+from webmap.services import intake
 from workflow import hotline as rules
 
 bp = Blueprint("hotline", __name__, url_prefix="/api/v1/hotline")
@@ -68,16 +69,6 @@ def import_orders():
 
 
 def _filters() -> service.OrderFilter:
-    def when(name):
-        raw = request.args.get(name)
-        if not raw:
-            return None
-        try:
-            interval = features.parse_datetime(raw)
-        except features.FeatureQueryError as exc:
-            raise BadRequestError(f"{name}: {exc.zh}", f"{name}: {exc.en}", param=name) from exc
-        return interval.start if name == "since" else interval.end
-
     overdue = request.args.get("overdue")
     if overdue not in (None, "", "true", "false", "1", "0"):
         raise BadRequestError("overdue 应为 true 或 false", "overdue must be true or false", param="overdue")
@@ -88,7 +79,7 @@ def _filters() -> service.OrderFilter:
     return service.OrderFilter(
         state=state,
         overdue=None if not overdue else overdue in ("true", "1"),
-        since=when("since"), until=when("until"),
+        since=moment_arg("since"), until=moment_arg("until"),
         order_no=request.args.get("order_no") or None,
     )
 

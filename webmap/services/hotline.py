@@ -127,19 +127,7 @@ def _str(value: Any) -> Any:
 
 
 def _text(payload: dict, name: str, limit: int, errors: list, zh: str, required: bool = False) -> str | None:
-    value = _str(payload.get(name))
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors.append(FieldError(name, f"缺少{zh}", f"{name} is required"))
-        return None
-    if not isinstance(value, str):
-        errors.append(FieldError(name, f"{zh}应为文本", f"{name} must be text"))
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        errors.append(FieldError(name, f"{zh}不能超过 {limit} 字", f"{name} must be at most {limit} characters"))
-        return None
-    return value
+    return intake.text_field(_str(payload.get(name)), name, limit, errors, zh, required)
 
 
 def _time(payload: dict, name: str, errors: list, zh: str, now: datetime, *, required: bool,

@@ -80,7 +80,11 @@ def check_idempotency_key(key: str | None, namespace: str) -> str | None:
 
 
 def _text(payload: dict, name: str, limit: int, errors: list, zh: str, required: bool = False) -> str | None:
-    value = payload.get(name)
+    return text_field(payload.get(name), name, limit, errors, zh, required)
+
+
+def text_field(value, name: str, limit: int, errors: list, zh: str, required: bool = False) -> str | None:
+    """A trimmed text value of at most ``limit`` characters, or None; problems go to ``errors``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             errors.append(FieldError(name, f"缺少{zh}", f"{name} is required"))
