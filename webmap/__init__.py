@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         hotline,
         i18n,
         live,
+        mapdata,
         mobile,
         ogc,
         open311,
@@ -50,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(hotline.bp)
     app.register_blueprint(stats.bp)
     app.register_blueprint(supervision.bp)
+    app.register_blueprint(mapdata.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(mobile.bp)
     app.register_blueprint(open311.bp)
