@@ -1,5 +1,71 @@
-"""Map data for the dispatcher console, bounded per viewport (being written)."""
+"""Map data for the dispatcher console (调度台), bounded per viewport, at ``/api/v1/map``.
 
-from flask import Blueprint
+- ``GET /cases?bbox=…&zoom=Z&…filters``: ``{"mode": "grids"|"hexes"|"cases", "total", "features"}``
+  — per-grid aggregates at zoom ≤ 12, hexagon bins at 13–15, single cases at ≥ 16 or whenever the
+  filtered viewport holds at most 2,000 cases; never more than 5,000 features.
+- ``GET /list?bbox=…&…filters&limit&offset``: the viewport's cases, most urgent first (≤ 200).
+- ``GET /search?q=``: up to 20 cases by case number, 12345 order number, address or description.
+
+Filters: ``state`` (comma list), ``category``, ``village``, ``grid``, ``source``, ``since``,
+``until``, ``overdue=1``. Sign-in required; everything within the reader's scope.
+"""
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user, login_required
+
+from webmap import database
+from webmap.auth import csrf_for_cookie_sessions
+from webmap.errors import BadRequestError
+from webmap.params import moment_arg
+from webmap.services import features, mapdata
+from webmap.services.intake import ReportError
 
 bp = Blueprint("mapdata", __name__, url_prefix="/api/v1/map")
+bp.before_request(csrf_for_cookie_sessions)  # read-only today; any later write is covered
+
+
+def _bad(exc: ReportError) -> BadRequestError:
+    zh = "; ".join(f"{e.field}: {e.zh}" for e in exc.errors)
+    en = "; ".join(f"{e.field}: {e.en}" for e in exc.errors)
+    return BadRequestError(f"地图参数有误: {zh}", f"bad map parameters: {en}",
+                           errors=[e.as_dict() for e in exc.errors])
+
+
+def _filter(bbox_required: bool = True) -> mapdata.MapFilter:
+    try:
+        return mapdata.parse_filter(request.args, since=moment_arg("since"), until=moment_arg("until"),
+                                    bbox_required=bbox_required)
+    except ReportError as exc:
+        raise _bad(exc) from exc
+
+
+@bp.get("/cases")
+@login_required
+def cases():
+    f = _filter()
+    try:
+        zoom = mapdata.parse_zoom(request.args.get("zoom"))
+    except ReportError as exc:
+        raise _bad(exc) from exc
+    return jsonify(mapdata.viewport(database.session(), current_user, f, zoom))
+
+
+@bp.get("/list")
+@login_required
+def case_list():
+    f = _filter()
+    try:
+        limit = features.parse_limit(request.args.get("limit"), mapdata.LIST_DEFAULT, mapdata.LIST_MAX)
+        offset = features.parse_offset(request.args.get("offset"))
+    except features.FeatureQueryError as exc:
+        raise BadRequestError(exc.zh, exc.en, param=exc.param) from exc
+    return jsonify(mapdata.case_list(database.session(), current_user, f, limit, offset))
+
+
+@bp.get("/search")
+@login_required
+def search():
+    try:
+        return jsonify(mapdata.search(database.session(), current_user, request.args.get("q", "")))
+    except ReportError as exc:
+        raise _bad(exc) from exc

@@ -149,6 +149,19 @@ def api_document() -> dict:
                 "responses": {"200": {"description": "the case as it now is, with timeline and actions"},
                               "403": ERRORS["403"], "404": ERRORS["404"], "409": _error("版本已过期 / stale version"),
                               "422": _error("此时不能这样操作 / not allowed now")}}},
+            "/map/cases": {"get": {
+                "summary": "视野内案件: 按网格或六边形汇总, 放大后为单个案件 / cases in the viewport: per grid, per hex, "
+                           "or single cases when zoomed in (≤ 2,000 cases, ≤ 500 KB)",
+                "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                               for n in ("bbox", "zoom", "state", "category", "village", "grid", "source", "since",
+                                         "until", "overdue")],
+                "responses": {"200": {"description": "{mode, total, features}"}, "400": ERRORS["400"]}}},
+            "/map/list": {"get": {"summary": "视野内案件列表, 最紧急的在前 / the cases in view, most urgent first",
+                                  "parameters": page, "responses": {"200": {"description": "items"}}}},
+            "/map/search": {"get": {"summary": "按案卷号、12345 工单号或地址查找 / search by case no., order no. or address",
+                                    "parameters": [{"name": "q", "in": "query", "required": True,
+                                                    "schema": {"type": "string", "minLength": 2, "maxLength": 100}}],
+                                    "responses": {"200": {"description": "up to 20 cases"}}}},
             "/departments": {"get": {"summary": "职能部门 / departments", "responses": {"200": {"description": "list"}}}},
             "/stream": {"get": {"summary": "实时推送 / server-sent events of new and changed cases in your scope",
                                 "responses": {"200": {"description": "text/event-stream"}}}},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
@@ -23,6 +23,27 @@ def index():
         "user": {"username": current_user.username, "role": current_user.role},
     }
     return render_template("pages/map.html", map_config=config,
+                           synthetic=features.is_synthetic(database.session()))
+
+
+@bp.route("/dispatch")
+@login_required
+def dispatch():
+    """The dispatcher console: the live map of cases, the list, the case panel."""
+    config = {
+        "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),
+        "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
+        "casesUrl": f"{request.script_root}/api/v1/map/cases",
+        "listUrl": f"{request.script_root}/api/v1/map/list",
+        "searchUrl": f"{request.script_root}/api/v1/map/search",
+        "incidentUrl": f"{request.script_root}/api/v1/incidents/",
+        "categoriesUrl": url_for("api.list_categories"),
+        "departmentsUrl": url_for("api.list_departments"),
+        "streamUrl": url_for("live.stream"),
+        "tileUrl": current_app.config["TILE_URL"],
+        "user": {"username": current_user.username, "role": current_user.role},
+    }
+    return render_template("pages/dispatch.html", config=config,
                            synthetic=features.is_synthetic(database.session()))
 
 

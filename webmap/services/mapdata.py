@@ -1,0 +1,456 @@
+"""Bounded map data for the dispatcher console (调度台): what the viewport shows, never a table.
+
+- :func:`viewport` answers one map view: per-grid aggregates at town zoom (≤ 12), hexagon bins
+  (``ST_HexagonGrid`` in EPSG:3857) at 13–15, single cases at ≥ 16 — and single cases at any
+  zoom once the filtered viewport holds at most :data:`MAX_CASES`. Never more than
+  :data:`MAX_FEATURES` features; the hexagon size grows with the viewport so that it stays so.
+- :func:`case_list` is the list beside the map: the viewport's cases, most urgent first, one page,
+  with the exact deadline status on the working-day clock.
+- :func:`search` finds cases by case number, 12345 order number, address or description.
+
+PostGIS does the set work; every query carries :func:`scope.incident_visible` of the reader.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import CASE_STATES, SOURCES, Category, Department, Grid, HotlineOrder, Incident
+from workflow import deadlines as rules
+from workflow.clock import SHANGHAI
+
+from . import features, scope
+from .deadlines import load_calendar
+from .intake import FieldError, ReportError
+
+TOWN_MAX_ZOOM = 12  # ≤ 12: per-grid aggregates
+CASES_MIN_ZOOM = 16  # ≥ 16: single cases (when they fit)
+MAX_ZOOM = 22
+MAX_CASES = 2000  # single cases per response: about 200 bytes each, so ≤ 500 KB
+MAX_FEATURES = 5000
+MAX_HEXES = 1500  # hexagons wanted per viewport at most; the size grows beyond it
+HEX_PX = 40  # hexagon edge in screen pixels at the zoom
+MERCATOR_M_PER_PX_Z0 = 156543.03392804097  # EPSG:3857 metres per 256-px tile pixel at zoom 0
+LIST_DEFAULT, LIST_MAX = 50, 200
+LIST_COUNT_CAP = 10_000
+SEARCH_MAX = 20
+SEARCH_MIN_CHARS = 2
+PARAMS = {"bbox", "zoom", "state", "category", "village", "grid", "source", "since", "until",
+          "overdue", "limit", "offset", "lang"}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class MapFilter:
+    states: tuple[str, ...] = ()
+    category: str | None = None
+    village_code: str | None = None
+    grid_code: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    overdue: bool = False
+    bbox: tuple[float, float, float, float] | None = None
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _digits(raw: str | None, n: int, name: str, errors: list[FieldError]) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) == n):
+        errors.append(FieldError(name, f"应为 {n} 位数字编码", f"must be a {n}-digit code"))
+        return None
+    return raw
+
+
+def parse_filter(args: Mapping[str, str], *, since: datetime | None = None,
+                 until: datetime | None = None, bbox_required: bool = True) -> MapFilter:
+    """The filters of a map request (``since``/``until`` already parsed by the view). Raises
+    :class:`ReportError` with field-level reasons."""
+    errors = [FieldError(name, "不支持的参数", "unknown parameter") for name in sorted(set(args) - PARAMS)]
+    bbox = None
+    try:
+        bbox = features.parse_bbox(args.get("bbox"))
+    except features.FeatureQueryError as exc:
+        errors.append(FieldError("bbox", exc.zh, exc.en))
+    else:
+        if bbox is None and bbox_required:
+            errors.append(FieldError("bbox", "需要视野范围 bbox=西,南,东,北",
+                                     "bbox=minLon,minLat,maxLon,maxLat is required"))
+    states = tuple(dict.fromkeys(s.strip() for s in (args.get("state") or "").split(",") if s.strip()))
+    unknown = [s for s in states if s not in CASE_STATES]
+    if unknown:
+        errors.append(FieldError("state", f"未知状态: {', '.join(unknown)}; 可选: {', '.join(CASE_STATES)}",
+                                 f"unknown state: {', '.join(unknown)}"))
+    source = args.get("source") or None
+    if source is not None and source not in SOURCES:
+        errors.append(FieldError("source", f"未知来源; 可选: {', '.join(SOURCES)}",
+                                 f"unknown source; one of {', '.join(SOURCES)}"))
+    category = args.get("category") or None
+    if category is not None and not (len(category) <= 16 and category.isascii() and category.isalnum()):
+        errors.append(FieldError("category", "类别编码格式不正确", "malformed category code"))
+    overdue = (args.get("overdue") or "").strip().lower()
+    if overdue not in _TRUE | _FALSE:
+        errors.append(FieldError("overdue", "overdue 应为 1 或 0", "overdue must be 1 or 0"))
+    if since and until and since > until:
+        errors.append(FieldError("since", "起始时间晚于结束时间", "since is after until"))
+    village = _digits(args.get("village"), 12, "village", errors)
+    grid = _digits(args.get("grid"), 15, "grid", errors)
+    if errors:
+        raise ReportError(errors)
+    return MapFilter(states=states, category=category, village_code=village, grid_code=grid,
+                     source=source, since=since, until=until, overdue=overdue in _TRUE, bbox=bbox)
+
+
+def parse_zoom(raw: str | None) -> int:
+    try:
+        zoom = int(raw or "")
+    except ValueError:
+        zoom = -1
+    if not 0 <= zoom <= MAX_ZOOM:
+        raise ReportError([FieldError("zoom", f"zoom 应为 0–{MAX_ZOOM} 的整数",
+                                      f"zoom must be an integer 0–{MAX_ZOOM}")])
+    return zoom
+
+
+# ---------------------------------------------------------------- SQL pieces
+
+
+def _envelope(bbox):
+    return func.ST_MakeEnvelope(*bbox, 4326)
+
+
+def _clock_start():
+    return func.coalesce(Incident.dispatched_at, Incident.reported_at)
+
+
+def _on_clock():
+    return Incident.state.in_(rules.CLOCK_STATES)
+
+
+def _red(now):
+    return and_(_on_clock(), Incident.deadline < now)
+
+
+def _yellow(now):
+    """Approximation on the wall clock, for map colours and the list's order only: the working-day
+    clock (:func:`workflow.deadlines.status`) is exact and is what the list shows."""
+    start = _clock_start()
+    return and_(_on_clock(), Incident.deadline >= now,
+                func.extract("epoch", literal(now) - start)
+                > rules.YELLOW_SHARE * func.extract("epoch", Incident.deadline - start))
+
+
+def _status_sql(now):
+    """normal / yellow / red on the wall clock (see :func:`_yellow`); NULL when off the clock."""
+    return case((_red(now), rules.RED), (_yellow(now), rules.YELLOW), (_on_clock(), rules.NORMAL),
+                else_=None)
+
+
+def _conditions(user, f: MapFilter, now: datetime, *, spatial: bool = True) -> list:
+    where = [scope.incident_visible(user)]
+    if f.states:
+        where.append(Incident.state.in_(f.states))
+    if f.category:
+        where.append(Incident.category_id.in_(select(Category.id).where(Category.code == f.category)))
+    if f.village_code:
+        where.append(Incident.village_code == f.village_code)
+    if f.grid_code:
+        where.append(Incident.grid_code == f.grid_code)
+    if f.source:
+        where.append(Incident.source == f.source)
+    if f.since:
+        where.append(Incident.reported_at >= f.since)
+    if f.until:
+        where.append(Incident.reported_at <= f.until)
+    if f.overdue:
+        where.append(_red(now))
+    if spatial and f.bbox:
+        env = _envelope(f.bbox)
+        where.append(and_(Incident.geom.op("&&")(env), func.ST_Intersects(Incident.geom, env)))
+    return where
+
+
+def _round(value, digits: int = 6):
+    return None if value is None else round(value, digits)
+
+
+def _point(lng, lat, props: dict, fid=None) -> dict:
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [_round(lng), _round(lat)]},
+               "properties": props}
+    if fid is not None:
+        feature["id"] = fid
+    return feature
+
+
+def _collection(items: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": items}
+
+
+# ---------------------------------------------------------------- the viewport
+
+
+def hex_size(zoom: int, bbox) -> float:
+    """Hexagon edge in EPSG:3857 metres: :data:`HEX_PX` pixels at ``zoom``, larger when the
+    viewport would otherwise hold more than :data:`MAX_HEXES` hexagons."""
+    size = HEX_PX * MERCATOR_M_PER_PX_Z0 / 2**zoom
+
+    def merc_y(lat):
+        return 6378137.0 * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    width = (bbox[2] - bbox[0]) * 20037508.342789244 / 180
+    height = merc_y(bbox[3]) - merc_y(bbox[1])
+    hex_area = 1.5 * math.sqrt(3) * size * size
+    if width * height / hex_area > MAX_HEXES:
+        size = math.sqrt(width * height / (MAX_HEXES * 1.5 * math.sqrt(3)))
+    return size
+
+
+def _counts(now):
+    return (
+        func.count().label("n"),
+        func.count().filter(_on_clock()).label("open"),
+        func.count().filter(_red(now)).label("overdue"),
+        func.count().filter(_yellow(now)).label("yellow"),
+    )
+
+
+def _grid_aggregates(db: Session, user, f: MapFilter, now: datetime) -> list[dict]:
+    """One point per current grid in the viewport (on its surface) with the counts of the whole
+    grid's matching cases. Cases outside every grid (属地兜底) are not in any grid's count."""
+    per_grid = (
+        select(Incident.grid_code, *_counts(now))
+        .where(*_conditions(user, f, now, spatial=False), Incident.grid_code.is_not(None))
+        .group_by(Incident.grid_code)
+        .subquery()
+    )
+    env = _envelope(f.bbox)
+    surface = func.ST_PointOnSurface(Grid.geom)
+    rows = db.execute(
+        select(Grid.code, Grid.name, func.ST_X(surface).label("lng"), func.ST_Y(surface).label("lat"),
+               per_grid.c.n, per_grid.c.open, per_grid.c.overdue, per_grid.c.yellow)
+        .join(per_grid, per_grid.c.grid_code == Grid.code)
+        .where(Grid.valid_to.is_(None), Grid.geom.op("&&")(env), func.ST_Intersects(Grid.geom, env))
+        .order_by(Grid.code)
+        .limit(MAX_FEATURES)
+    ).all()
+    return [
+        _point(r.lng, r.lat, {"grid": r.code, "name": r.name, "total": r.n, "open": r.open,
+                              "overdue": r.overdue, "yellow": r.yellow}, fid=r.code)
+        for r in rows
+    ]
+
+
+R_EARTH = 6378137.0
+HALF_WORLD = 20037508.342789244
+
+
+def _mercator_xy():
+    """EPSG:3857 x, y of each case, by the formula (cheaper than ST_Transform per row)."""
+    lng, lat = func.ST_X(Incident.geom), func.ST_Y(Incident.geom)
+    x = lng * (HALF_WORLD / 180)
+    y = func.ln(func.tan(func.radians(lat + 90) / 2)) * R_EARTH
+    return x, y
+
+
+def _hex_aggregates(db: Session, user, f: MapFilter, now: datetime, zoom: int) -> list[dict]:
+    """Cases binned in flat-topped hexagons of edge ``s`` in EPSG:3857 (the tessellation of
+    ``ST_HexagonGrid``), each bin a point at its centre (WGS84) with its counts. The bin is found
+    by arithmetic (the nearer centre of the two rectangular lattices the hexagon centres form), so
+    PostgreSQL only scans and groups: no polygon is built and no point-in-polygon test is run."""
+    s = hex_size(zoom, f.bbox)
+    dx, dy = 3 * s, math.sqrt(3) * s  # each lattice: columns 3s apart, rows √3·s apart
+    x, y = _mercator_xy()
+    pts = select(x.label("x"), y.label("y"), *_count_inputs(now)).where(*_conditions(user, f, now)).subquery()
+    ax, ay = func.round(pts.c.x / dx) * dx, func.round(pts.c.y / dy) * dy
+    bx = func.round((pts.c.x - dx / 2) / dx) * dx + dx / 2
+    by = func.round((pts.c.y - dy / 2) / dy) * dy + dy / 2
+    nearer_a = (func.power(pts.c.x - ax, 2) + func.power(pts.c.y - ay, 2)
+                <= func.power(pts.c.x - bx, 2) + func.power(pts.c.y - by, 2))
+    cx, cy = case((nearer_a, ax), else_=bx).label("cx"), case((nearer_a, ay), else_=by).label("cy")
+    binned = select(cx, cy, pts.c.open, pts.c.red, pts.c.yellow).subquery()
+    rows = db.execute(
+        select(binned.c.cx, binned.c.cy, func.count().label("n"),
+               func.count().filter(binned.c.open).label("open"),
+               func.count().filter(binned.c.red).label("overdue"),
+               func.count().filter(binned.c.yellow).label("yellow"))
+        .group_by(binned.c.cx, binned.c.cy)
+        .order_by(binned.c.cx, binned.c.cy)
+        .limit(MAX_FEATURES)
+    ).all()
+    out = []
+    for r in rows:
+        lng = r.cx * 180 / HALF_WORLD
+        lat = math.degrees(2 * math.atan(math.exp(r.cy / R_EARTH)) - math.pi / 2)
+        out.append(_point(lng, lat, {"total": r.n, "open": r.open, "overdue": r.overdue,
+                                     "yellow": r.yellow}, fid=f"{round(r.cx)}:{round(r.cy)}"))
+    return out
+
+
+def _count_inputs(now):
+    return (
+        func.coalesce(_on_clock(), False).label("open"),
+        func.coalesce(_red(now), False).label("red"),
+        func.coalesce(_yellow(now), False).label("yellow"),
+    )
+
+
+def _cases(db: Session, user, f: MapFilter, now: datetime, limit: int) -> list[dict]:
+    rows = db.execute(
+        select(Incident.id, Incident.case_no, Incident.state, _status_sql(now).label("status"),
+               Category.name.label("category"), func.ST_X(Incident.geom).label("lng"),
+               func.ST_Y(Incident.geom).label("lat"))
+        .join(Category, Category.id == Incident.category_id)
+        .where(*_conditions(user, f, now))
+        .order_by(Incident.id)
+        .limit(limit)
+    ).all()
+    return [
+        _point(r.lng, r.lat, {"case_no": r.case_no, "state": r.state, "status": r.status,
+                              "category": r.category}, fid=r.id)
+        for r in rows
+    ]
+
+
+def viewport(db: Session, user, f: MapFilter, zoom: int, now: datetime | None = None) -> dict:
+    """What the map shows for ``f.bbox`` at ``zoom``: ``mode`` grids, hexes or cases, ``total``
+    (matching cases the features stand for) and a FeatureCollection. Single cases carry a status
+    on the wall clock (``status``: red past the deadline, yellow past 75 % of the time); the list
+    (:func:`case_list`) shows the exact status on the working-day clock."""
+    now = now or datetime.now(SHANGHAI)
+    if zoom >= CASES_MIN_ZOOM:
+        items = _cases(db, user, f, now, MAX_CASES + 1)
+        if len(items) <= MAX_CASES:
+            return {"mode": "cases", "zoom": zoom, "total": len(items), "features": _collection(items)}
+        aggregates, mode = _hex_aggregates(db, user, f, now, zoom), "hexes"
+    elif zoom <= TOWN_MAX_ZOOM:
+        aggregates, mode = _grid_aggregates(db, user, f, now), "grids"
+    else:
+        aggregates, mode = _hex_aggregates(db, user, f, now, zoom), "hexes"
+    total = sum(a["properties"]["total"] for a in aggregates)
+    if total <= MAX_CASES:  # few enough to show one by one
+        items = _cases(db, user, f, now, MAX_CASES + 1)
+        if len(items) <= MAX_CASES:
+            return {"mode": "cases", "zoom": zoom, "total": len(items), "features": _collection(items)}
+    body = {"mode": mode, "zoom": zoom, "total": total, "features": _collection(aggregates)}
+    if mode == "hexes":
+        body["hex_size_m"] = round(hex_size(zoom, f.bbox), 1)
+    return body
+
+
+# ---------------------------------------------------------------- the list beside the map
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(SHANGHAI).isoformat() if value else None
+
+
+def _list_select(now):
+    return (
+        select(Incident.id, Incident.case_no, Incident.state, Incident.grid_code, Incident.address,
+               Incident.reported_at, Incident.deadline, Incident.dispatched_at,
+               Category.code.label("cat_code"), Category.name.label("cat_name"), Category.time_unit,
+               Grid.name.label("grid_name"), Department.name.label("dept_name"),
+               func.ST_X(Incident.geom).label("lng"), func.ST_Y(Incident.geom).label("lat"))
+        .join(Category, Category.id == Incident.category_id)
+        .outerjoin(Grid, Grid.id == Incident.grid_id)
+        .outerjoin(Department, Department.id == Incident.department_id)
+    )
+
+
+def _exact_status(row, now, calendar) -> dict | None:
+    if row.state not in rules.CLOCK_STATES or row.deadline is None:
+        return None
+    s = rules.status(rules.clock_start(row.dispatched_at, row.reported_at), row.deadline, now,
+                     calendar=calendar, working=rules.measured_on_working_clock(row.time_unit))
+    return {"code": s.status, "zh": s.label_zh, "en": s.label_en,
+            "remaining_h": rules.hours(s.remaining), "overdue_h": rules.hours(s.overdue_by)}
+
+
+def _list_item(row, now, calendar) -> dict:
+    return {
+        "id": row.id, "case_no": row.case_no, "state": row.state,
+        "category": {"code": row.cat_code, "name": row.cat_name},
+        "grid": {"code": row.grid_code, "name": row.grid_name} if row.grid_code else None,
+        "department": row.dept_name, "address": row.address,
+        "reported_at": _iso(row.reported_at), "deadline": _iso(row.deadline),
+        "status": _exact_status(row, now, calendar),
+        "location": {"lng": _round(row.lng), "lat": _round(row.lat), "crs": "wgs84"},
+    }
+
+
+def case_list(db: Session, user, f: MapFilter, limit: int, offset: int = 0,
+              now: datetime | None = None) -> dict:
+    """The viewport's cases, most urgent first: red (the longest overdue first), then yellow (the
+    nearest deadline first), then the rest newest first. The order uses the wall-clock
+    approximation in SQL; each row's ``status`` is exact, on the working-day clock."""
+    now = now or datetime.now(SHANGHAI)
+    where = _conditions(user, f, now)
+    urgent = or_(_red(now), _yellow(now))
+    # the total is counted up to LIST_COUNT_CAP (a town view holds up to a million): "10000+"
+    capped = select(literal(1)).select_from(Incident).where(*where).limit(LIST_COUNT_CAP + 1).subquery()
+    total = db.execute(select(func.count()).select_from(capped)).scalar_one()
+    n_urgent = db.execute(select(func.count()).select_from(Incident).where(*where, urgent)).scalar_one()
+    rows = []
+    if offset < n_urgent:  # red then yellow, from the clock states only (few, via ix_incidents_state)
+        rows += db.execute(
+            _list_select(now).where(*where, urgent)
+            .order_by(case((_red(now), 0), else_=1), Incident.deadline, Incident.id)
+            .limit(limit).offset(offset)
+        ).all()
+    if len(rows) < limit:  # then the newest (ix_incidents_reported_at, read backwards)
+        rows += db.execute(
+            _list_select(now).where(*where, ~func.coalesce(urgent, False))
+            .order_by(Incident.reported_at.desc(), Incident.id.desc())
+            .limit(limit - len(rows)).offset(max(offset - n_urgent, 0))
+        ).all()
+    calendar = load_calendar(db)
+    return {"total": min(total, LIST_COUNT_CAP), "total_capped": total > LIST_COUNT_CAP, "urgent": n_urgent, "limit": limit, "offset": offset,
+            "items": [_list_item(r, now, calendar) for r in rows]}
+
+
+# ---------------------------------------------------------------- search
+
+
+def _like_escape(text_: str) -> str:
+    return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(db: Session, user, q: str, now: datetime | None = None) -> dict:
+    """Up to :data:`SEARCH_MAX` cases within scope: the case number, then the 12345 order number
+    (its linked case), then address or description containing ``q`` (newest first)."""
+    now = now or datetime.now(SHANGHAI)
+    q = (q or "").strip()
+    if len(q) < SEARCH_MIN_CHARS or len(q) > 100:
+        raise ReportError([FieldError("q", f"搜索词应为 {SEARCH_MIN_CHARS}–100 个字符",
+                                      f"the search text must be {SEARCH_MIN_CHARS}–100 characters")])
+    visible = scope.incident_visible(user)
+    base = _list_select(now)
+    found: dict[int, tuple] = {}
+
+    def add(rows, how):
+        for r in rows:
+            found.setdefault(r.id, (r, how))
+
+    add(db.execute(base.where(visible, Incident.case_no == q)).all(), "case_no")
+    add(db.execute(base.join(HotlineOrder, HotlineOrder.incident_id == Incident.id)
+                   .where(visible, HotlineOrder.order_no == q).limit(SEARCH_MAX)).all(), "order_no")
+    if len(found) < SEARCH_MAX:
+        pattern = f"%{_like_escape(q)}%"
+        add(db.execute(
+            base.where(visible, or_(Incident.address.ilike(pattern, escape="\\"),
+                                    Incident.description.ilike(pattern, escape="\\")))
+            .order_by(Incident.reported_at.desc(), Incident.id.desc())
+            .limit(SEARCH_MAX)
+        ).all(), "text")
+    calendar = load_calendar(db)
+    items = [{**_list_item(r, now, calendar), "matched_by": how} for r, how in list(found.values())[:SEARCH_MAX]]
+    return {"q": q, "items": items}
