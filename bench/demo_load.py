@@ -100,7 +100,9 @@ def run_peer(n: int, seed: int) -> dict:
     generated = time.perf_counter()
     frame = pd.DataFrame(rows, columns=demo_mod.INCIDENT_COLUMNS)
     frame["geom"] = shapely.from_wkb(frame["geom"].to_numpy())
-    for column in ("reported_at", "deadline", "closed_at"):
+    for column in ("satisfaction", "rework_count", "return_count"):  # integers with gaps stay integers
+        frame[column] = frame[column].astype("Int64")
+    for column in ("reported_at", "deadline", "closed_at", "dispatched_at"):
         frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
     gdf = gpd.GeoDataFrame(frame, geometry="geom", crs=4326)
     written_from = time.perf_counter()
