@@ -35,7 +35,7 @@ from db.demo import load_demo
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DBNAME = "wangge_bench_viewport"
-OPEN = "待受理,已立案,立案派遣,处理中,督办"  # the states on the deadline clock
+OPEN = "待受理,已立案,立案派遣,处理中,待核查,督办,挂账"  # the console's default: every case not closed or void
 TIPG_MAX = 10_000  # tipg's TIPG_MAX_FEATURES_PER_QUERY default
 BUSIEST = {  # the centre of the cases of the busiest village and grid
     "village": "SELECT ST_X(ST_Centroid(ST_Collect(geom))), ST_Y(ST_Centroid(ST_Collect(geom))) "
