@@ -51,7 +51,7 @@ from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar
 from . import intake, privacy
 from .actions import ConflictError, NotFound
 from .deadlines import load_calendar
-from .imports import parse_time
+from .imports import number_cell, parse_time
 from .intake import NEAR_BOUNDARY_M, FieldError, ReportError
 
 __all__ = ["ConflictError", "NotFound", "AccessDenied", "ReportError", "ReadError", "import_orders", "list_orders",
@@ -153,18 +153,6 @@ def _time(payload: dict, name: str, errors: list, zh: str, now: datetime, *, req
     return when
 
 
-def _number(value: Any) -> Any:
-    if isinstance(value, str):
-        s = value.strip()
-        if not s:
-            return None
-        try:
-            return float(s)
-        except ValueError:
-            return value
-    return value
-
-
 def parse_order(payload: Any, now: datetime) -> tuple[OrderInput | None, list[FieldError]]:
     """One order from the platform, checked field by field (every reason at once)."""
     if not isinstance(payload, dict):
@@ -199,7 +187,7 @@ def parse_order(payload: Any, now: datetime) -> tuple[OrderInput | None, list[Fi
         errors.append(FieldError("reply_deadline", "答复期限应晚于派单时间", "reply_deadline must be after dispatched_at"))
 
     report = None
-    lng, lat = _number(payload.get("lng")), _number(payload.get("lat"))
+    lng, lat = number_cell(payload.get("lng")), number_cell(payload.get("lat"))
     if (lng is None) != (lat is None):
         missing = "lat" if lat is None else "lng"
         errors.append(FieldError(missing, "经度和纬度应同时填写或同时不填", "give both lng and lat, or neither"))

@@ -106,7 +106,7 @@ def write_error_report(errors: list[RowError], out) -> None:
 # ---------------------------------------------------------------- cell values
 
 
-def _number(value: Any) -> Any:
+def number_cell(value: Any) -> Any:
     """A coordinate cell as a float when it reads as one; other values go to the intake check."""
     if isinstance(value, str):
         s = value.strip()
@@ -273,7 +273,7 @@ def _validate(table: PointRows, by_code: dict, by_name: dict, default_crs: str, 
         if category_text:
             code = upper.get(category_text.upper()) or by_name.get(category_text)
         crs = _crs(rec.get("crs"), default_crs)
-        lng, lat = _number(rec.get("lng")), _number(rec.get("lat"))
+        lng, lat = number_cell(rec.get("lng")), number_cell(rec.get("lat"))
         payload = {
             "category": code or category_text,
             "description": _text(rec.get("description")),

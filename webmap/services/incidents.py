@@ -36,26 +36,36 @@ def _iso(value):
     return value.astimezone(SHANGHAI).isoformat() if value else None
 
 
-def _conditions(user, f: IncidentFilter) -> list:
+def filter_conditions(user, *, states=(), category: str | None = None, grid_code: str | None = None,
+                      village_code: str | None = None, source: str | None = None,
+                      since: datetime | None = None, until: datetime | None = None, bbox=None) -> list:
+    """The reader's scope and the usual filters of incident listings and maps, as SQL conditions.
+    ``bbox`` is (minLon, minLat, maxLon, maxLat) in WGS84."""
     where = [scope.incident_visible(user)]
-    if f.state:
-        where.append(Incident.state == f.state)
-    if f.category:
-        where.append(Category.code == f.category)
-    if f.grid_code:
-        where.append(Incident.grid_code == f.grid_code)
-    if f.village_code:
-        where.append(Incident.village_code == f.village_code)
-    if f.source:
-        where.append(Incident.source == f.source)
-    if f.since:
-        where.append(Incident.reported_at >= f.since)
-    if f.until:
-        where.append(Incident.reported_at <= f.until)
-    if f.bbox:
-        envelope = func.ST_MakeEnvelope(*f.bbox, 4326)
+    if states:
+        where.append(Incident.state.in_(states))
+    if category:
+        where.append(Incident.category_id.in_(select(Category.id).where(Category.code == category)))
+    if grid_code:
+        where.append(Incident.grid_code == grid_code)
+    if village_code:
+        where.append(Incident.village_code == village_code)
+    if source:
+        where.append(Incident.source == source)
+    if since:
+        where.append(Incident.reported_at >= since)
+    if until:
+        where.append(Incident.reported_at <= until)
+    if bbox:
+        envelope = func.ST_MakeEnvelope(*bbox, 4326)
         where.append(and_(Incident.geom.op("&&")(envelope), func.ST_Intersects(Incident.geom, envelope)))
     return where
+
+
+def _conditions(user, f: IncidentFilter) -> list:
+    return filter_conditions(user, states=(f.state,) if f.state else (), category=f.category,
+                             grid_code=f.grid_code, village_code=f.village_code, source=f.source,
+                             since=f.since, until=f.until, bbox=f.bbox)
 
 
 def list_incidents(db: Session, user, limit: int, offset: int = 0,

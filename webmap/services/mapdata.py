@@ -25,7 +25,7 @@ from db.models import CASE_STATES, SOURCES, Category, Department, Grid, HotlineO
 from workflow import deadlines as rules
 from workflow.clock import SHANGHAI
 
-from . import features, scope
+from . import features, incidents, scope
 from .deadlines import load_calendar
 from .intake import FieldError, ReportError
 
@@ -156,26 +156,11 @@ def _status_sql(now):
 
 
 def _conditions(user, f: MapFilter, now: datetime, *, spatial: bool = True) -> list:
-    where = [scope.incident_visible(user)]
-    if f.states:
-        where.append(Incident.state.in_(f.states))
-    if f.category:
-        where.append(Incident.category_id.in_(select(Category.id).where(Category.code == f.category)))
-    if f.village_code:
-        where.append(Incident.village_code == f.village_code)
-    if f.grid_code:
-        where.append(Incident.grid_code == f.grid_code)
-    if f.source:
-        where.append(Incident.source == f.source)
-    if f.since:
-        where.append(Incident.reported_at >= f.since)
-    if f.until:
-        where.append(Incident.reported_at <= f.until)
+    where = incidents.filter_conditions(
+        user, states=f.states, category=f.category, grid_code=f.grid_code, village_code=f.village_code,
+        source=f.source, since=f.since, until=f.until, bbox=f.bbox if spatial else None)
     if f.overdue:
         where.append(_red(now))
-    if spatial and f.bbox:
-        env = _envelope(f.bbox)
-        where.append(and_(Incident.geom.op("&&")(env), func.ST_Intersects(Incident.geom, env)))
     return where
 
 
