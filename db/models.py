@@ -225,7 +225,18 @@ class Incident(Base):
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
         Index("ix_incidents_reported_at", "reported_at"),
         Index("ix_incidents_grid_code", "grid_code"),
-        Index("ix_incidents_state", "state"),
+        # the few states off the clock that filters ask for (migration 0005 says why not all)
+        Index("ix_incidents_state", "state", postgresql_where=text("state IN ('待核查', '挂账', '作废')")),
+        # the console's search: substrings of the address and the description (pg_trgm)
+        Index("ix_incidents_address_trgm", "address", postgresql_using="gin",
+              postgresql_ops={"address": "gin_trgm_ops"}),
+        Index("ix_incidents_description_trgm", "description", postgresql_using="gin",
+              postgresql_ops={"description": "gin_trgm_ops"}),
+        # the cases on the deadline clock (workflow.deadlines.CLOCK_STATES), red/yellow from the index
+        Index("ix_incidents_clock", "deadline", postgresql_where=text(
+            "state IN ('待受理', '已立案', '立案派遣', '处理中', '督办')"),
+            postgresql_include=["state", "reported_at", "dispatched_at", "grid_code", "village_code",
+                                "category_id", "source", "geom"]),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -265,6 +276,27 @@ class Incident(Base):
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     category: Mapped[Category] = relationship()
+
+
+class CaseTally(Base):
+    """Counts of incidents per 50 m cell (EPSG:3857 ``floor(x / 50)``, ``floor(y / 50)``), grid
+    and state, kept exact by statement triggers on ``incidents`` (migration 0005): what the
+    dispatcher console's aggregates read instead of the whole table."""
+
+    __tablename__ = "case_tally"
+    __table_args__ = (
+        Index("uq_case_tally_key", "cx", "cy", "grid_code", "village_code", "state", unique=True,
+              postgresql_nulls_not_distinct=True),
+        Index("ix_case_tally_grid_code", "grid_code"),
+    )
+    __mapper_args__ = {"primary_key": ["cx", "cy", "grid_code", "village_code", "state"]}
+
+    cx: Mapped[int] = mapped_column(Integer)
+    cy: Mapped[int] = mapped_column(Integer)
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(8))
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class CaseEvent(Base):

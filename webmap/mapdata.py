@@ -3,8 +3,13 @@
 - ``GET /cases?bbox=…&zoom=Z&…filters``: ``{"mode": "grids"|"hexes"|"cases", "total", "features"}``
   — per-grid aggregates at zoom ≤ 12, hexagon bins at 13–15, single cases at ≥ 16 or whenever the
   filtered viewport holds at most 2,000 cases; never more than 5,000 features.
+- ``GET /heat?bbox=…&zoom=Z&…filters``: the heat-map layer, ``{"points": [[lat, lng, weight], …],
+  "max", "cell_m"}`` — cases summed in hexagons of a few pixels, at most 5,000 points.
 - ``GET /list?bbox=…&…filters&limit&offset``: the viewport's cases, most urgent first (≤ 200).
 - ``GET /search?q=``: up to 20 cases by case number, 12345 order number, address or description.
+- ``GET /patrols?bbox=…``: today's patrol tracks (Asia/Shanghai) meeting the viewport, a GeoJSON
+  FeatureCollection of LineStrings (≤ 500); personal whereabouts, so only for the roles that need
+  them (403 for the others, see :mod:`webmap.services.tracks`).
 
 Filters: ``state`` (comma list), ``category``, ``village``, ``grid``, ``source``, ``since``,
 ``until``, ``overdue=1``. Sign-in required; everything within the reader's scope.
@@ -15,9 +20,9 @@ from flask_login import current_user, login_required
 
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
-from webmap.errors import BadRequestError
+from webmap.errors import BadRequestError, ForbiddenError
 from webmap.params import moment_arg
-from webmap.services import features, mapdata
+from webmap.services import features, mapdata, tracks
 from webmap.services.intake import ReportError
 
 bp = Blueprint("mapdata", __name__, url_prefix="/api/v1/map")
@@ -39,15 +44,25 @@ def _filter(bbox_required: bool = True) -> mapdata.MapFilter:
         raise _bad(exc) from exc
 
 
+def _zoom() -> int:
+    try:
+        return mapdata.parse_zoom(request.args.get("zoom"))
+    except ReportError as exc:
+        raise _bad(exc) from exc
+
+
 @bp.get("/cases")
 @login_required
 def cases():
-    f = _filter()
-    try:
-        zoom = mapdata.parse_zoom(request.args.get("zoom"))
-    except ReportError as exc:
-        raise _bad(exc) from exc
+    f, zoom = _filter(), _zoom()
     return jsonify(mapdata.viewport(database.session(), current_user, f, zoom))
+
+
+@bp.get("/heat")
+@login_required
+def heat():
+    f, zoom = _filter(), _zoom()
+    return jsonify(mapdata.heat(database.session(), current_user, f, zoom))
 
 
 @bp.get("/list")
@@ -69,3 +84,17 @@ def search():
         return jsonify(mapdata.search(database.session(), current_user, request.args.get("q", "")))
     except ReportError as exc:
         raise _bad(exc) from exc
+
+
+@bp.get("/patrols")
+@login_required
+def patrols():
+    if not tracks.may_see_tracks(current_user):  # refused before any parameter is looked at
+        raise ForbiddenError(tracks.TrackAccessDenied.zh, tracks.TrackAccessDenied.en)
+    try:
+        bbox = tracks.parse_bbox(request.args)
+    except ReportError as exc:
+        raise _bad(exc) from exc
+    response = jsonify(tracks.todays_patrols(database.session(), current_user, bbox))
+    response.headers["Cache-Control"] = "private, no-store"  # personal whereabouts
+    return response

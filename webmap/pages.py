@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
-from webmap.services import features
+from webmap.services import features, tracks
 
 bp = Blueprint("pages", __name__)
 
@@ -35,6 +35,9 @@ def dispatch():
         "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
         "casesUrl": f"{request.script_root}/api/v1/map/cases",
         "listUrl": f"{request.script_root}/api/v1/map/list",
+        "heatUrl": f"{request.script_root}/api/v1/map/heat",
+        # personal whereabouts: the layer is offered only to the roles that may see tracks
+        "patrolsUrl": f"{request.script_root}/api/v1/map/patrols" if tracks.may_see_tracks(current_user) else None,
         "searchUrl": f"{request.script_root}/api/v1/map/search",
         "incidentUrl": f"{request.script_root}/api/v1/incidents/",
         "categoriesUrl": url_for("api.list_categories"),

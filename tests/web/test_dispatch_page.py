@@ -21,7 +21,8 @@ def test_dispatch_an_overdue_filed_case(page, live_server):
     # filter: filed (已立案) and overdue — red in the list
     page.select_option("#f-state", "已立案")
     page.check("#f-overdue")
-    page.wait_for_function("document.querySelectorAll('#d-list li').length > 0", timeout=10_000)
+    page.wait_for_function("document.querySelectorAll('#d-list li').length > 0 && !document.body.dataset.loading",
+                           timeout=10_000)
     first = page.locator("#d-list li").first
     case_no = first.inner_text().split()[0]
     assert first.locator(".dot").get_attribute("class").endswith("s-red")

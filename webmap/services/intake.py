@@ -227,7 +227,7 @@ def report_incident(
         "state": "待受理", "category": category.name, "grid_code": route.get("grid_code"),
         "village_code": route.get("village_code"), "department": category.department_code,
         "department_id": category.department_id, "lng": report.lng, "lat": report.lat,
-        "reported_at": now.isoformat(), "flags": flags, "reporter_id": reporter_id,
+        "reported_at": now.isoformat(), "flags": flags, "reporter_id": reporter_id, "event": "reported",
     }
     row = db.execute(query("insert_incident"), {
         "day": f"{now:%Y%m%d}",

@@ -18,10 +18,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from db.models import CASE_STATES, SOURCES, Category, Department, Grid, HotlineOrder, Incident
+from db.models import (
+    CASE_STATES,
+    SOURCES,
+    CaseTally,
+    Category,
+    Department,
+    Grid,
+    HotlineOrder,
+    Incident,
+)
 from workflow import deadlines as rules
 from workflow.clock import SHANGHAI
 
@@ -36,6 +45,7 @@ MAX_CASES = 2000  # single cases per response: about 200 bytes each, so ≤ 500 
 MAX_FEATURES = 5000
 MAX_HEXES = 1500  # hexagons wanted per viewport at most; the size grows beyond it
 HEX_PX = 40  # hexagon edge in screen pixels at the zoom
+HEAT_PX = 8  # the heat map's hexagon edge in screen pixels
 MERCATOR_M_PER_PX_Z0 = 156543.03392804097  # EPSG:3857 metres per 256-px tile pixel at zoom 0
 LIST_DEFAULT, LIST_MAX = 50, 200
 LIST_COUNT_CAP = 10_000
@@ -71,20 +81,29 @@ def _digits(raw: str | None, n: int, name: str, errors: list[FieldError]) -> str
     return raw
 
 
-def parse_filter(args: Mapping[str, str], *, since: datetime | None = None,
-                 until: datetime | None = None, bbox_required: bool = True) -> MapFilter:
-    """The filters of a map request (``since``/``until`` already parsed by the view). Raises
-    :class:`ReportError` with field-level reasons."""
-    errors = [FieldError(name, "不支持的参数", "unknown parameter") for name in sorted(set(args) - PARAMS)]
-    bbox = None
+def unknown_params(args: Mapping[str, str], known: set[str]) -> list[FieldError]:
+    return [FieldError(name, "不支持的参数", "unknown parameter") for name in sorted(set(args) - known)]
+
+
+def bbox_param(args: Mapping[str, str], errors: list[FieldError], *, required: bool = True):
+    """``bbox=W,S,E,N`` (CRS84) of a map request, or None; a reason appended to ``errors``."""
     try:
         bbox = features.parse_bbox(args.get("bbox"))
     except features.FeatureQueryError as exc:
         errors.append(FieldError("bbox", exc.zh, exc.en))
-    else:
-        if bbox is None and bbox_required:
-            errors.append(FieldError("bbox", "需要视野范围 bbox=西,南,东,北",
-                                     "bbox=minLon,minLat,maxLon,maxLat is required"))
+        return None
+    if bbox is None and required:
+        errors.append(FieldError("bbox", "需要视野范围 bbox=西,南,东,北",
+                                 "bbox=minLon,minLat,maxLon,maxLat is required"))
+    return bbox
+
+
+def parse_filter(args: Mapping[str, str], *, since: datetime | None = None,
+                 until: datetime | None = None, bbox_required: bool = True) -> MapFilter:
+    """The filters of a map request (``since``/``until`` already parsed by the view). Raises
+    :class:`ReportError` with field-level reasons."""
+    errors = unknown_params(args, PARAMS)
+    bbox = bbox_param(args, errors, required=bbox_required)
     states = tuple(dict.fromkeys(s.strip() for s in (args.get("state") or "").split(",") if s.strip()))
     unknown = [s for s in states if s not in CASE_STATES]
     if unknown:
@@ -199,41 +218,12 @@ def hex_size(zoom: int, bbox) -> float:
     return size
 
 
-def _counts(now):
-    return (
-        func.count().label("n"),
-        func.count().filter(_on_clock()).label("open"),
-        func.count().filter(_red(now)).label("overdue"),
-        func.count().filter(_yellow(now)).label("yellow"),
-    )
+# Aggregates count "weighted rows": (key columns, n, open, red, yellow). They come either from the
+# incidents themselves (one row per case), or — for town-wide readers and the filters the tally
+# knows (state, village, grid) — from case_tally (n per 50 m cell and state) for n and open, plus
+# the cases on the deadline clock for red and yellow (few, read from ix_incidents_clock alone).
 
-
-def _grid_aggregates(db: Session, user, f: MapFilter, now: datetime) -> list[dict]:
-    """One point per current grid in the viewport (on its surface) with the counts of the whole
-    grid's matching cases. Cases outside every grid (属地兜底) are not in any grid's count."""
-    per_grid = (
-        select(Incident.grid_code, *_counts(now))
-        .where(*_conditions(user, f, now, spatial=False), Incident.grid_code.is_not(None))
-        .group_by(Incident.grid_code)
-        .subquery()
-    )
-    env = _envelope(f.bbox)
-    surface = func.ST_PointOnSurface(Grid.geom)
-    rows = db.execute(
-        select(Grid.code, Grid.name, func.ST_X(surface).label("lng"), func.ST_Y(surface).label("lat"),
-               per_grid.c.n, per_grid.c.open, per_grid.c.overdue, per_grid.c.yellow)
-        .join(per_grid, per_grid.c.grid_code == Grid.code)
-        .where(Grid.valid_to.is_(None), Grid.geom.op("&&")(env), func.ST_Intersects(Grid.geom, env))
-        .order_by(Grid.code)
-        .limit(MAX_FEATURES)
-    ).all()
-    return [
-        _point(r.lng, r.lat, {"grid": r.code, "name": r.name, "total": r.n, "open": r.open,
-                              "overdue": r.overdue, "yellow": r.yellow}, fid=r.code)
-        for r in rows
-    ]
-
-
+TALLY_CELL_M = 50  # case_tally's cell edge in EPSG:3857 metres (migration 0005)
 R_EARTH = 6378137.0
 HALF_WORLD = 20037508.342789244
 
@@ -246,28 +236,138 @@ def _mercator_xy():
     return x, y
 
 
-def _hex_aggregates(db: Session, user, f: MapFilter, now: datetime, zoom: int) -> list[dict]:
+def _mercator(lng: float, lat: float) -> tuple[float, float]:
+    return lng * HALF_WORLD / 180, math.log(math.tan(math.radians(lat + 90) / 2)) * R_EARTH
+
+
+def tally_applies(user, f: MapFilter) -> bool:
+    """Whether case_tally can answer this reader and filter: a reader who sees the whole town (or
+    district), filtering by state, village or grid only. Aggregates then leave out the reader's
+    own reports in another town (they still show in the list and as single cases)."""
+    town_wide = user.role in scope.ALL_SEEING or len(user.scope_code or "") <= 9
+    return town_wide and not (f.category or f.source or f.since or f.until or f.overdue)
+
+
+def _town_scope(column, user) -> list:
+    """The reader's scope on a grid code column, for a town-wide reader (see :func:`tally_applies`)."""
+    if user.role in scope.ALL_SEEING:
+        return []
+    return [or_(column.startswith(user.scope_code, autoescape=True), column.is_(None))]
+
+
+def _tally_rows(user, f: MapFilter, key: str):
+    """n and open per cell (``key="xy"``: cell centre x, y) or per grid (``key="grid"``)."""
+    where = [CaseTally.n != 0, *_town_scope(CaseTally.grid_code, user)]
+    if f.states:
+        where.append(CaseTally.state.in_(f.states))
+    if f.village_code:
+        where.append(CaseTally.village_code == f.village_code)
+    if f.grid_code:
+        where.append(CaseTally.grid_code == f.grid_code)
+    if key == "xy":
+        (x0, y0), (x1, y1) = _mercator(*f.bbox[:2]), _mercator(*f.bbox[2:])
+        where += [CaseTally.cx.between(math.floor(x0 / TALLY_CELL_M), math.floor(x1 / TALLY_CELL_M)),
+                  CaseTally.cy.between(math.floor(y0 / TALLY_CELL_M), math.floor(y1 / TALLY_CELL_M))]
+        half = TALLY_CELL_M // 2  # the cell's centre, in integers (no numeric arithmetic per row)
+        keys = ((CaseTally.cx * TALLY_CELL_M + half).label("x"), (CaseTally.cy * TALLY_CELL_M + half).label("y"))
+    else:
+        where.append(CaseTally.grid_code.is_not(None))
+        keys = (CaseTally.grid_code,)
+    on_clock = CaseTally.state.in_(rules.CLOCK_STATES)
+    return select(*keys, CaseTally.n.label("n"), case((on_clock, CaseTally.n), else_=0).label("open"),
+                  literal(0).label("red"), literal(0).label("yellow")).where(*where)
+
+
+def _clock_where(user, f: MapFilter, now: datetime, *, spatial: bool = True) -> list:
+    """The conditions of the cases on the clock, for a town-wide reader (:func:`tally_applies`):
+    the tally's scope and a bare bbox test (exact for points), so that ix_incidents_clock answers
+    without reading the table."""
+    where = [*_town_scope(Incident.grid_code, user), *_conditions(user, f, now, spatial=False)[1:], _on_clock()]
+    if spatial:
+        where.append(Incident.geom.op("&&")(_envelope(f.bbox)))
+    return where
+
+
+def _incident_rows(user, f: MapFilter, now: datetime, key: str, *, clock_only: bool = False):
+    """One weighted row per matching case; ``clock_only``: only red and yellow, of the cases on
+    the clock (the complement of :func:`_tally_rows`)."""
+    where = _clock_where(user, f, now, spatial=key == "xy") if clock_only else _conditions(
+        user, f, now, spatial=key == "xy")
+    keys = (tuple(v.label(k) for k, v in zip("xy", _mercator_xy(), strict=True)) if key == "xy"
+            else (Incident.grid_code,))
+    if key == "grid":
+        where.append(Incident.grid_code.is_not(None))
+    red = case((_red(now), 1), else_=0)
+    yellow = case((_yellow(now), 1), else_=0)
+    if clock_only:
+        return select(*keys, literal(0).label("n"), literal(0).label("open"), red.label("red"),
+                      yellow.label("yellow")).where(*where, _on_clock())
+    return select(*keys, literal(1).label("n"), case((_on_clock(), 1), else_=0).label("open"),
+                  red.label("red"), yellow.label("yellow")).where(*where)
+
+
+def _weighted(user, f: MapFilter, now: datetime, key: str):
+    """The weighted rows of this view as one subquery with columns (x, y | grid_code), n, open,
+    red, yellow."""
+    if tally_applies(user, f):
+        rows = union_all(_tally_rows(user, f, key), _incident_rows(user, f, now, key, clock_only=True))
+    else:
+        rows = _incident_rows(user, f, now, key)
+    names = ("x", "y") if key == "xy" else ("grid_code",)
+    return rows.subquery().alias("w"), names
+
+
+def _sums(w):
+    return (func.sum(w.c.n).label("n"), func.sum(w.c.open).label("open"),
+            func.sum(w.c.red).label("overdue"), func.sum(w.c.yellow).label("yellow"))
+
+
+def _grid_aggregates(db: Session, user, f: MapFilter, now: datetime) -> list[dict]:
+    """One point per current grid in the viewport (on its surface) with the counts of the whole
+    grid's matching cases. Cases outside every grid (属地兜底) are not in any grid's count."""
+    sub, names = _weighted(user, f, now, "grid")
+    w = sub.c
+    per_grid = select(w[names[0]].label("grid_code"), *_sums(sub)).group_by(w[names[0]]).subquery()
+    env = _envelope(f.bbox)
+    surface = func.ST_PointOnSurface(Grid.geom)
+    rows = db.execute(
+        select(Grid.code, Grid.name, func.ST_X(surface).label("lng"), func.ST_Y(surface).label("lat"),
+               per_grid.c.n, per_grid.c.open, per_grid.c.overdue, per_grid.c.yellow)
+        .join(per_grid, per_grid.c.grid_code == Grid.code)
+        .where(Grid.valid_to.is_(None), Grid.geom.op("&&")(env), func.ST_Intersects(Grid.geom, env),
+               per_grid.c.n > 0)
+        .order_by(Grid.code)
+        .limit(MAX_FEATURES)
+    ).all()
+    return [
+        _point(r.lng, r.lat, {"grid": r.code, "name": r.name, "total": int(r.n), "open": int(r.open),
+                              "overdue": int(r.overdue), "yellow": int(r.yellow)}, fid=r.code)
+        for r in rows
+    ]
+
+
+def _hex_aggregates(db: Session, user, f: MapFilter, now: datetime, zoom: int,
+                    size: float | None = None) -> list[dict]:
     """Cases binned in flat-topped hexagons of edge ``s`` in EPSG:3857 (the tessellation of
     ``ST_HexagonGrid``), each bin a point at its centre (WGS84) with its counts. The bin is found
     by arithmetic (the nearer centre of the two rectangular lattices the hexagon centres form), so
-    PostgreSQL only scans and groups: no polygon is built and no point-in-polygon test is run."""
-    s = hex_size(zoom, f.bbox)
+    PostgreSQL only scans and groups: no polygon is built and no point-in-polygon test is run.
+    From the tally, a 50 m cell falls in the bin of its centre (so a case within 36 m of a bin's
+    edge may be counted in the neighbour)."""
+    s = size or hex_size(zoom, f.bbox)
     dx, dy = 3 * s, math.sqrt(3) * s  # each lattice: columns 3s apart, rows √3·s apart
-    x, y = _mercator_xy()
-    pts = select(x.label("x"), y.label("y"), *_count_inputs(now)).where(*_conditions(user, f, now)).subquery()
+    pts, _ = _weighted(user, f, now, "xy")
     ax, ay = func.round(pts.c.x / dx) * dx, func.round(pts.c.y / dy) * dy
     bx = func.round((pts.c.x - dx / 2) / dx) * dx + dx / 2
     by = func.round((pts.c.y - dy / 2) / dy) * dy + dy / 2
     nearer_a = (func.power(pts.c.x - ax, 2) + func.power(pts.c.y - ay, 2)
                 <= func.power(pts.c.x - bx, 2) + func.power(pts.c.y - by, 2))
     cx, cy = case((nearer_a, ax), else_=bx).label("cx"), case((nearer_a, ay), else_=by).label("cy")
-    binned = select(cx, cy, pts.c.open, pts.c.red, pts.c.yellow).subquery()
+    binned = select(cx, cy, pts.c.n, pts.c.open, pts.c.red, pts.c.yellow).subquery()
     rows = db.execute(
-        select(binned.c.cx, binned.c.cy, func.count().label("n"),
-               func.count().filter(binned.c.open).label("open"),
-               func.count().filter(binned.c.red).label("overdue"),
-               func.count().filter(binned.c.yellow).label("yellow"))
+        select(binned.c.cx, binned.c.cy, *_sums(binned))
         .group_by(binned.c.cx, binned.c.cy)
+        .having(func.sum(binned.c.n) > 0)
         .order_by(binned.c.cx, binned.c.cy)
         .limit(MAX_FEATURES)
     ).all()
@@ -275,17 +375,9 @@ def _hex_aggregates(db: Session, user, f: MapFilter, now: datetime, zoom: int) -
     for r in rows:
         lng = r.cx * 180 / HALF_WORLD
         lat = math.degrees(2 * math.atan(math.exp(r.cy / R_EARTH)) - math.pi / 2)
-        out.append(_point(lng, lat, {"total": r.n, "open": r.open, "overdue": r.overdue,
-                                     "yellow": r.yellow}, fid=f"{round(r.cx)}:{round(r.cy)}"))
+        out.append(_point(lng, lat, {"total": int(r.n), "open": int(r.open), "overdue": int(r.overdue),
+                                     "yellow": int(r.yellow)}, fid=f"{round(r.cx)}:{round(r.cy)}"))
     return out
-
-
-def _count_inputs(now):
-    return (
-        func.coalesce(_on_clock(), False).label("open"),
-        func.coalesce(_red(now), False).label("red"),
-        func.coalesce(_yellow(now), False).label("yellow"),
-    )
 
 
 def _cases(db: Session, user, f: MapFilter, now: datetime, limit: int) -> list[dict]:
@@ -311,24 +403,47 @@ def viewport(db: Session, user, f: MapFilter, zoom: int, now: datetime | None = 
     on the wall clock (``status``: red past the deadline, yellow past 75 % of the time); the list
     (:func:`case_list`) shows the exact status on the working-day clock."""
     now = now or datetime.now(SHANGHAI)
-    if zoom >= CASES_MIN_ZOOM:
+
+    def single_cases():
         items = _cases(db, user, f, now, MAX_CASES + 1)
         if len(items) <= MAX_CASES:
             return {"mode": "cases", "zoom": zoom, "total": len(items), "features": _collection(items)}
-        aggregates, mode = _hex_aggregates(db, user, f, now, zoom), "hexes"
-    elif zoom <= TOWN_MAX_ZOOM:
+        return None
+
+    # zoomed in without the tally: try the cases first, an index scan of a small bbox
+    if zoom >= CASES_MIN_ZOOM and not tally_applies(user, f) and (found := single_cases()):
+        return found
+    if zoom <= TOWN_MAX_ZOOM:
         aggregates, mode = _grid_aggregates(db, user, f, now), "grids"
     else:
         aggregates, mode = _hex_aggregates(db, user, f, now, zoom), "hexes"
     total = sum(a["properties"]["total"] for a in aggregates)
-    if total <= MAX_CASES:  # few enough to show one by one
-        items = _cases(db, user, f, now, MAX_CASES + 1)
-        if len(items) <= MAX_CASES:
-            return {"mode": "cases", "zoom": zoom, "total": len(items), "features": _collection(items)}
+    if total <= MAX_CASES and (found := single_cases()):  # few enough to show one by one
+        return found
     body = {"mode": mode, "zoom": zoom, "total": total, "features": _collection(aggregates)}
     if mode == "hexes":
         body["hex_size_m"] = round(hex_size(zoom, f.bbox), 1)
     return body
+
+
+def heat(db: Session, user, f: MapFilter, zoom: int, now: datetime | None = None) -> dict:
+    """The heat-map layer of the filtered cases: the viewport's cases summed in small hexagons
+    (:data:`HEAT_PX` pixels at ``zoom``, larger when the viewport would hold more than
+    :data:`MAX_FEATURES`), each ``[lat, lng, weight]`` — bounded whatever the table holds."""
+    now = now or datetime.now(SHANGHAI)
+    size = max(HEAT_PX * MERCATOR_M_PER_PX_Z0 / 2**zoom, _min_heat_size(f.bbox))
+    bins = _hex_aggregates(db, user, f, now, zoom, size=size)
+    points = [[p["geometry"]["coordinates"][1], p["geometry"]["coordinates"][0], p["properties"]["total"]]
+              for p in bins]
+    return {"zoom": zoom, "cell_m": round(size, 1), "total": sum(p[2] for p in points),
+            "max": max((p[2] for p in points), default=0), "points": points}
+
+
+def _min_heat_size(bbox) -> float:
+    """The edge that keeps the viewport at most :data:`MAX_FEATURES` hexagons."""
+    width = (bbox[2] - bbox[0]) * HALF_WORLD / 180
+    height = (bbox[3] - bbox[1]) * HALF_WORLD / 180 / math.cos(math.radians((bbox[1] + bbox[3]) / 2))
+    return math.sqrt(abs(width * height) / (MAX_FEATURES * 1.5 * math.sqrt(3)))
 
 
 # ---------------------------------------------------------------- the list beside the map
@@ -380,15 +495,22 @@ def case_list(db: Session, user, f: MapFilter, limit: int, offset: int = 0,
     now = now or datetime.now(SHANGHAI)
     where = _conditions(user, f, now)
     urgent = or_(_red(now), _yellow(now))
-    # the total is counted up to LIST_COUNT_CAP (a town view holds up to a million): "10000+"
-    capped = select(literal(1)).select_from(Incident).where(*where).limit(LIST_COUNT_CAP + 1).subquery()
-    total = db.execute(select(func.count()).select_from(capped)).scalar_one()
-    n_urgent = db.execute(select(func.count()).select_from(Incident).where(*where, urgent)).scalar_one()
+    tally = tally_applies(user, f)
+    if tally:  # the exact count from the tally; the urgent ones from ix_incidents_clock alone
+        total = db.execute(select(func.coalesce(func.sum(_tally_rows(user, f, "xy").subquery().c.n), 0)))\
+            .scalar_one()
+        urgent_where = [*_clock_where(user, f, now), urgent]
+    else:  # counted up to LIST_COUNT_CAP (a town view holds up to a million): "10000+"
+        capped = select(literal(1)).select_from(Incident).where(*where).limit(LIST_COUNT_CAP + 1).subquery()
+        total = db.execute(select(func.count()).select_from(capped)).scalar_one()
+        urgent_where = [*where, urgent]
+    n_urgent = db.execute(select(func.count()).select_from(Incident).where(*urgent_where)).scalar_one()
     rows = []
-    if offset < n_urgent:  # red then yellow, from the clock states only (few, via ix_incidents_state)
+    if offset < n_urgent:  # red then yellow: every red deadline is past, every yellow one is not,
+        # so the deadline order is the order wanted (ix_incidents_clock, read forwards)
         rows += db.execute(
-            _list_select(now).where(*where, urgent)
-            .order_by(case((_red(now), 0), else_=1), Incident.deadline, Incident.id)
+            _list_select(now).where(*urgent_where)
+            .order_by(Incident.deadline, Incident.id)
             .limit(limit).offset(offset)
         ).all()
     if len(rows) < limit:  # then the newest (ix_incidents_reported_at, read backwards)
@@ -398,7 +520,9 @@ def case_list(db: Session, user, f: MapFilter, limit: int, offset: int = 0,
             .limit(limit - len(rows)).offset(max(offset - n_urgent, 0))
         ).all()
     calendar = load_calendar(db)
-    return {"total": min(total, LIST_COUNT_CAP), "total_capped": total > LIST_COUNT_CAP, "urgent": n_urgent, "limit": limit, "offset": offset,
+    capped = not tally and total > LIST_COUNT_CAP
+    return {"total": min(total, LIST_COUNT_CAP) if capped else int(total), "total_capped": capped,
+            "urgent": n_urgent, "limit": limit, "offset": offset,
             "items": [_list_item(r, now, calendar) for r in rows]}
 
 
@@ -410,8 +534,9 @@ def _like_escape(text_: str) -> str:
 
 
 def search(db: Session, user, q: str, now: datetime | None = None) -> dict:
-    """Up to :data:`SEARCH_MAX` cases within scope: the case number, then the 12345 order number
-    (its linked case), then address or description containing ``q`` (newest first)."""
+    """Up to :data:`SEARCH_MAX` cases within scope: the case with that case number or 12345 order
+    number, else those whose address or description contains ``q`` (newest first; trigram
+    indexes)."""
     now = now or datetime.now(SHANGHAI)
     q = (q or "").strip()
     if len(q) < SEARCH_MIN_CHARS or len(q) > 100:
@@ -428,7 +553,7 @@ def search(db: Session, user, q: str, now: datetime | None = None) -> dict:
     add(db.execute(base.where(visible, Incident.case_no == q)).all(), "case_no")
     add(db.execute(base.join(HotlineOrder, HotlineOrder.incident_id == Incident.id)
                    .where(visible, HotlineOrder.order_no == q).limit(SEARCH_MAX)).all(), "order_no")
-    if len(found) < SEARCH_MAX:
+    if not found:  # a case or order number names its case: no text matches beside it
         pattern = f"%{_like_escape(q)}%"
         add(db.execute(
             base.where(visible, or_(Incident.address.ilike(pattern, escape="\\"),

@@ -2,6 +2,10 @@
 // aggregates when zoomed out, single cases when zoomed in (GET /api/v1/map/cases); the list
 // follows the viewport and the filters (GET /api/v1/map/list); a click opens the case panel
 // with its timeline and exactly the actions this user may take (from the workflow API).
+// Layers (a control, Chinese names): the cases, a heat map (GET /api/v1/map/heat, fetched only
+// while it is on), today's patrol tracks (GET /api/v1/map/patrols, offered only to the roles that
+// may see them), grid labels at zoom ≥ 14. New cases in the user's scope arrive over SSE and raise
+// a badge, the tab title and a short chime (WebAudio; muted state kept in localStorage).
 // All text reaches the page as text nodes.
 (function () {
   "use strict";
@@ -14,6 +18,9 @@
     timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
   });
   const when = (iso) => (iso ? timeFmt.format(new Date(iso)) : t.none);
+  const clockFmt = new Intl.DateTimeFormat(document.documentElement.lang, {
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -34,7 +41,8 @@
   const map = L.map("map", { zoomSnap: 0.5 });
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
-  if (config.tileUrl) L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
+  const baseLayers = {};
+  if (config.tileUrl) baseLayers[t.layerTiles] = L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
   const grids = L.geoJSON(null, {
     style: { color: "#5b7fa3", weight: 1, fillColor: "#e8f1fa", fillOpacity: 0.35 },
     interactive: false,
@@ -43,6 +51,18 @@
     .addTo(map);
   const caseLayer = L.layerGroup().addTo(map);
   const STATUS_COLOR = { normal: "#2e86c1", yellow: "#f1c40f", red: "#c0392b", done: "#95a5a6" };
+  const heatLayer = L.heatLayer([], { radius: 18, blur: 14, minOpacity: 0.25 });
+  // The server already sums the cases per zoom (hexagons of a few pixels), but the plugin scales
+  // every weight by 1 / 2^(maxZoom − zoom) (capped at 2^12): undo that, so that max is the answer's.
+  const heatScale = () => 2 ** Math.max(0, Math.min(map.getMaxZoom() - map.getZoom(), 12));
+  const patrolLayer = L.layerGroup();
+  map.createPane("labels").style.zIndex = 450; // over the grids and cases, under the markers
+  const labelLayer = L.layerGroup().addTo(map);
+  const LABEL_MIN_ZOOM = 14; // below, the labels of a whole town would cover the map
+  const overlays = { [t.layerCases]: caseLayer, [t.layerHeat]: heatLayer };
+  if (config.patrolsUrl) overlays[t.layerPatrols] = patrolLayer;
+  overlays[t.layerLabels] = labelLayer;
+  L.control.layers(baseLayers, overlays, { collapsed: false }).addTo(map);
 
   // ------------------------------------------------------------ filters
   function filterParams() {
@@ -57,10 +77,15 @@
     if ($("f-overdue").checked) p.set("overdue", "1");
     return p;
   }
+  function bboxParam() {
+    const b = map.getBounds();
+    const clamp = (v, lim) => Math.max(-lim, Math.min(lim, v));
+    return [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)]
+      .map((v) => v.toFixed(6)).join(",");
+  }
   function viewParams() {
     const p = filterParams();
-    const b = map.getBounds();
-    p.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(","));
+    p.set("bbox", bboxParam());
     p.set("zoom", String(Math.round(map.getZoom())));
     return p;
   }
@@ -70,6 +95,8 @@
   async function refresh() {
     const mine = ++seq;
     const params = viewParams();
+    document.body.dataset.loading = "1"; // until the latest view is drawn
+    refreshHeat(params);
     try {
       const [cases, list] = await Promise.all([
         getJSON(config.casesUrl + "?" + params), getJSON(config.listUrl + "?" + params + "&limit=50"),
@@ -78,7 +105,9 @@
       drawCases(cases);
       drawList(list);
       document.body.dataset.mapReady = "1";
+      delete document.body.dataset.loading;
     } catch (err) {
+      if (mine === seq) delete document.body.dataset.loading;
       $("d-count").textContent = t.failed;
       console.error(err);
     }
@@ -111,6 +140,99 @@
       }
     }
   }
+
+  // ------------------------------------------------------------ heat map, patrol tracks, grid labels
+  let heatSeq = 0;
+  async function refreshHeat(params) {
+    if (!map.hasLayer(heatLayer)) return; // fetched only while shown
+    const mine = ++heatSeq;
+    try {
+      const heat = await getJSON(config.heatUrl + "?" + (params || viewParams()));
+      if (mine !== heatSeq || !map.hasLayer(heatLayer)) return;
+      const scale = heatScale();
+      heatLayer.setOptions({ max: heat.max || 1 });
+      heatLayer.setLatLngs(heat.points.map(([lat, lng, w]) => [lat, lng, w * scale]));
+      document.body.dataset.heatPoints = String(heat.points.length);
+    } catch (err) {
+      console.error(err);
+    }
+  }
+
+  let patrolSeq = 0;
+  async function refreshPatrols() {
+    if (!config.patrolsUrl || !map.hasLayer(patrolLayer)) return;
+    const mine = ++patrolSeq;
+    try {
+      const data = await getJSON(config.patrolsUrl + "?bbox=" + bboxParam());
+      if (mine !== patrolSeq) return;
+      patrolLayer.clearLayers();
+      for (const f of data.features) {
+        const p = f.properties;
+        const tip = el("div", { class: "patrol-tip" }, el("b", {}, p.worker),
+          el("div", {}, p.started_at ? clockFmt.format(new Date(p.started_at)) : "", "–",
+             p.ended_at ? clockFmt.format(new Date(p.ended_at)) : t.walking),
+          el("div", {}, fmt(t.km, { km: ((p.distance_m || 0) / 1000).toFixed(2) })));
+        const line = L.polyline(f.geometry.coordinates.map(([lng, lat]) => [lat, lng]), {
+          color: "#8e44ad", weight: 3, opacity: 0.85, className: "patrol",
+        }).bindTooltip(tip, { sticky: true }).addTo(patrolLayer);
+        if (line.getElement()) line.getElement().dataset.id = String(f.id);
+      }
+      document.body.dataset.patrols = String(data.features.length);
+    } catch (err) {
+      console.error(err);
+    }
+  }
+
+  function ringArea(ring) { // planar, in degrees²: only to compare rings of one grid
+    let a = 0;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      a += ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+    }
+    return a / 2;
+  }
+  function centre(geometry) { // the centroid of the largest outer ring, as [lat, lng]
+    const polygons = geometry.type === "Polygon" ? [geometry.coordinates]
+      : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+    let best = null;
+    for (const poly of polygons) if (poly[0] && (!best || Math.abs(ringArea(poly[0])) > Math.abs(ringArea(best)))) best = poly[0];
+    if (!best) return null;
+    const a = ringArea(best);
+    if (!a) return [best[0][1], best[0][0]];
+    let x = 0, y = 0;
+    for (let i = 0, j = best.length - 1; i < best.length; j = i++) {
+      const k = best[j][0] * best[i][1] - best[i][0] * best[j][1];
+      x += (best[j][0] + best[i][0]) * k;
+      y += (best[j][1] + best[i][1]) * k;
+    }
+    return [y / (6 * a), x / (6 * a)];
+  }
+  const labels = []; // one marker per grid, made once; on the map only at zoom ≥ LABEL_MIN_ZOOM
+  function makeLabels(collection) {
+    for (const f of collection.features) {
+      const at = f.geometry && centre(f.geometry);
+      if (!at) continue;
+      const text = el("div", { class: "grid-label-text" }, el("b", {}, f.properties.name), el("br"), f.properties.code);
+      labels.push(L.marker(at, {
+        icon: L.divIcon({ className: "grid-label", html: text, iconSize: [0, 0] }),
+        interactive: false, keyboard: false, pane: "labels",
+      }));
+    }
+    syncLabels();
+  }
+  function syncLabels() {
+    const show = map.getZoom() >= LABEL_MIN_ZOOM;
+    if (show && !labelLayer.getLayers().length) for (const m of labels) labelLayer.addLayer(m);
+    else if (!show && labelLayer.getLayers().length) labelLayer.clearLayers();
+  }
+
+  map.on("overlayadd", (ev) => {
+    if (ev.layer === heatLayer) refreshHeat();
+    else if (ev.layer === patrolLayer) refreshPatrols();
+  });
+  map.on("overlayremove", (ev) => {
+    if (ev.layer === heatLayer) { heatSeq++; delete document.body.dataset.heatPoints; }
+    else if (ev.layer === patrolLayer) { patrolSeq++; patrolLayer.clearLayers(); delete document.body.dataset.patrols; }
+  });
 
   function drawList(list) {
     const ol = $("d-list");
@@ -243,6 +365,68 @@
     openCase(first.id);
   });
 
+  // ------------------------------------------------------------ new-case cue: badge, title, chime
+  const MUTE_KEY = "wangge.dispatch.muted";
+  const baseTitle = document.title;
+  let newCases = 0;
+  let muted = false;
+  try { muted = localStorage.getItem(MUTE_KEY) === "1"; } catch (_e) { /* storage disabled */ }
+  function showNewCases() {
+    const badge = $("d-new");
+    badge.hidden = newCases === 0;
+    badge.dataset.count = String(newCases);
+    badge.textContent = fmt(t.newCases, { n: newCases });
+    document.title = newCases ? `(${newCases}) ${baseTitle}` : baseTitle;
+  }
+  $("d-new").addEventListener("click", () => { newCases = 0; showNewCases(); });
+  function showMute() {
+    const b = $("d-mute");
+    b.textContent = muted ? "🔕" : "🔔";
+    b.setAttribute("aria-pressed", String(!muted)); // pressed: the chime is on
+    b.title = muted ? t.chimeOff : t.chimeOn;
+  }
+  $("d-mute").addEventListener("click", () => {
+    muted = !muted;
+    try { localStorage.setItem(MUTE_KEY, muted ? "1" : "0"); } catch (_e) { /* kept for this page only */ }
+    showMute();
+  });
+  showMute();
+
+  // Browsers let audio start only after a gesture on the page: the context is made on the first.
+  let audio = null;
+  function startAudio() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    if (!audio) audio = new Context();
+    if (audio.state === "suspended") audio.resume().catch(() => {});
+  }
+  document.addEventListener("pointerdown", startAudio, { capture: true });
+  document.addEventListener("keydown", startAudio, { capture: true });
+  let lastChime = 0;
+  function chime() {
+    if (muted || !audio || audio.state !== "running") return;
+    if (Date.now() - lastChime < 1500) return; // a burst of cases: one chime
+    lastChime = Date.now();
+    const at = audio.currentTime;
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = "sine";
+    osc.frequency.setValueAtTime(880, at);
+    osc.frequency.setValueAtTime(1320, at + 0.12);
+    gain.gain.setValueAtTime(0.0001, at);
+    gain.gain.exponentialRampToValueAtTime(0.25, at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.35);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(at);
+    osc.stop(at + 0.4);
+    document.body.dataset.chimes = String(Number(document.body.dataset.chimes || 0) + 1);
+  }
+  function newCase() {
+    newCases += 1;
+    showNewCases();
+    chime();
+  }
+
   // ------------------------------------------------------------ live
   let fresh = 0;
   let pending = null;
@@ -260,6 +444,7 @@
       clearTimeout(pending);
       pending = setTimeout(refresh, 300); // many changes at once: one refresh
       if (current && current.id === m.id) openCase(m.id);
+      if (m.event === undefined || m.event === "reported") newCase(); // a new case, not a change
     });
   }
 
@@ -268,10 +453,13 @@
     $(id).addEventListener("change", refresh);
   }
   map.on("moveend", refresh);
+  map.on("moveend", refreshPatrols);
+  map.on("zoomend", syncLabels);
   Promise.all([getJSON(config.villagesUrl), getJSON(config.gridsUrl), getJSON(config.categoriesUrl)])
     .then(([v, g, cats]) => {
       villages.addData(v);
       grids.addData(g);
+      makeLabels(g);
       for (const f of v.features) $("f-village").append(el("option", { value: f.properties.code }, f.properties.name));
       for (const c of cats.items) $("f-category").append(el("option", { value: c.code }, `${c.class} · ${c.name}`));
       const b = grids.getBounds();
