@@ -133,6 +133,25 @@ def measure(session: requests.Session, url: str, params: dict, n: int) -> dict:
             "bytes": max(sizes), **extra}
 
 
+def start_servers(url: str, threads: int, env: dict | None = None) -> tuple[list, str, str]:
+    """Our app (waitress) and tipg (uvicorn) on the same database, each in a subprocess: the
+    processes and their base URLs."""
+    u = make_url(url)
+    plain = f"postgresql://{u.username}@{u.host}:{u.port}/{u.database}"
+    ours_port, peer_port = free_port(), free_port()
+    ours_env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", **(env or {})}
+    peer_env = {**os.environ, "DATABASE_URL": plain, "TIPG_DB_SCHEMAS": '["public"]',
+                "TIPG_DB_TABLES": '["public.incidents"]', "TIPG_MAX_FEATURES_PER_QUERY": str(TIPG_MAX)}
+    procs = [
+        subprocess.Popen([str(BIN / "wangge"), "serve", "--port", str(ours_port), "--threads", str(threads)],
+                         env=ours_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(peer_port),
+                          "--log-level", "warning"], env=peer_env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL),
+    ]
+    return procs, f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{peer_port}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=1_000_000)
@@ -144,22 +163,9 @@ def main() -> int:
     url = database(args.incidents, args.reuse)
     plan = views(url)
 
-    u = make_url(url)
-    plain = f"postgresql://{u.username}@{u.host}:{u.port}/{u.database}"
-    ours_port, peer_port = free_port(), free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
-    peer_env = {**os.environ, "DATABASE_URL": plain, "TIPG_DB_SCHEMAS": '["public"]',
-                "TIPG_DB_TABLES": '["public.incidents"]', "TIPG_MAX_FEATURES_PER_QUERY": str(TIPG_MAX)}
-    procs = [
-        subprocess.Popen([str(BIN / "wangge"), "serve", "--port", str(ours_port), "--threads", str(args.threads)],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(peer_port),
-                          "--log-level", "warning"], env=peer_env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL),
-    ]
+    procs, ours, peer = start_servers(url, args.threads)
     results: dict = {"incidents": args.incidents, "requests_per_view": args.n, "machine_cores": os.cpu_count()}
     try:
-        ours, peer = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{peer_port}"
         wait_up(f"{ours}/healthz")
         wait_up(f"{peer}/collections")
         s = requests.Session()

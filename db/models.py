@@ -58,6 +58,7 @@ SOURCES = ("grid_worker", "resident", "hotline_12345", "patrol", "import", "open
 TIME_UNITS = ("work_hours", "work_days", "hours", "days")
 CASE_STATES = ("待受理", "已立案", "立案派遣", "处理中", "待核查", "结案", "作废", "挂账", "督办")
 TIERS = ("village", "town")
+PLAN_STATUSES = ("draft", "scheduled", "published", "discarded")  # 草稿, 待生效, 已发布, 已作废
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -126,6 +127,71 @@ class Grid(Base):
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     village: Mapped[Area] = relationship()
+
+
+class GridPlan(Base):
+    """A redraw plan (改划方案): the grids it changes (:class:`GridPlanItem`), checked by the
+    server, published with an effective date into new grid versions. ``version`` grows with every
+    edit, so that a stale edit gets 409."""
+
+    __tablename__ = "grid_plans"
+    __table_args__ = (CheckConstraint(_in("status", PLAN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    status: Mapped[str] = mapped_column(String(12), server_default="draft")
+    source: Mapped[str] = mapped_column(String(16), server_default="browser")  # browser, import, inverse
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    inverse_of: Mapped[int | None] = mapped_column(ForeignKey("grid_plans.id"))
+
+
+class GridPlanItem(Base):
+    """One grid as the plan would have it: its whole new geometry (NULL: the code is retired),
+    name and population; ``base_grid_id`` is the version the change started from (NULL: a new
+    grid), so that publishing over a grid another plan changed meanwhile is refused."""
+
+    __tablename__ = "grid_plan_items"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "code", name="uq_grid_plan_items_plan_code"),
+        CheckConstraint("code ~ '^[0-9]{15}$'", name="code_15_digits"),
+        CheckConstraint("geom IS NULL OR ST_SRID(geom) = 4326", name="geom_srid"),
+        CheckConstraint(_in("kind", GRID_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("grid_plans.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(15))
+    village_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), server_default="comprehensive")
+    households: Mapped[int | None] = mapped_column(Integer)  # NULL: shared out by area on publishing
+    residents: Mapped[int | None] = mapped_column(Integer)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=True)
+    base_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+
+
+class GridPlanEdit(Base):
+    """The edit log of a plan: what each edit did and the items as they were before it (for undo
+    and for telling a second planner what changed)."""
+
+    __tablename__ = "grid_plan_edits"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("grid_plans.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the plan's version this edit made
+    op: Mapped[str] = mapped_column(String(16))
+    codes: Mapped[list[str]] = mapped_column(ARRAY(String(15)))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    before: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # code → item as it was, or null
+    undone: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Department(Base):

@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
         ogc,
         open311,
         pages,
+        planner,
         stats,
         supervision,
     )
@@ -56,6 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(mobile.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(boards.bp)
+    app.register_blueprint(planner.bp)
+    app.register_blueprint(planner.api)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)

@@ -37,9 +37,11 @@ CLOCK_STATES = (cases.REPORTED, cases.FILED, cases.DISPATCHED, cases.HANDLING, c
 AUTO_SUPERVISE_STATES = (cases.DISPATCHED, cases.HANDLING)
 # Events the system appends (case_events.action), with their labels.
 OVERDUE, AUTO_SUPERVISE = "overdue", "auto_supervise"
+REROUTE = "reroute"  # a published grid plan moved the case to another grid
 SYSTEM_EVENTS = {
     OVERDUE: ("超期", "overdue"),
     AUTO_SUPERVISE: ("超期自动督办", "supervised automatically"),
+    REROUTE: ("网格调整改派", "re-routed by a grid plan"),
 }
 SYSTEM_ROLE = "system"
 WORKING_UNITS = ("work_hours", "work_days")

@@ -64,7 +64,8 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     `overdue` case event (超期) once per case and deadline; escalates dispatched cases in 立案派遣
     or 处理中 that are more than --supervise-after working hours overdue to 督办 (event
     `auto_supervise`, version bump; a person acting on the case meanwhile wins); notifies live
-    maps (pg_notify wangge_incidents). Prints a JSON summary. Safe to run again or at the same
+    maps (pg_notify wangge_incidents); publishes the redraw plans scheduled for a date that has
+    come (their open cases re-routed). Prints a JSON summary. Safe to run again or at the same
     time: a second run finds the work done, or the lock taken ("locked": true), and exits 0.
 
     \b
@@ -87,7 +88,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     then: systemctl enable --now wangge-jobs.timer
     """
     from webmap.cli import _ready_url
-    from webmap.services import deadlines
+    from webmap.services import deadlines, plans
 
     now = _parse_now(now_raw)
     engine, connection, db = _session(_ready_url())
@@ -95,6 +96,8 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
         summary = deadlines.run_overdue_job(
             db, now=now, supervise_after=timedelta(hours=supervise_after), dry_run=dry_run
         )
+        if not dry_run and not summary.get("locked"):  # redraw plans whose date has come
+            summary["plans"] = plans.publish_due(db, now=now)
     finally:
         db.close()
         connection.close()
