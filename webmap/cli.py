@@ -290,9 +290,9 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
 
 
 def _register_command_groups() -> None:
-    from webmap.commands import hotline, jobs, stats
+    from webmap.commands import grids, hotline, jobs, stats
 
-    for module in (jobs, stats, hotline):
+    for module in (jobs, stats, hotline, grids):
         main.add_command(module.group)
 
 

@@ -52,9 +52,11 @@ WITH items AS (
       JOIN proposed b ON a.code < b.code AND (a.changed OR b.changed) AND a.geom && b.geom
      CROSS JOIN LATERAL (SELECT ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 3) AS geom) x
      WHERE ST_Relate(a.geom, b.geom, '2********') AND (ST_Area(x.geom) * :m2_per_deg2) > :overlap_m2
-), holes AS (  -- what of each village no grid covers, piece by piece
-    SELECT v.id AS village_id, v.name, (ST_Dump(ST_Difference(v.geom, ST_Union(p.geom)))).geom AS geom
-      FROM villages v JOIN proposed p ON p.village_id = v.id
+), holes AS (  -- what of each village no grid covers, piece by piece (all of it when none is left)
+    SELECT v.id AS village_id, v.name,
+           (ST_Dump(ST_Difference(v.geom, coalesce(ST_Union(p.geom), 'SRID=4326;POLYGON EMPTY'::geometry)))).geom
+               AS geom
+      FROM villages v LEFT JOIN proposed p ON p.village_id = v.id
      GROUP BY v.id, v.name, v.geom
 ), gap AS (
     SELECT CASE WHEN (ST_Area(h.geom) * :m2_per_deg2) > :gap_m2 THEN 'error' ELSE 'warning' END,

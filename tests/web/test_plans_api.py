@@ -292,3 +292,31 @@ def test_a_split_proposal_balances_the_cases(client, planner, connection, pair):
                               "AND ST_Covers(ST_GeomFromText(:w, 4326), geom)", g=code, s=since, w=p.wkt)[0][0]
               for p in parts]
     assert len(parts) == 2 and min(counts) >= 0.4 * sum(counts)
+
+
+def test_retiring_every_grid_of_a_village_is_a_gap(client, planner, connection, pair):
+    codes = [r[0] for r in sql(connection, "SELECT code FROM grids WHERE valid_to IS NULL AND village_id = "
+                                           "(SELECT village_id FROM grids WHERE code = :c AND valid_to IS NULL)",
+                               c=pair[0])]
+    plan = edit(client, planner, new_plan(client, planner), op="replace",
+                items=[{"code": c, "geometry": None} for c in codes])
+    gaps = [p for p in errors(plan) if p["kind"] == "gap"]
+    assert gaps and gaps[0]["area_m2"] > 100_000
+
+
+def test_replace_refuses_bad_items_and_drops_no_op_ones(client, planner, connection, pair):
+    plan = new_plan(client, planner)
+    for items, field in (([{"code": pair[0], "households": -5}], "items[0].households"),
+                         ([{"code": pair[0], "households": True}], "items[0].households"),
+                         (["abc"], "items"),
+                         ([{"code": pair[0]}, {"code": pair[0]}], "items")):
+        response = client.post(f"/api/v1/plans/{plan['id']}/edits", headers=planner,
+                               json={"version": plan["version"], "op": "replace", "items": items})
+        assert response.status_code == 400 and response.get_json()["field"] == field, response.get_json()
+    name, kind, households, residents, geojson = sql(connection, """
+        SELECT name, kind, households, residents, ST_AsGeoJSON(geom) FROM grids
+         WHERE code = :c AND valid_to IS NULL""", c=pair[0])[0]
+    same = edit(client, planner, plan, op="replace", items=[{
+        "code": pair[0], "name": name, "kind": kind, "households": households, "residents": residents,
+        "geometry": json.loads(geojson)}])
+    assert all(f["properties"]["change"] == "unchanged" for f in features(same).values())

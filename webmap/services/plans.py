@@ -289,7 +289,8 @@ def _write(db: Session, plan_id: int, records: dict[str, dict]) -> None:
             INSERT INTO grid_plan_items (plan_id, code, village_id, name, kind, households, residents, geom,
                                          base_grid_id)
             VALUES (:p, :code, :v, :name, :kind, :hh, :res, ST_GeomFromWKB(:wkb, 4326), :base)
-            ON CONFLICT (plan_id, code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+            ON CONFLICT (plan_id, code) DO UPDATE SET village_id = excluded.village_id, name = excluded.name,
+                kind = excluded.kind,
                 households = excluded.households, residents = excluded.residents, geom = excluded.geom"""),
             {"p": plan_id, "code": code, "v": r["village_id"], "name": r["name"], "kind": r["kind"],
              "hh": r["households"], "res": r["residents"], "wkb": _wkb(r["geom"]), "base": r["base_grid_id"]})
@@ -300,7 +301,8 @@ def _write(db: Session, plan_id: int, records: dict[str, dict]) -> None:
         DELETE FROM grid_plan_items i USING grids g
          WHERE i.plan_id = :p AND g.id = i.base_grid_id AND g.valid_to IS NULL AND i.geom IS NOT NULL
            AND ST_Equals(i.geom, g.geom) AND i.name = g.name AND i.kind = g.kind
-           AND i.households IS NULL AND i.residents IS NULL"""), {"p": plan_id})
+           AND coalesce(i.households, g.households) = g.households
+           AND coalesce(i.residents, g.residents) = g.residents"""), {"p": plan_id})
 
 
 def _draft(db: Session, user, plan_id: int, version: int | None):
@@ -436,6 +438,14 @@ def _propose_split(v: Village, p: dict) -> list[str]:
     return _split(v, {"code": code}, parts_m=pieces)
 
 
+def _figure(value, field: str) -> int | None:
+    """Households or residents: a whole number ≥ 0, or None (shared out by area on publishing)."""
+    if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**6):
+        raise PlanError(400, f"{field}: 应为 0 以上的整数或 null", f"{field}: a whole number ≥ 0, or null",
+                        field=field)
+    return value
+
+
 def _set(v: Village, p: dict) -> None:
     code = _code(p)
     record = v.require(code)
@@ -452,11 +462,7 @@ def _set(v: Village, p: dict) -> None:
         attrs["kind"] = p["kind"]
     for field in ("households", "residents"):
         if field in p:
-            value = p[field]
-            if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**6):
-                raise PlanError(400, f"{field}: 应为 0 以上的整数或 null", f"{field}: a whole number ≥ 0, or null",
-                                field=field)
-            attrs[field] = value
+            attrs[field] = _figure(p[field], field)
     v.put(code, v.local.to_m(record["geom"]), **attrs)
 
 
@@ -512,7 +518,12 @@ def _replace(db: Session, user, plan, items) -> dict:
         raise PlanError(400, "items: 应为 1–5000 个网格", "items: 1–5000 grids", field="items")
     records = {}
     for n, item in enumerate(items):
-        code = _code(item or {})
+        if not isinstance(item, dict):
+            raise PlanError(400, f"items[{n}]: 应为对象", f"items[{n}]: an object is required", field="items")
+        code = _code(item)
+        if code in records:
+            raise PlanError(400, f"items[{n}]: 网格 {code} 重复", f"items[{n}]: grid {code} twice", field="items",
+                            codes=[code])
         village = (item or {}).get("village") or code[:12]
         vid = db.execute(text("SELECT id FROM areas WHERE code = :c AND level = 'village'"), {"c": village}).scalar()
         if vid is None:
@@ -525,7 +536,8 @@ def _replace(db: Session, user, plan, items) -> dict:
             geom = as_multipolygon(shapely.set_precision(geom, PRECISION_DEG) if geom.is_valid else geom)
         records[code] = {"village_id": vid, "name": str(item.get("name") or (base.name if base else code))[:100],
                          "kind": item.get("kind") or (base.kind if base else "comprehensive"),
-                         "households": item.get("households"), "residents": item.get("residents"),
+                         "households": _figure(item.get("households"), f"items[{n}].households"),
+                         "residents": _figure(item.get("residents"), f"items[{n}].residents"),
                          "geom": geom, "base_grid_id": base.id if base else None}
         if records[code]["kind"] not in ("comprehensive", "dedicated"):
             raise PlanError(400, f"items[{n}].kind 有误", f"items[{n}].kind is not comprehensive/dedicated",
