@@ -496,13 +496,14 @@ def _load_patrols(cur, town: T.Town, ctx: dict, seed: int, until: datetime) -> t
             patrols.append((
                 pid, worker, g["code"], start.isoformat(),
                 (start + timedelta(seconds=30 * len(xs))).isoformat(),
-                _hex([shapely.linestrings(lon, lat)])[0], "true",
+                _hex([shapely.linestrings(lon, lat)])[0], "true", "demo",
             ))
             hexes = _hex(pts)
             for k in range(len(xs)):
                 fixes.append((pid, worker, (start + timedelta(seconds=30 * k)).isoformat(), hexes[k],
                               round(float(rng.uniform(3, 15)), 1)))
-    _copy(cur, "patrols", ("id", "worker_id", "grid_code", "started_at", "ended_at", "track", "synthetic"), patrols)
+    _copy(cur, "patrols", ("id", "worker_id", "grid_code", "started_at", "ended_at", "track", "synthetic", "source"),
+          patrols)
     _copy(cur, "gps_fixes", ("patrol_id", "worker_id", "at", "geom", "accuracy_m"), fixes)
     cur.execute("UPDATE patrols SET distance_m = ST_Length(track::geography)")
     cur.execute("SELECT setval('patrols_id_seq', GREATEST((SELECT max(id) FROM patrols), 1))")

@@ -382,11 +382,21 @@ class CaseEvent(Base):
     data: Mapped[dict] = mapped_column(JSONB, server_default="{}")
 
 
+PATROL_SOURCES = ("phone", "gpx", "demo")
+PATROL_REVIEWS = ("accepted", "rejected")  # the town's verdict on a flagged track
+
+
 class Patrol(Base):
-    """One patrol (巡查) of a grid worker, with its track."""
+    """One patrol (巡查) of a grid worker, with its track and, once stopped, its metrics and the
+    flags of an implausible track (never dropped: the town reviews them)."""
 
     __tablename__ = "patrols"
-    __table_args__ = (CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="time"),)
+    __table_args__ = (
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="time"),
+        CheckConstraint(_in("source", PATROL_SOURCES), name="source"),
+        CheckConstraint(f"review IS NULL OR {_in('review', PATROL_REVIEWS)}", name="review"),
+        UniqueConstraint("worker_id", "client_id", name="uq_patrols_worker_client"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
@@ -396,11 +406,27 @@ class Patrol(Base):
     track = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True))
     distance_m: Mapped[float | None] = mapped_column(Double)
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    client_id: Mapped[str | None] = mapped_column(String(64))  # the phone's id: a resent start is one patrol
+    source: Mapped[str] = mapped_column(String(8), server_default="phone")
+    duration_s: Mapped[float | None] = mapped_column(Double)
+    moving_s: Mapped[float | None] = mapped_column(Double)
+    coverage: Mapped[float | None] = mapped_column(Double)  # 0–1 of the own grid within 30 m of the track
+    outside_s: Mapped[float | None] = mapped_column(Double)
+    checkpoints: Mapped[dict | None] = mapped_column(JSONB)  # {visited, required, missed}
+    flags: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    review: Mapped[str | None] = mapped_column(String(12))
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class GpsFix(Base):
     __tablename__ = "gps_fixes"
-    __table_args__ = (Index("ix_gps_fixes_worker_at", "worker_id", "at"),)
+    __table_args__ = (
+        Index("ix_gps_fixes_worker_at", "worker_id", "at"),
+        # a batch resent after hours offline adds nothing twice
+        Index("uq_gps_fixes_patrol_at", "patrol_id", "at", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     patrol_id: Mapped[int | None] = mapped_column(ForeignKey("patrols.id"), index=True)
@@ -409,6 +435,52 @@ class GpsFix(Base):
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     accuracy_m: Mapped[float | None] = mapped_column(Double)
     speed_mps: Mapped[float | None] = mapped_column(Double)
+
+
+class Checkpoint(Base):
+    """A key place (重点场所) a grid's patrols must visit: within ``radius_m`` of the point."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (
+        CheckConstraint("grid_code ~ '^[0-9]{15}$'", name="grid_code_15_digits"),
+        CheckConstraint("radius_m > 0 AND radius_m <= 500", name="radius"),
+        CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(15), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str | None] = mapped_column(String(32))  # e.g. 学校, 加油站, 养老院
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    radius_m: Mapped[float] = mapped_column(Double, server_default="30")
+    required: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Attendance(Base):
+    """A sign-in or sign-out (签到/签退) from the phone, with where it was made and whether that
+    lies in the worker's grid (within a tolerance)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        CheckConstraint("kind IN ('in', 'out')", name="kind"),
+        UniqueConstraint("account_id", "client_id", name="uq_attendance_account_client"),
+        Index("ix_attendance_worker_at", "worker_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(4))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(Double)
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    inside: Mapped[bool | None] = mapped_column(Boolean)
+    distance_m: Mapped[float | None] = mapped_column(Double)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Holiday(Base):

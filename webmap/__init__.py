@@ -13,6 +13,7 @@ csrf = CSRFProtect()
 def create_app(config: dict | None = None) -> Flask:
     from webmap import (
         api,
+        attendance,
         auth,
         boards,
         database,
@@ -25,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
         ogc,
         open311,
         pages,
+        patrols,
         planner,
         stats,
         supervision,
@@ -59,11 +61,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(boards.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(planner.api)
+    app.register_blueprint(patrols.bp)
+    app.register_blueprint(attendance.bp)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
     csrf.exempt(api.bp)
-    for bp in (hotline.bp, stats.bp, supervision.bp):  # JSON APIs: the same X-CSRFToken rule as api
+    # JSON APIs: the same X-CSRFToken rule as api (phones and scripts send bearer tokens)
+    for bp in (hotline.bp, stats.bp, supervision.bp, planner.api, patrols.bp, attendance.bp):
         csrf.exempt(bp)
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)

@@ -290,9 +290,9 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
 
 
 def _register_command_groups() -> None:
-    from webmap.commands import grids, hotline, jobs, stats
+    from webmap.commands import grids, hotline, jobs, patrols, stats
 
-    for module in (jobs, stats, hotline, grids):
+    for module in (jobs, stats, hotline, grids, patrols):
         main.add_command(module.group)
 
 

@@ -1,6 +1,7 @@
 """The dispatcher console in headless Chromium: log in, filter, click a case, dispatch it to a
 department, see the timeline and the colour change; no request leaves 127.0.0.1."""
 
+import re
 from urllib.parse import urlsplit
 
 from tests.conftest import ARTIFACTS
@@ -42,6 +43,18 @@ def test_dispatch_an_overdue_filed_case(page, live_server):
 
     # the case left the overdue filter: its deadline now runs from dispatch
     page.wait_for_function(f"!document.querySelector('#d-list').innerText.includes('{case_no}')", timeout=10_000)
+    # filtered by its village and grid among the dispatched cases, it is there, no longer red
+    grid = re.search(r"\((\d{15})\)", panel).group(1)
+    page.uncheck("#f-overdue")
+    page.select_option("#f-state", "立案派遣")
+    page.select_option("#f-village", grid[:12])
+    page.select_option("#f-grid", grid)
+    page.wait_for_function(f"document.querySelector('#d-list').innerText.includes('{case_no}') "
+                           "&& !document.body.dataset.loading", timeout=10_000)
+    row = page.locator("#d-list li", has_text=case_no)
+    assert not row.locator(".dot").get_attribute("class").endswith("s-red")
+    assert all(grid_name in t for t in page.locator("#d-list li .meta").all_inner_texts()
+               for grid_name in [page.locator("#f-grid option:checked").inner_text().split(" (")[0]])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dispatch.png"))
     hosts = {urlsplit(u).hostname for u in requests_seen if not u.startswith(("data:", "blob:"))}

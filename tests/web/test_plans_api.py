@@ -320,3 +320,20 @@ def test_replace_refuses_bad_items_and_drops_no_op_ones(client, planner, connect
         "code": pair[0], "name": name, "kind": kind, "households": households, "residents": residents,
         "geometry": json.loads(geojson)}])
     assert all(f["properties"]["change"] == "unchanged" for f in features(same).values())
+
+
+def test_workload_of_one_village_is_judged_against_the_whole_town(client, planner):
+    town = client.get("/api/v1/plans/workload", headers=planner).get_json()
+    village = town["grids"][0]["village"]["code"]
+    one = client.get("/api/v1/plans/workload", headers=planner, query_string={"village": village}).get_json()
+    assert one["median_cases_per_month"] == town["median_cases_per_month"]
+    assert [g for g in town["grids"] if g["village"]["code"] == village] == one["grids"]
+
+
+def test_an_edit_that_changes_nothing_is_refused(client, planner, connection, pair):
+    geojson = sql(connection, "SELECT ST_AsGeoJSON(geom) FROM grids WHERE code = :c AND valid_to IS NULL", c=pair[0])
+    plan = new_plan(client, planner)
+    response = client.post(f"/api/v1/plans/{plan['id']}/edits", headers=planner, json={
+        "version": plan["version"], "op": "reshape", "code": pair[0], "geometry": json.loads(geojson[0][0])})
+    assert response.status_code == 422 and "没有改变" in response.get_json()["message_zh"]
+    assert client.get(f"/api/v1/plans/{plan['id']}", headers=planner).get_json()["version"] == plan["version"]

@@ -65,7 +65,9 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     or 处理中 that are more than --supervise-after working hours overdue to 督办 (event
     `auto_supervise`, version bump; a person acting on the case meanwhile wins); notifies live
     maps (pg_notify wangge_incidents); publishes the redraw plans scheduled for a date that has
-    come (their open cases re-routed). Prints a JSON summary. Safe to run again or at the same
+    come (their open cases re-routed); forgets GPS fixes, track lines and sign-in places older than
+    the retention (setting track_retention_days, else WANGGE_TRACK_RETENTION_DAYS, else 180 days).
+    Prints a JSON summary. Safe to run again or at the same
     time: a second run finds the work done, or the lock taken ("locked": true), and exits 0.
 
     \b
@@ -88,7 +90,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     then: systemctl enable --now wangge-jobs.timer
     """
     from webmap.cli import _ready_url
-    from webmap.services import deadlines, plans
+    from webmap.services import deadlines, patrols, plans
 
     now = _parse_now(now_raw)
     engine, connection, db = _session(_ready_url())
@@ -96,8 +98,9 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
         summary = deadlines.run_overdue_job(
             db, now=now, supervise_after=timedelta(hours=supervise_after), dry_run=dry_run
         )
-        if not dry_run and not summary.get("locked"):  # redraw plans whose date has come
-            summary["plans"] = plans.publish_due(db, now=now)
+        if not dry_run and not summary.get("locked"):
+            summary["plans"] = plans.publish_due(db, now=now)  # redraw plans whose date has come
+            summary["retention"] = patrols.purge(db, now=now)  # whereabouts past the retention
     finally:
         db.close()
         connection.close()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -242,7 +243,17 @@ class Village:
         for code, item in _items(db, plan_id).items():
             if item["village_id"] == village_id:
                 self.records[code] = item
+        self.original = {code: dict(r) for code, r in self.records.items()}
         self.touched: dict[str, dict] = {}
+
+    def changed(self) -> dict[str, dict]:
+        """The touched grids that now differ from what they were before the edit."""
+        def same(a, b) -> bool:
+            if a is None or (a["geom"] is None) != (b["geom"] is None):
+                return False
+            keys = ("name", "kind", "households", "residents")
+            return all(a[k] == b[k] for k in keys) and (a["geom"] is None or a["geom"].equals(b["geom"]))
+        return {c: r for c, r in self.touched.items() if not same(self.original.get(c), r)}
 
     def grids_m(self) -> dict[str, object]:
         return {code: self.local.to_m(r["geom"]) for code, r in self.records.items() if r["geom"] is not None}
@@ -500,7 +511,7 @@ def edit(db: Session, user, plan_id: int, payload: dict) -> dict:
                 "transfer": _transfer, "propose_split": _propose_split, "set": _set}[op](village, payload)
     except planning.PlanningError as exc:
         raise _refused(exc) from exc
-    if not village.touched:
+    if not village.changed():
         raise PlanError(422, "这次编辑没有改变任何网格", "the edit changed no grid")
     before = _snapshot(db, plan_id, village.touched)
     _write(db, plan_id, village.touched)
@@ -875,13 +886,13 @@ def workload(db: Session, user, village: str | None = None, now: datetime | None
                   FROM patrols p WHERE p.grid_code = g.code AND p.started_at >= :month AND p.ended_at IS NOT NULL)
                    AS patrol_hours
           FROM grids g JOIN areas v ON v.id = g.village_id
-         WHERE g.valid_to IS NULL AND (CAST(:village AS text) IS NULL OR v.code = :village)
-         ORDER BY g.code"""), {"year": now - timedelta(days=365), "month": now - timedelta(days=30),
-                               "village": village}).all()
-    per_month = sorted(r.cases / 12 for r in rows)
-    median = per_month[len(per_month) // 2] if per_month else 0
+         WHERE g.valid_to IS NULL
+         ORDER BY g.code"""), {"year": now - timedelta(days=365), "month": now - timedelta(days=30)}).all()
+    median = statistics.median(r.cases / 12 for r in rows) if rows else 0  # the town's median grid
     out = []
     for r in rows:
+        if village and r.village != village:
+            continue
         norm = NORM_HOUSEHOLDS.get(r.village_kind, NORM_HOUSEHOLDS["village"])
         over = []
         if r.households > FAR_ABOVE * norm:

@@ -70,7 +70,7 @@
     const state = $("f-state").value;
     if (state === "open") p.set("state", "待受理,已立案,立案派遣,处理中,待核查,督办,挂账");
     else if (state) p.set("state", state);
-    for (const [id, name] of [["f-village", "village"], ["f-category", "category"], ["f-source", "source"],
+    for (const [id, name] of [["f-village", "village"], ["f-grid", "grid"], ["f-category", "category"], ["f-source", "source"],
                               ["f-since", "since"], ["f-until", "until"]]) {
       if ($(id).value) p.set(name, $(id).value);
     }
@@ -449,7 +449,21 @@
   }
 
   // ------------------------------------------------------------ start
-  for (const id of ["f-village", "f-category", "f-state", "f-source", "f-since", "f-until", "f-overdue"]) {
+  // the grid filter offers the grids of the chosen village (all grids when none is chosen)
+  let gridFeatures = [];
+  function fillGrids() {
+    const village = $("f-village").value;
+    const select = $("f-grid");
+    select.replaceChildren(select.options[0]);
+    select.value = "";
+    for (const f of gridFeatures) {
+      if (!village || f.properties.village_code === village) {
+        select.append(el("option", { value: f.properties.code }, `${f.properties.name} (${f.properties.code.slice(-3)})`));
+      }
+    }
+  }
+  $("f-village").addEventListener("change", fillGrids);
+  for (const id of ["f-village", "f-grid", "f-category", "f-state", "f-source", "f-since", "f-until", "f-overdue"]) {
     $(id).addEventListener("change", refresh);
   }
   map.on("moveend", refresh);
@@ -460,6 +474,8 @@
       villages.addData(v);
       grids.addData(g);
       makeLabels(g);
+      gridFeatures = g.features;
+      fillGrids();
       for (const f of v.features) $("f-village").append(el("option", { value: f.properties.code }, f.properties.name));
       for (const c of cats.items) $("f-category").append(el("option", { value: c.code }, `${c.class} · ${c.name}`));
       const b = grids.getBounds();
