@@ -58,6 +58,7 @@ SOURCES = ("grid_worker", "resident", "hotline_12345", "patrol", "import", "open
 TIME_UNITS = ("work_hours", "work_days", "hours", "days")
 CASE_STATES = ("待受理", "已立案", "立案派遣", "处理中", "待核查", "结案", "作废", "挂账", "督办")
 TIERS = ("village", "town")
+OPEN_SQL = "('待受理', '已立案', '立案派遣', '处理中', '待核查', '挂账', '督办')"  # workflow.cases.OPEN_STATES
 PLAN_STATUSES = ("draft", "scheduled", "published", "discarded")  # 草稿, 待生效, 已发布, 已作废
 
 
@@ -303,6 +304,11 @@ class Incident(Base):
             "state IN ('待受理', '已立案', '立案派遣', '处理中', '督办')"),
             postgresql_include=["state", "reported_at", "dispatched_at", "grid_code", "village_code",
                                 "category_id", "source", "geom"]),
+        # what a published grid plan re-routes: the open cases of a grid, and the open cases routed
+        # to no grid or to the nearest one (they may fall in a grid the plan grew)
+        Index("ix_incidents_open_grid", "grid_code", postgresql_where=text(f"state IN {OPEN_SQL}")),
+        Index("ix_incidents_open_loose", "geom", postgresql_using="gist", postgresql_where=text(
+            f"state IN {OPEN_SQL} AND (grid_code IS NULL OR distance_m > 0)")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -16,9 +16,11 @@ def create_app(config: dict | None = None) -> Flask:
         attendance,
         auth,
         boards,
+        compress,
         database,
         errors,
         hotline,
+        hotspots,
         i18n,
         live,
         mapdata,
@@ -26,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         ogc,
         open311,
         pages,
+        patrol_pages,
         patrols,
         planner,
         stats,
@@ -48,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    compress.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(live.bp)
@@ -62,7 +66,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(planner.bp)
     app.register_blueprint(planner.api)
     app.register_blueprint(patrols.bp)
+    app.register_blueprint(hotspots.bp)
     app.register_blueprint(attendance.bp)
+    app.register_blueprint(patrol_pages.bp)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)

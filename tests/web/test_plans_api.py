@@ -187,8 +187,13 @@ def test_publishing_a_merge_reroutes_exactly_the_open_cases_and_keeps_closed_one
     response = client.post(f"/api/v1/plans/{inverse['id']}/publish", json={"version": inverse["version"]},
                            headers=planner)
     assert response.status_code == 200, response.get_json()
-    back = dict(sql(connection, "SELECT id, grid_code FROM incidents WHERE id = ANY(:ids)", ids=list(open_gone)))
-    assert set(back.values()) == {gone}
+    back = sql(connection, "SELECT grid_code, worker_id, leader_id FROM incidents WHERE id = ANY(:ids)",
+               ids=list(open_gone))
+    assert {code for code, _w, _l in back} == {gone}
+    # with the grid's own worker and leader again
+    people = dict(sql(connection, "SELECT duty, person_id FROM grid_assignments WHERE grid_code = :g "
+                                  "AND valid_to IS NULL", g=gone))
+    assert {(w, leader) for _c, w, leader in back} == {(people["worker"], people["leader"])}
 
 
 def test_a_stale_version_gets_409_with_what_changed(client, planner, connection, pair):
@@ -337,3 +342,25 @@ def test_an_edit_that_changes_nothing_is_refused(client, planner, connection, pa
         "version": plan["version"], "op": "reshape", "code": pair[0], "geometry": json.loads(geojson[0][0])})
     assert response.status_code == 422 and "没有改变" in response.get_json()["message_zh"]
     assert client.get(f"/api/v1/plans/{plan['id']}", headers=planner).get_json()["version"] == plan["version"]
+
+
+def test_a_published_split_moves_open_cases_to_the_new_grid_with_the_old_grids_people(client, planner, connection,
+                                                                                       pair):
+    code = pair[1]  # the grid with open cases
+    grid = grid_geom(connection, code)
+    x = grid.centroid.x
+    line = {"type": "LineString", "coordinates": [[x, grid.bounds[1] - 0.01], [x, grid.bounds[3] + 0.01]]}
+    plan = edit(client, planner, new_plan(client, planner), op="split", code=code, line=line)
+    new_code = plan["codes"][1]
+    east = shape(features(plan)[new_code]["geometry"])
+    expected = {i for i, lng, lat in sql(connection, "SELECT id, ST_X(geom), ST_Y(geom) FROM incidents "
+                                                     "WHERE grid_code = :g AND state = ANY(:o)", g=code, o=OPEN)
+                if east.covers(shapely.Point(lng, lat))}
+    people = dict(sql(connection, "SELECT duty, person_id FROM grid_assignments WHERE grid_code = :g "
+                                  "AND valid_to IS NULL", g=code))
+    response = client.post(f"/api/v1/plans/{plan['id']}/publish", json={"version": plan["version"]}, headers=planner)
+    assert response.status_code == 200, response.get_json()
+    moved = sql(connection, "SELECT id, worker_id, leader_id FROM incidents WHERE grid_code = :g AND state = ANY(:o)",
+                g=new_code, o=OPEN)
+    assert {i for i, _w, _l in moved} == expected  # exactly the open cases in the new part
+    assert all((w, leader) == (people["worker"], people["leader"]) for _i, w, leader in moved)

@@ -784,13 +784,38 @@ def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_
                coalesce((SELECT max(version) FROM grids x WHERE x.code = i.code), 0) + 1, :eff, :p
           FROM items i LEFT JOIN shared s ON s.code = i.code
          WHERE i.geom IS NOT NULL"""), {"p": plan_id, "eff": effective})
+    day = effective.astimezone(SHANGHAI).date()
+    # a grid that comes back gets its last worker and leader again; a new one, those of the grid it
+    # took most of its area from (until the village assigns others)
+    db.execute(text("""
+        INSERT INTO grid_assignments (grid_code, person_id, duty, valid_from)
+        SELECT DISTINCT ON (i.code, a.duty) i.code, a.person_id, a.duty, :day
+          FROM grid_plan_items i JOIN grid_assignments a ON a.grid_code = i.code
+         WHERE i.plan_id = :p AND i.base_grid_id IS NULL AND i.geom IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM grid_assignments c
+                            WHERE c.grid_code = i.code AND c.duty = a.duty AND c.valid_to IS NULL)
+         ORDER BY i.code, a.duty, a.valid_to DESC NULLS FIRST, a.id DESC"""), {"p": plan_id, "day": day})
+    db.execute(text("""
+        INSERT INTO grid_assignments (grid_code, person_id, duty, valid_from)
+        SELECT DISTINCT ON (i.code, a.duty) i.code, a.person_id, a.duty, :day
+          FROM grid_plan_items i
+         CROSS JOIN LATERAL (
+               SELECT g.code FROM grids g
+                WHERE g.id IN (SELECT base_grid_id FROM grid_plan_items WHERE plan_id = :p)
+                  AND g.geom && i.geom
+                ORDER BY ST_Area(ST_Intersection(g.geom, i.geom)) DESC LIMIT 1) source
+          JOIN grid_assignments a ON a.grid_code = source.code AND a.valid_to IS NULL
+         WHERE i.plan_id = :p AND i.base_grid_id IS NULL AND i.geom IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM grid_assignments c
+                            WHERE c.grid_code = i.code AND c.duty = a.duty AND c.valid_to IS NULL)
+         ORDER BY i.code, a.duty, a.valid_from DESC, a.id DESC"""), {"p": plan_id, "day": day})
     retired = db.execute(text("SELECT code FROM grid_plan_items WHERE plan_id = :p AND geom IS NULL"),
                          {"p": plan_id}).scalars().all()
     if retired:  # the people of a retired grid leave it on the day
         db.execute(text("UPDATE grid_assignments SET valid_to = greatest(valid_from, CAST(:day AS date)) "
-                        "WHERE grid_code = ANY(:codes) AND valid_to IS NULL"),
-                   {"codes": retired, "day": effective.astimezone(SHANGHAI).date()})
+                        "WHERE grid_code = ANY(:codes) AND valid_to IS NULL"), {"codes": retired, "day": day})
     codes = db.execute(text("SELECT code FROM grid_plan_items WHERE plan_id = :p"), {"p": plan_id}).scalars().all()
+    db.execute(text("SET LOCAL jit = off"))  # compiling it costs more than the statement saves
     moved = db.execute(query("plan_reroute"), {
         "codes": list(codes), "open": list(OPEN_STATES), "near_m": NEAR_M, "near_deg": NEAR_M / 80_000,
         "now": now, "actor": actor_id, "role": role if actor_id else SYSTEM_ROLE, "plan": plan_id,

@@ -1,0 +1,89 @@
+"""Hotspot analysis (热点分析): ``GET /api/v1/hotspots`` and the page ``/analysis``.
+
+``GET /api/v1/hotspots?since&until&categories=A,B&method=gi|moran&resolution=6..9`` (default: the
+last 12 months, all categories, Gi* on H3 cells of resolution 9) → a GeoJSON FeatureCollection of
+the cells of the reader's area with cases or a class, each with ``count``, ``gi_z``, ``p_fdr`` and ``class`` (hot-99,
+hot-95, hot-90, cold-…, none); ``format=gpkg`` gives the same as a GeoPackage. ``GET
+/api/v1/hotspots/top`` lists the hottest cells with the grids and villages they fall in; ``GET
+/api/v1/hotspots/png`` draws the classed cells over the grids as a 1200×900 PNG. The page
+``/analysis`` is for the roles of :data:`webmap.services.hotspots.READERS`; the others get a 403 page.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from webmap import database
+from webmap.errors import ForbiddenError
+from webmap.params import moment_arg
+from webmap.services import hotspots as service
+
+bp = Blueprint("hotspots", __name__)
+
+
+@bp.app_context_processor
+def _hotspot_rights():
+    """``may_read_hotspots(user)`` in every template: the menu offers 热点分析 only to the readers."""
+    return {"may_read_hotspots": lambda user: user.role in service.READERS}
+
+
+@bp.errorhandler(service.HotspotError)
+def hotspot_error(exc: service.HotspotError):
+    return jsonify({"code": {400: "BadRequest", 403: "Forbidden"}.get(exc.status, "Error"),
+                    "description": f"{exc.zh} / {exc.en}", "message_zh": exc.zh, "message_en": exc.en,
+                    **exc.details}), exc.status
+
+
+def _query() -> service.Query:
+    return service.parse(request.args, moment_arg("since"), moment_arg("until"))
+
+
+@bp.get("/api/v1/hotspots")
+@login_required
+def hotspots():
+    q = _query()
+    if (request.args.get("format") or "geojson") == "gpkg":
+        frame = service.cells(database.session(), current_user, q)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "hotspots.gpkg"
+            frame.to_file(path, layer="hotspots", driver="GPKG")
+            data = path.read_bytes()
+        return send_file(BytesIO(data), mimetype="application/geopackage+sqlite3", as_attachment=True,
+                         download_name=f"hotspots_{q.since:%Y%m%d}_{q.until:%Y%m%d}.gpkg")
+    return jsonify(service.hotspots(database.session(), current_user, q))
+
+
+@bp.get("/api/v1/hotspots/top")
+@login_required
+def top():
+    return jsonify({"items": service.top(database.session(), current_user, _query())})
+
+
+@bp.get("/api/v1/hotspots/png")
+@login_required
+def png():
+    q = _query()
+    data = service.png(database.session(), current_user, q)
+    return send_file(BytesIO(data), mimetype="image/png",
+                     download_name=f"hotspots_{q.since:%Y%m%d}_{q.until:%Y%m%d}.png")
+
+
+@bp.get("/analysis")
+@login_required
+def page():
+    if current_user.role not in service.READERS:
+        raise ForbiddenError("无权查看热点分析", "no access to the hotspot analysis")
+    return render_template("pages/analysis.html", config={
+        "hotspotsUrl": url_for("hotspots.hotspots"), "topUrl": url_for("hotspots.top"),
+        "pngUrl": url_for("hotspots.png"),
+        "categoriesUrl": url_for("api.list_categories"),
+        "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),
+        "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
+        "heatUrl": url_for("mapdata.heat"),
+        "tileUrl": current_app.config["TILE_URL"],
+    })

@@ -1,0 +1,52 @@
+"""The patrol desk page ``/patrols`` (巡查): the reports of seed 5-1 (日走访、周分析、月汇总) with the
+sign-in hours of seed 7-2, the playback of a patrol's track and the town's review of flagged tracks.
+
+The page is a shell with a JSON config; the data comes from ``/api/v1/patrols`` and
+``/api/v1/patrols/reports``. Tracks are personal whereabouts: only the roles of
+:func:`webmap.services.tracks.may_see_tracks` open the page, the others get a 403 page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from webmap import database
+from webmap.errors import ForbiddenError
+from webmap.services import features, tracks
+from webmap.services.patrols import REVIEW_ROLES
+from workflow.clock import SHANGHAI
+
+bp = Blueprint("patrol_pages", __name__)
+
+
+@bp.app_context_processor
+def _track_rights():
+    """``may_see_tracks(user)`` in every template: the menu offers 巡查 only to those roles."""
+    return {"may_see_tracks": tracks.may_see_tracks}
+
+
+@bp.get("/patrols")
+@login_required
+def page():
+    """The desk page: village and date, the three reports, playback, the review queue."""
+    if not tracks.may_see_tracks(current_user):
+        raise ForbiddenError(tracks.TrackAccessDenied.zh, tracks.TrackAccessDenied.en)
+    root = request.script_root
+    config = {
+        "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),
+        "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
+        "reportUrls": {kind: url_for("attendance.report", kind=kind) for kind in ("daily", "weekly", "monthly")},
+        "patrolsUrl": url_for("patrols.list_patrols"),
+        "patrolUrl": f"{root}/api/v1/patrols/",  # + id, + id/review
+        "checkpointsUrl": f"{root}/api/v1/grids/",  # + code/checkpoints
+        "tileUrl": current_app.config["TILE_URL"],
+        "today": datetime.now(SHANGHAI).date().isoformat(),
+        "canReview": current_user.role in REVIEW_ROLES,
+        "user": {"username": current_user.username, "role": current_user.role,
+                 "scope": current_user.scope_code or ""},
+    }
+    return render_template("pages/patrols.html", config=config,
+                           synthetic=features.is_synthetic(database.session()))
