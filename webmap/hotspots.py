@@ -3,7 +3,9 @@
 ``GET /api/v1/hotspots?since&until&categories=A,B&method=gi|moran&resolution=6..9`` (default: the
 last 12 months, all categories, Gi* on H3 cells of resolution 9) → a GeoJSON FeatureCollection of
 the cells of the reader's area with cases or a class, each with ``count``, ``gi_z``, ``p_fdr`` and ``class`` (hot-99,
-hot-95, hot-90, cold-…, none); ``format=gpkg`` gives the same as a GeoPackage. ``GET
+hot-95, hot-90, cold-…, none; with ``method=moran`` the class comes from local Moran's I — high-high
+hot, low-low cold, by its permutation p-value — and ``moran_i``, ``moran_p``, ``moran_q`` are added);
+``format=gpkg`` gives the same as a GeoPackage. ``GET
 /api/v1/hotspots/top`` lists the hottest cells with the grids and villages they fall in; ``GET
 /api/v1/hotspots/png`` draws the classed cells over the grids as a 1200×900 PNG. The page
 ``/analysis`` is for the roles of :data:`webmap.services.hotspots.READERS`; the others get a 403 page.

@@ -82,3 +82,15 @@ def test_geopackage_export(client, tmp_path):
     path.write_bytes(response.data)
     frame = gpd.read_file(path, layer="hotspots")
     assert len(frame) > 0 and {"h3", "count", "gi_z", "p_fdr", "class"} <= set(frame.columns)
+
+
+def test_moran_gives_classes_too(client, planted):
+    body = get(client, bearer(client, "dispatcher1"), method="moran").get_json()
+    props = [f["properties"] for f in body["features"]]
+    assert {"moran_i", "moran_q", "p_fdr", "class", "gi_z"} <= set(props[0])
+    hot = [p for p in props if p["class"].startswith("hot")]
+    assert hot and all(p["moran_q"] == "HH" for p in hot)
+    market = planted[0]
+    cell = h3.latlng_to_cell(market[2], market[1], 9)
+    near = {c for c in h3.grid_disk(cell, 1)}
+    assert any(p["h3"] in near for p in hot)

@@ -30,6 +30,7 @@ RESOLUTIONS = range(6, 10)  # H3 res 6 (36 km²) … 9 (0.1 km²)
 SQUARE_DEG = 2e-4  # the squares the cases are counted on first, about 20 m
 READERS = {"dispatcher", "town_leader", "district", "admin", "analyst", "leader", "planner"}
 MAX_CATEGORIES = 50
+MORAN_PERMUTATIONS = 999
 
 
 class HotspotError(Exception):
@@ -114,9 +115,22 @@ def cells(db: Session, user, q: Query):
     counted = analysis.hex_counts(lng, lat, resolution=q.resolution, weights=n, area=_area(db, user))
     if len(counted) < 3:
         return counted.assign(gi_z=np.nan, p=np.nan, p_fdr=np.nan, **{"class": "none"})
-    if q.method == "moran":
-        return analysis.local_moran(counted, value="count")
-    return analysis.getis_ord(counted, value="count")
+    frame = analysis.getis_ord(counted, value="count")
+    if q.method == "moran":  # the class from local Moran's I: high-high hot, low-low cold
+        frame = analysis.local_moran(frame, value="count", permutations=MORAN_PERMUTATIONS)
+        frame["class"] = _moran_classes(frame["moran_q"].to_numpy(), frame["moran_p"].to_numpy())
+    return frame
+
+
+def _moran_classes(quadrant: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """HH → hot, LL → cold, at 99/95/90 % of the permutation pseudo p-value (the GeoDa
+    convention: 999 permutations cannot pass a false-discovery-rate cut over thousands of cells,
+    so ``gi_z`` and ``p_fdr`` stay those of Gi*); outliers (HL, LH): none."""
+    out = np.full(len(quadrant), "none", dtype=object)
+    for level, cut in (("90", 0.10), ("95", 0.05), ("99", 0.01)):
+        out[(quadrant == "HH") & (p < cut)] = f"hot-{level}"
+        out[(quadrant == "LL") & (p < cut)] = f"cold-{level}"
+    return out
 
 
 def hotspots(db: Session, user, q: Query) -> dict:
@@ -196,9 +210,9 @@ def png(db: Session, user, q: Query) -> bytes:
     frame = cells(db, user, q)
     if q.method == "moran" and "moran_q" in frame:
         def moran_class(quadrant: str, p: float) -> str:
-            level = next((name for cut, name in ((0.01, "99"), (0.05, "95"), (0.10, "90")) if p < cut), None)
             if quadrant in ("HL", "LH"):
                 return quadrant.lower() if p < 0.05 else "none"
+            level = next((name for cut, name in ((0.01, "99"), (0.05, "95"), (0.10, "90")) if p < cut), None)
             prefix = {"HH": "hot-", "LL": "cold-"}.get(quadrant)
             return prefix + level if prefix and level else "none"
 
@@ -207,16 +221,15 @@ def png(db: Session, user, q: Query) -> bytes:
     frame = frame[(frame["count"] > 0) | (frame["class"] != "none")]
 
     area = _area(db, user)
-    inside = func.ST_GeomFromWKB(area.wkb, 4326) if area is not None else None
-    outlines = {}
-    for level_name, geom_col, table in (("grid", Grid.geom, Grid), ("village", Area.geom, Area)):
-        stmt = select(func.ST_AsBinary(geom_col))
-        stmt = stmt.where(Grid.valid_to.is_(None)) if table is Grid else stmt.where(Area.level == "village")
-        if inside is not None:
-            stmt = stmt.where(func.ST_Intersects(func.ST_PointOnSurface(geom_col), inside))
-        outlines[level_name] = [np.asarray(part.exterior.coords)
-                                for (raw,) in db.execute(stmt) if raw is not None
-                                for part in shapely.get_parts(wkb.loads(bytes(raw)))]
+    grid_geoms = select(func.ST_AsBinary(Grid.geom)).where(Grid.valid_to.is_(None))
+    village_geoms = select(func.ST_AsBinary(Area.geom)).where(Area.level == "village")
+    if area is not None:  # the outlines whose inner point lies in the reader's area
+        inside = func.ST_GeomFromWKB(area.wkb, 4326)
+        grid_geoms = grid_geoms.where(func.ST_Intersects(func.ST_PointOnSurface(Grid.geom), inside))
+        village_geoms = village_geoms.where(func.ST_Intersects(func.ST_PointOnSurface(Area.geom), inside))
+    outlines = {name: [np.asarray(part.exterior.coords) for (raw,) in db.execute(stmt) if raw is not None
+                       for part in shapely.get_parts(wkb.loads(bytes(raw)))]
+                for name, stmt in (("grid", grid_geoms), ("village", village_geoms))}
 
     matplotlib.rcParams["font.sans-serif"] = ["WenQuanYi Zen Hei", "DejaVu Sans"]
     matplotlib.rcParams["axes.unicode_minus"] = False
