@@ -846,18 +846,34 @@ def _timing_share(sx, sy, st, other: _Track, offset: float, tol: float) -> float
     return float(ok.mean())
 
 
-def _compare(fixes_a, fixes_b, tol: float, max_shift: float, stop_below: float | None) -> TrackMatch:
+class _Prepared:
+    """A track ready for comparisons: projected, resampled, its line prepared (GEOS then tests a
+    point against an index of the segments, not against every one of thousands of them)."""
+
+    def __init__(self, fixes, crs: CRS | None = None):
+        self.track = _track(fixes, crs)
+        self.x, self.y, self.t, self.length = _resample(self.track)
+        self.line = LineString(np.column_stack([self.track.x, self.track.y]))
+        shapely.prepare(self.line)
+
+    @property
+    def crs(self) -> CRS:
+        return local_metric_crs(float(self.track.lng[0]), float(self.track.lat[0]))
+
+
+def _compare(fixes_a, fixes_b, tol: float, max_shift: float, stop_below: float | None,
+             prepared_a: _Prepared | None = None) -> TrackMatch:
     fixes_a, fixes_b = list(fixes_a), list(fixes_b)
     if len(fixes_a) < 2 or len(fixes_b) < 2:
         return _NO_MATCH
-    a = _track(fixes_a)
-    b = _track(fixes_b, local_metric_crs(float(a.lng[0]), float(a.lat[0])))
-    ax, ay, at, alen = _resample(a)
-    bx, by, bt, blen = _resample(b)
+    pa = prepared_a or _Prepared(fixes_a)
+    pb = _Prepared(fixes_b, pa.crs)
+    a, b = pa.track, pb.track
+    ax, ay, at, alen = pa.x, pa.y, pa.t, pa.length
+    bx, by, bt, blen = pb.x, pb.y, pb.t, pb.length
     if min(alen, blen) < REPEAT_MIN_LENGTH_M:
         return _NO_MATCH
-    line_a = LineString(np.column_stack([a.x, a.y]))
-    line_b = LineString(np.column_stack([b.x, b.y]))
+    line_a, line_b = pa.line, pb.line
     geometry = min(float(shapely.dwithin(line_b, shapely.points(ax, ay), tol).mean()),
                    float(shapely.dwithin(line_a, shapely.points(bx, by), tol).mean()))
     if stop_below is not None and geometry < stop_below:
@@ -911,8 +927,10 @@ def flag_repeat(fixes: Sequence[Fix], earlier_days: Sequence[Sequence[Fix]], *,
     True
     """
     best: tuple[float, int, TrackMatch] | None = None
+    fixes = list(fixes)
+    prepared = _Prepared(fixes) if len(fixes) >= 2 else None  # once, not once per earlier day
     for k, earlier in enumerate(earlier_days):
-        match = _compare(fixes, earlier, tolerance_m, max_shift_s, stop_below=share)
+        match = _compare(fixes, earlier, tolerance_m, max_shift_s, stop_below=share, prepared_a=prepared)
         if match.score >= share and (best is None or match.score > best[0]):
             best = (match.score, k, match)
     if best is None:

@@ -135,6 +135,8 @@ def test_batches_resent_after_being_offline_are_stored_once(client, connection, 
     late = [{"t": (points[-1][0] + timedelta(seconds=5 * k)).isoformat(), "lng": points[-1][1], "lat": points[-1][2]}
             for k in range(1, 4)]
     assert client.post(f"/api/v1/patrols/{pid}/fixes", headers=worker, json={"fixes": late}).get_json()["added"] == 3
+    again = client.get(f"/api/v1/patrols/{pid}", headers=worker).get_json()  # computed again on reading
+    assert again["distance_m"] is not None and again["duration_s"] == pytest.approx(stopped["duration_s"] + 15, abs=1)
     # bad fixes: the whole batch refused with reasons
     bad = client.post(f"/api/v1/patrols/{pid}/fixes", headers=worker,
                       json={"fixes": [{"t": "yesterday", "lng": 117.7, "lat": 39.3}, {"t": start.isoformat(),

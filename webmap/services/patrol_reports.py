@@ -24,12 +24,13 @@ from urllib.parse import quote
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import text
+from sqlalchemy import and_, text
 from sqlalchemy.orm import Session
 
+from db.models import Patrol
 from workflow.clock import SHANGHAI
 
-from . import attendance
+from . import attendance, patrols
 from .attendance import Worker, local_day, local_midnight
 from .patrols import PatrolError
 
@@ -86,6 +87,9 @@ def _patrols(db: Session, persons: Sequence[int], first: date, end: date) -> dic
     """The patrols these people started in the days ``first`` up to ``end``, per person."""
     out: dict[int, list] = {p: [] for p in persons}
     if persons:
+        patrols.refresh_stale(db, and_(Patrol.worker_id.in_(list(persons)),  # late fixes: metrics again
+                                       Patrol.started_at >= local_midnight(first),
+                                       Patrol.started_at < local_midnight(end)))
         for r in db.execute(text("""
                 SELECT id, worker_id, grid_code, started_at, distance_m, moving_s, coverage, checkpoints,
                        flags, review

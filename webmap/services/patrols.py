@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 
 import shapely
 from shapely import wkb
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 
 from db.models import Account, Patrol, Person, Setting
@@ -175,7 +175,8 @@ def _insert_fixes(db: Session, patrol_id: int, worker_id: int, rows: list[dict])
 
 def add_fixes(db: Session, user, patrol_id: int, payload: dict, now: datetime | None = None) -> dict:
     """A batch of fixes ``[{t, lng, lat, accuracy, speed}]`` (WGS84). A stopped patrol takes late
-    batches too (a phone back online) and its metrics are computed again."""
+    batches too (a phone back online): its metrics are computed again when it is next read (once,
+    not once per batch of a day's backlog)."""
     now = now or _now()
     patrol = _own(db, user, patrol_id)
     rows = _fix_rows((payload or {}).get("fixes") if isinstance(payload, dict) else None, patrol.started_at, now)
@@ -183,8 +184,8 @@ def add_fixes(db: Session, user, patrol_id: int, payload: dict, now: datetime | 
     if total + len(rows) > MAX_FIXES:
         raise PatrolError(422, "这次巡查的定位点过多", "too many fixes for one patrol")
     added = _insert_fixes(db, patrol_id, patrol.worker_id, rows)
-    if patrol.ended_at is not None and added:
-        compute(db, patrol_id)
+    if patrol.ended_at is not None and added:  # the metrics are stale: computed again when next read
+        db.execute(text("UPDATE patrols SET distance_m = NULL WHERE id = :p"), {"p": patrol_id})
     db.commit()
     return {"patrol": patrol_id, "received": len(rows), "added": added, "duplicates": len(rows) - added,
             "total": total + added}
@@ -329,7 +330,18 @@ def _visible(user):
     return track_visible(user)
 
 
+def refresh_stale(db: Session, condition) -> None:
+    """Compute again the metrics that late fixes made stale (stopped patrols without a distance)."""
+    stale = db.execute(select(Patrol.id).where(condition, Patrol.ended_at.is_not(None),
+                                               Patrol.distance_m.is_(None))).scalars().all()
+    for patrol_id in stale:
+        compute(db, patrol_id)
+    if stale:
+        db.commit()
+
+
 def detail(db: Session, user, patrol_id: int, with_fixes: bool = False) -> dict:
+    refresh_stale(db, and_(Patrol.id == patrol_id, _visible(user)))
     row = db.execute(_select().where(Patrol.id == patrol_id, _visible(user))).first()
     if row is None:
         raise PatrolError(404, "没有这次巡查, 或您无权查看", "no such patrol within your rights")
@@ -356,6 +368,9 @@ def list_patrols(db: Session, user, worker: str | None, day: date | None, villag
     if flagged:
         query = query.where(func.jsonb_array_length(Patrol.flags) > 0, Patrol.review.is_(None))
     rows = db.execute(query.order_by(Patrol.started_at, Patrol.id).limit(limit)).all()
+    if any(r.ended_at is not None and r.distance_m is None for r in rows):
+        refresh_stale(db, Patrol.id.in_([r.id for r in rows]))
+        rows = db.execute(query.order_by(Patrol.started_at, Patrol.id).limit(limit)).all()
     return [_item(r) for r in rows]
 
 
