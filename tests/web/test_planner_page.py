@@ -180,3 +180,55 @@ def test_readers_get_no_edit_tools(page, live_server, username, notice):
     refused = page.request.post(f"{live_server}/api/v1/plans", headers={"X-CSRFToken": csrf}, data={"title": "x"})
     assert refused.status == 403 and "规划" in refused.json()["message_zh"]
     assert not errors, errors
+
+
+def test_a_planner_moves_a_shared_edge_and_the_neighbour_follows(page, live_server, grids):
+    """编辑边界: drag the middle of the edge the grid shares with its neighbour into the neighbour
+    with Geoman, 完成: the server takes that area from the neighbour, so no gap and no overlap."""
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, live_server, "planner1")
+    a, b = grids["a"], grids["b"]
+    screen = Screen(page)
+    page.once("dialog", lambda d: d.accept("浏览器测试: 移动边界"))
+    page.click("#p-new")
+    wait_version(page, 1)
+    plan_id = int(page.evaluate("document.body.dataset.plan"))
+    try:
+        ga = shape(page.request.get(f"{live_server}/ogc/collections/grids/items/{a}").json()["geometry"])
+        gb = shape(page.request.get(f"{live_server}/ogc/collections/grids/items/{b}").json()["geometry"])
+        # the middle of the edge a shares with b: Geoman's middle marker there, dragged, bends it
+        ring = ga.geoms[0].exterior.coords[:-1]
+        on_b = [gb.boundary.distance(shape({"type": "Point", "coordinates": c})) < 1e-9 for c in ring]
+        k = next(i for i in range(len(ring)) if on_b[i] and on_b[(i + 1) % len(ring)])
+        (x1, y1), (x2, y2) = ring[k], ring[(k + 1) % len(ring)]
+        vx, vy = (x1 + x2) / 2, (y1 + y2) / 2
+        page.select_option("#p-village", a[:12])
+        screen.fit(ga.union(gb), padding=60)
+        page.click("#p-tools [data-tool=reshape]")
+        page.mouse.click(*screen.at(*ga.representative_point().coords[0]))
+        page.wait_for_selector(".marker-icon", timeout=5_000)
+        start = screen.at(vx, vy)
+        inside_b = gb.representative_point()
+        end = screen.at(vx + (inside_b.x - vx) * 0.4, vy + (inside_b.y - vy) * 0.4)  # beyond any snapping
+        page.mouse.move(*start)
+        page.mouse.down()
+        page.mouse.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, steps=5)
+        page.mouse.move(*end, steps=5)
+        page.mouse.up()
+        page.click("#p-finish")
+        wait_version(page, 2)
+        grids_now = plan_grids(page, live_server, plan_id)
+        assert grids_now[a]["properties"]["change"] == "changed" and grids_now[b]["properties"]["change"] == "changed"
+        new_a, new_b = shape(grids_now[a]["geometry"]), shape(grids_now[b]["geometry"])
+        assert new_a.area > ga.area and new_b.area < gb.area  # a grew into b, b gave it up
+        assert new_a.intersection(new_b).area < 1e-12
+        assert abs(new_a.union(new_b).area - ga.union(gb).area) < 1e-12  # no gap opened
+        plan = page.request.get(f"{live_server}/api/v1/plans/{plan_id}").json()
+        assert [p for p in plan["problems"] if p["severity"] == "error"] == []
+    finally:
+        version = page.request.get(f"{live_server}/api/v1/plans/{plan_id}").json()["version"]
+        csrf = page.get_attribute("meta[name=csrf-token]", "content")
+        page.request.post(f"{live_server}/api/v1/plans/{plan_id}/discard", headers={"X-CSRFToken": csrf},
+                          data={"version": version})
+    assert not errors, errors

@@ -7,33 +7,16 @@
 // text nodes.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("a-config").textContent);
-  const t = JSON.parse(document.getElementById("a-i18n").textContent);
-  const english = document.documentElement.lang === "en";
-  const $ = (id) => document.getElementById(id);
-  const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_m, k) => (v[k] ?? ""));
-  const num = (v) => (v === null || v === undefined ? "—" : Number(v).toLocaleString(document.documentElement.lang));
+  const { byId: $, readJSON, fmt, num, el, message, fetchJSON, today, bboxParam, heatScale } = Wangge;
+  const config = readJSON("a-config");
+  const t = readJSON("a-i18n");
   const fixed = (v, d) => (v === null || v === undefined ? "—" : Number(v).toFixed(d));
   const pValue = (v) => (v === null || v === undefined ? "—" : v < 0.0001 ? "< 0.0001" : Number(v).toFixed(4));
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
-    return node;
-  }
   async function getJSON(url) {
-    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    const answer = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error((english ? answer.message_en : answer.message_zh) || answer.message_zh || t.failed);
-    return answer;
+    const r = await fetchJSON(url);
+    if (!r.ok) throw new Error(message(r.answer) || t.failed);
+    return r.answer;
   }
-  const today = () => new Intl.DateTimeFormat("en-CA", {
-    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
-  }).format(new Date());
   function yearBefore(iso) { // 29 February rolls on to 1 March
     const [y, m, d] = iso.split("-").map(Number);
     return new Date(Date.UTC(y - 1, m - 1, d)).toISOString().slice(0, 10);
@@ -90,9 +73,6 @@
     },
   }).addTo(map);
   const heatLayer = L.heatLayer([], { radius: 18, blur: 14, minOpacity: 0.25 });
-  // The server already sums the cases per zoom (hexagons of a few pixels), but the plugin scales
-  // every weight by 1 / 2^(maxZoom − zoom) (capped at 2^12): undo that, so that max is the answer's.
-  const heatScale = () => 2 ** Math.max(0, Math.min(map.getMaxZoom() - map.getZoom(), 12));
   L.control.layers(baseLayers, { [t.layerCells]: cellLayer, [t.layerHeat]: heatLayer, [t.layerGrids]: outlines },
                    { collapsed: false }).addTo(map);
 
@@ -268,12 +248,6 @@
   // The heat endpoint filters one category: up to HEAT_MAX_REQUESTS categories are fetched one by
   // one and summed (the bins of one view coincide); beyond, the analysed cells' counts are used.
   const HEAT_MAX_REQUESTS = 6;
-  function bboxParam() {
-    const b = map.getBounds();
-    const clamp = (v, lim) => Math.max(-lim, Math.min(lim, v));
-    return [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)]
-      .map((v) => v.toFixed(6)).join(",");
-  }
   function cellCentres() {
     const points = [];
     cellLayer.eachLayer((layer) => {
@@ -292,7 +266,7 @@
     try {
       let points;
       if (q.categories.length <= HEAT_MAX_REQUESTS) {
-        const base = new URLSearchParams({ bbox: bboxParam(), zoom: String(Math.round(map.getZoom())) });
+        const base = new URLSearchParams({ bbox: bboxParam(map), zoom: String(Math.round(map.getZoom())) });
         if (q.since) base.set("since", q.since);
         if (q.until) base.set("until", q.until);
         const answers = await Promise.all((q.categories.length ? q.categories : [null]).map((code) => {
@@ -313,7 +287,7 @@
         points = cellCentres();
       }
       if (mine !== heatSeq || !map.hasLayer(heatLayer)) return;
-      const scale = heatScale();
+      const scale = heatScale(map);
       heatLayer.setOptions({ max: points.reduce((m, p) => Math.max(m, p[2]), 1) });
       heatLayer.setLatLngs(points.map(([lat, lng, w]) => [lat, lng, w * scale]));
       document.body.dataset.heatPoints = String(points.length);

@@ -2,27 +2,9 @@
 // the frame the grid is drawn in). Text goes into the page only as text nodes.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("board-config").textContent);
-  const t = JSON.parse(document.getElementById("board-i18n").textContent);
-  const $ = (id) => document.getElementById(id);
-  const fmt = (s, values) => s.replace(/\{(\w+)\}/g, (_m, k) => (values[k] ?? ""));
-
-  // ------------------------------------------------------------ point in the grid (even-odd rule)
-  function inRing(lng, lat, ring) {
-    let inside = false;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      const [xi, yi] = ring[i];
-      const [xj, yj] = ring[j];
-      if ((yi > lat) !== (yj > lat) && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-    return inside;
-  }
-  function inGeometry(lng, lat, geometry) {
-    const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
-    let inside = false;
-    for (const polygon of polygons) for (const ring of polygon) if (inRing(lng, lat, ring)) inside = !inside;
-    return inside;
-  }
+  const { byId: $, readJSON, fmt, hex, contains } = Wangge;
+  const config = readJSON("board-config");
+  const t = readJSON("board-i18n");
 
   // ------------------------------------------------------------ map
   const touch = L.Browser.mobile || L.Browser.touch;
@@ -76,7 +58,7 @@
       }).addTo(map);
     }
     let text = fmt(t.picked, { lat: lat.toFixed(6), lng: lng.toFixed(6) });
-    if (!inGeometry(lng, lat, config.grid)) text += " · " + t.outside;
+    if (!contains(config.grid, lng, lat)) text += " · " + t.outside; // even-odd rule
     where.textContent = text;
     clear.hidden = false;
   }
@@ -113,8 +95,7 @@
   // for a repeat of the first.
   window.addEventListener("pageshow", (e) => {
     if (!e.persisted || !form) return;
-    const bytes = crypto.getRandomValues(new Uint8Array(18));
-    $("form_key").value = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    $("form_key").value = hex(crypto.getRandomValues(new Uint8Array(18)));
     submit.disabled = false;
     submit.textContent = submitLabel;
   });

@@ -9,33 +9,12 @@
 // All text reaches the page as text nodes.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("d-config").textContent);
-  const t = JSON.parse(document.getElementById("d-i18n").textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const $ = (id) => document.getElementById(id);
-  const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_m, k) => (v[k] ?? ""));
-  const timeFmt = new Intl.DateTimeFormat(document.documentElement.lang, {
-    timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
-  });
+  const { byId: $, readJSON, fmt, el, dateFormat, clock, errorsZh, getJSON, fetchJSON, listen: liveFeed, bboxParam, heatScale,
+          centre } = Wangge;
+  const config = readJSON("d-config");
+  const t = readJSON("d-i18n");
+  const timeFmt = dateFormat({ month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
   const when = (iso) => (iso ? timeFmt.format(new Date(iso)) : t.none);
-  const clockFmt = new Intl.DateTimeFormat(document.documentElement.lang, {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false,
-  });
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
-    return node;
-  }
-  async function getJSON(url) {
-    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!r.ok) throw new Error(url + " → " + r.status);
-    return r.json();
-  }
 
   // ------------------------------------------------------------ map and base layers
   const map = L.map("map", { zoomSnap: 0.5 });
@@ -52,9 +31,6 @@
   const caseLayer = L.layerGroup().addTo(map);
   const STATUS_COLOR = { normal: "#2e86c1", yellow: "#f1c40f", red: "#c0392b", done: "#95a5a6" };
   const heatLayer = L.heatLayer([], { radius: 18, blur: 14, minOpacity: 0.25 });
-  // The server already sums the cases per zoom (hexagons of a few pixels), but the plugin scales
-  // every weight by 1 / 2^(maxZoom − zoom) (capped at 2^12): undo that, so that max is the answer's.
-  const heatScale = () => 2 ** Math.max(0, Math.min(map.getMaxZoom() - map.getZoom(), 12));
   const patrolLayer = L.layerGroup();
   map.createPane("labels").style.zIndex = 450; // over the grids and cases, under the markers
   const labelLayer = L.layerGroup().addTo(map);
@@ -77,15 +53,9 @@
     if ($("f-overdue").checked) p.set("overdue", "1");
     return p;
   }
-  function bboxParam() {
-    const b = map.getBounds();
-    const clamp = (v, lim) => Math.max(-lim, Math.min(lim, v));
-    return [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)]
-      .map((v) => v.toFixed(6)).join(",");
-  }
   function viewParams() {
     const p = filterParams();
-    p.set("bbox", bboxParam());
+    p.set("bbox", bboxParam(map));
     p.set("zoom", String(Math.round(map.getZoom())));
     return p;
   }
@@ -149,7 +119,7 @@
     try {
       const heat = await getJSON(config.heatUrl + "?" + (params || viewParams()));
       if (mine !== heatSeq || !map.hasLayer(heatLayer)) return;
-      const scale = heatScale();
+      const scale = heatScale(map);
       heatLayer.setOptions({ max: heat.max || 1 });
       heatLayer.setLatLngs(heat.points.map(([lat, lng, w]) => [lat, lng, w * scale]));
       document.body.dataset.heatPoints = String(heat.points.length);
@@ -163,14 +133,13 @@
     if (!config.patrolsUrl || !map.hasLayer(patrolLayer)) return;
     const mine = ++patrolSeq;
     try {
-      const data = await getJSON(config.patrolsUrl + "?bbox=" + bboxParam());
+      const data = await getJSON(config.patrolsUrl + "?bbox=" + bboxParam(map));
       if (mine !== patrolSeq) return;
       patrolLayer.clearLayers();
       for (const f of data.features) {
         const p = f.properties;
         const tip = el("div", { class: "patrol-tip" }, el("b", {}, p.worker),
-          el("div", {}, p.started_at ? clockFmt.format(new Date(p.started_at)) : "", "–",
-             p.ended_at ? clockFmt.format(new Date(p.ended_at)) : t.walking),
+          el("div", {}, clock(p.started_at), "–", p.ended_at ? clock(p.ended_at) : t.walking),
           el("div", {}, fmt(t.km, { km: ((p.distance_m || 0) / 1000).toFixed(2) })));
         const line = L.polyline(f.geometry.coordinates.map(([lng, lat]) => [lat, lng]), {
           color: "#8e44ad", weight: 3, opacity: 0.85, className: "patrol",
@@ -183,29 +152,6 @@
     }
   }
 
-  function ringArea(ring) { // planar, in degrees²: only to compare rings of one grid
-    let a = 0;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      a += ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
-    }
-    return a / 2;
-  }
-  function centre(geometry) { // the centroid of the largest outer ring, as [lat, lng]
-    const polygons = geometry.type === "Polygon" ? [geometry.coordinates]
-      : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
-    let best = null;
-    for (const poly of polygons) if (poly[0] && (!best || Math.abs(ringArea(poly[0])) > Math.abs(ringArea(best)))) best = poly[0];
-    if (!best) return null;
-    const a = ringArea(best);
-    if (!a) return [best[0][1], best[0][0]];
-    let x = 0, y = 0;
-    for (let i = 0, j = best.length - 1; i < best.length; j = i++) {
-      const k = best[j][0] * best[i][1] - best[i][0] * best[j][1];
-      x += (best[j][0] + best[i][0]) * k;
-      y += (best[j][1] + best[i][1]) * k;
-    }
-    return [y / (6 * a), x / (6 * a)];
-  }
   const labels = []; // one marker per grid, made once; on the map only at zoom ≥ LABEL_MIN_ZOOM
   function makeLabels(collection) {
     for (const f of collection.features) {
@@ -332,11 +278,8 @@
       if (form.department) body.department = form.department.value;
       if (form.satisfaction) body.satisfaction = parseInt(form.satisfaction.value, 10);
       if (form.days) body.days = parseInt(form.days.value, 10);
-      const r = await fetch(config.incidentUrl + c.id + "/actions", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
-      });
-      const answer = await r.json().catch(() => ({}));
+      const r = await fetchJSON(config.incidentUrl + c.id + "/actions", { method: "POST", body });
+      const answer = r.answer;
       if (r.ok) {
         if (answer.case_no) { current = answer; renderCase(answer); } else $("d-panel").hidden = true;
         refresh();
@@ -345,7 +288,7 @@
         current = answer.current;
         renderCase(current);
       } else {
-        error.textContent = (answer.errors || []).map((e) => e.zh).join("; ") || answer.message_zh || r.status;
+        error.textContent = errorsZh(answer) || r.status;
       }
     });
     box.append(form);
@@ -428,19 +371,9 @@
   }
 
   // ------------------------------------------------------------ live
-  let fresh = 0;
   let pending = null;
   function listen() {
-    if (!window.EventSource) return;
-    const source = new EventSource(config.streamUrl);
-    const badge = $("live");
-    source.addEventListener("open", () => { badge.dataset.state = "on"; });
-    source.addEventListener("error", () => { badge.dataset.state = "off"; });
-    source.addEventListener("incident", (ev) => {
-      const m = JSON.parse(ev.data);
-      fresh += 1;
-      badge.dataset.count = String(fresh);
-      badge.textContent = fmt(t.fresh, { n: fresh });
+    liveFeed(config.streamUrl, $("live"), t.fresh, (m) => {
       clearTimeout(pending);
       pending = setTimeout(refresh, 300); // many changes at once: one refresh
       if (current && current.id === m.id) openCase(m.id);

@@ -2,13 +2,12 @@
 // Everything is fetched from this app; text goes into the page as text nodes, never as HTML.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("map-config").textContent);
-  const t = JSON.parse(document.getElementById("map-i18n").textContent);
-  const status = document.getElementById("status");
-  const timeFmt = new Intl.DateTimeFormat(document.documentElement.lang, {
-    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", hour12: false,
-  });
+  const { byId: $, readJSON, fmt, el, dateFormat, getJSON, listen } = Wangge;
+  const config = readJSON("map-config");
+  const t = readJSON("map-i18n");
+  const status = $("status");
+  const timeFmt = dateFormat({ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+                               hour12: false });
 
   const map = L.map("map", { zoomSnap: 0.25 });  // SVG: a few hundred shapes, each clickable and testable
   map.attributionControl.setPrefix(false);
@@ -19,31 +18,15 @@
 
   // A popup body from [label, value] rows, built with DOM nodes (escaped by construction).
   function table(title, rows) {
-    const box = document.createElement("div");
-    box.className = "popup";
-    const h = document.createElement("strong");
-    h.textContent = title;
-    box.appendChild(h);
-    const dl = document.createElement("dl");
+    const dl = el("dl");
     for (const [label, value] of rows) {
-      const dt = document.createElement("dt");
-      dt.textContent = label;
-      const dd = document.createElement("dd");
-      dd.textContent = value === null || value === undefined || value === "" ? t.none : String(value);
-      dl.append(dt, dd);
+      dl.append(el("dt", {}, label), el("dd", {}, value === null || value === undefined || value === "" ? t.none : value));
     }
-    box.appendChild(dl);
-    return box;
+    return el("div", { class: "popup" }, el("strong", {}, title), dl);
   }
 
   function fmtTime(iso) {
     return iso ? timeFmt.format(new Date(iso)) : null;
-  }
-
-  async function getJSON(url) {
-    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(url + " → " + response.status);
-    return response.json();
   }
 
   const villageLayer = L.geoJSON(null, {
@@ -95,25 +78,14 @@
   }
 
   // Live: new incidents within this user's scope arrive as server-sent events.
-  let fresh = 0;
-  const badge = document.getElementById("live");
-  function listen() {
-    if (!window.EventSource || !config.streamUrl) return;
-    const source = new EventSource(config.streamUrl);
-    source.addEventListener("open", () => { badge.dataset.state = "on"; });
-    source.addEventListener("error", () => { badge.dataset.state = "off"; });
-    source.addEventListener("incident", (ev) => {
-      const m = JSON.parse(ev.data);
-      fresh += 1;
-      badge.textContent = t.fresh.replace("{n}", fresh);
-      badge.dataset.count = String(fresh);
-      addIncident({
-        case_no: m.case_no, state: m.state, reported_at: m.reported_at, deadline: null,
-        category: { class: "", name: m.category },
-        grid: m.grid_code ? { code: m.grid_code, name: m.grid_code } : null,
-        location: { lng: m.lng, lat: m.lat },
-      }, true);
-    });
+  function listenLive() {
+    if (!config.streamUrl) return;
+    listen(config.streamUrl, $("live"), t.fresh, (m) => addIncident({
+      case_no: m.case_no, state: m.state, reported_at: m.reported_at, deadline: null,
+      category: { class: "", name: m.category },
+      grid: m.grid_code ? { code: m.grid_code, name: m.grid_code } : null,
+      location: { lng: m.lng, lat: m.lat },
+    }, true));
   }
 
   Promise.all([getJSON(config.villagesUrl), getJSON(config.gridsUrl), getJSON(config.incidentsUrl)])
@@ -125,11 +97,8 @@
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] });
       else map.setView([39.318, 117.745], 12);
       for (const inc of incidents.items) addIncident(inc, false);
-      listen();
-      status.textContent = t.loaded
-        .replace("{v}", villages.numberReturned)
-        .replace("{g}", grids.numberReturned)
-        .replace("{i}", incidents.items.length);
+      listenLive();
+      status.textContent = fmt(t.loaded, { v: villages.numberReturned, g: grids.numberReturned, i: incidents.items.length });
       document.body.dataset.mapReady = "1";
     })
     .catch((err) => {

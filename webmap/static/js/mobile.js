@@ -3,39 +3,22 @@
 // key, so the server never stores it twice. Text reaches the page only as text nodes.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("m-config").textContent);
-  const t = JSON.parse(document.getElementById("m-i18n").textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const $ = (id) => document.getElementById(id);
-  const fmt = (s, values) => s.replace(/\{(\w+)\}/g, (_m, k) => (values[k] ?? ""));
+  const { byId: $, readJSON, fmt, hex, showNet, csrfToken, errorsZh, openDatabase, transact } = Wangge;
+  const config = readJSON("m-config");
+  const t = readJSON("m-i18n");
+  const csrf = csrfToken();
 
   // ------------------------------------------------------------ the queue on the phone (IndexedDB)
   const DB_NAME = "wangge-outbox";
-  function openDb() {
-    return new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore("reports", { keyPath: "key" });
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-  async function store(mode, fn) {
-    const db = await openDb();
-    return new Promise((resolve, reject) => {
-      const tx = db.transaction("reports", mode);
-      const result = fn(tx.objectStore("reports"));
-      tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-      tx.onerror = () => reject(tx.error);
-    });
-  }
+  const openDb = () => openDatabase(DB_NAME, 1, (db) => db.createObjectStore("reports", { keyPath: "key" }));
+  const store = async (mode, fn) => transact(await openDb(), "reports", mode, fn);
   const putReport = (item) => store("readwrite", (s) => s.put(item));
   const deleteReport = (key) => store("readwrite", (s) => s.delete(key));
   const allReports = () => store("readonly", (s) => s.getAll());
 
   function newKey() {
     // crypto.randomUUID needs a secure context; intranets often serve plain http
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    return "m-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return "m-" + hex(crypto.getRandomValues(new Uint8Array(16)));
   }
 
   // ------------------------------------------------------------ form
@@ -200,7 +183,7 @@
         } else {
           // refused: keep it on the phone, marked, with the reasons, so nothing is lost
           item.state = "rejected";
-          item.reason = (body.errors || []).map((e) => e.zh).join("; ") || body.message_zh || response.status;
+          item.reason = errorsZh(body) || response.status;
           await putReport(item);
           addSent(fmt(t.rejected, { reason: item.reason }), "error");
         }
@@ -222,8 +205,7 @@
     const items = await allReports();
     const waiting = items.filter((i) => i.state === "queued").length;
     $("queue-status").textContent = waiting ? fmt(t.pending, { n: waiting }) : t.none;
-    $("net").textContent = navigator.onLine ? t.online : t.offline;
-    $("net").className = "net " + (navigator.onLine ? "on" : "off");
+    showNet($("net"), t.online, t.offline);
     document.body.dataset.pending = String(waiting);
   }
 

@@ -8,29 +8,20 @@
 // only as text nodes.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("mp-config").textContent);
-  const t = JSON.parse(document.getElementById("mp-i18n").textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { byId: $, readJSON, fmt, el, hex, showNet: netBadge, clockFmt, clock, csrfToken, openDatabase, transact } = Wangge;
+  const config = readJSON("mp-config");
+  const t = readJSON("mp-i18n");
+  const csrf = csrfToken();
   const lang = document.documentElement.lang;
-  const $ = (id) => document.getElementById(id);
-  const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_m, k) => (v[k] ?? ""));
-  const clockFmt = new Intl.DateTimeFormat(lang, { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit",
-                                                   hour12: false });
   const GEO = { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 };
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k === "class" ? "class" : k, v);
-    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
-    return node;
-  }
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     // crypto.randomUUID needs a secure context; a version-4 UUID from random bytes otherwise
     const b = crypto.getRandomValues(new Uint8Array(16));
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    const h = hex(b);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
@@ -40,28 +31,14 @@
   // signs: {client_id, kind, lng, lat, accuracy, at}
   let dbPromise = null;
   function openDb() {
-    dbPromise = dbPromise || new Promise((resolve, reject) => {
-      const req = indexedDB.open("wangge-patrol", 1);
-      req.onupgradeneeded = () => {
-        const db = req.result;
-        db.createObjectStore("patrols", { keyPath: "client_id" });
-        db.createObjectStore("fixes", { keyPath: "key" }).createIndex("patrol", "patrol");
-        db.createObjectStore("signs", { keyPath: "client_id" });
-      };
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
+    dbPromise = dbPromise || openDatabase("wangge-patrol", 1, (db) => {
+      db.createObjectStore("patrols", { keyPath: "client_id" });
+      db.createObjectStore("fixes", { keyPath: "key" }).createIndex("patrol", "patrol");
+      db.createObjectStore("signs", { keyPath: "client_id" });
     });
     return dbPromise;
   }
-  async function tx(name, mode, fn) {
-    const db = await openDb();
-    return new Promise((resolve, reject) => {
-      const transaction = db.transaction(name, mode);
-      const result = fn(transaction.objectStore(name));
-      transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-      transaction.onerror = () => reject(transaction.error);
-    });
-  }
+  const tx = async (name, mode, fn) => transact(await openDb(), name, mode, fn);
   const put = (name, item) => tx(name, "readwrite", (s) => s.put(item));
   const putAll = (name, items) => tx(name, "readwrite", (s) => { for (const i of items) s.put(i); });
   const remove = (name, key) => tx(name, "readwrite", (s) => s.delete(key));
@@ -100,17 +77,14 @@
     : (answer.body.errors || []).map((e) => e.zh || e.reason).filter(Boolean).join("; ") || answer.body.message_zh
       || String(answer.status));
 
-  function showNet() {
-    $("net").textContent = navigator.onLine ? t.online : t.offline;
-    $("net").className = "net " + (navigator.onLine ? "on" : "off");
-  }
+  const showNet = () => netBadge($("net"), t.online, t.offline);
 
   // ------------------------------------------------------------ 签到 / 签退
   function signText(kind, record) {
     const d = Math.round(record.distance_m || 0);
     const where = !record.inside ? fmt(t.outside, { d })
       : d > 0 ? fmt(t.insideNear, { d, tol: Math.round(record.tolerance_m || 0) }) : t.inside;
-    return `${kind === "in" ? t.signedIn : t.signedOut} ${record.at ? clockFmt.format(new Date(record.at)) : ""} · ${where}`;
+    return `${kind === "in" ? t.signedIn : t.signedOut} ${clock(record.at)} · ${where}`;
   }
   function showSign(text, kind) {
     const box = $("sign-result");

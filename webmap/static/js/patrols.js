@@ -6,38 +6,27 @@
 // Data reaches the page as text nodes only.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("pt-config").textContent);
-  const t = JSON.parse(document.getElementById("pt-i18n").textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { byId: $, readJSON, fmt, dateFormat, clock, errorsZh, fetchJSON } = Wangge;
+  const config = readJSON("pt-config");
+  const t = readJSON("pt-i18n");
   const lang = document.documentElement.lang;
-  const $ = (id) => document.getElementById(id);
-  const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_m, k) => (v[k] ?? ""));
-  const zone = { timeZone: "Asia/Shanghai", hour12: false };
-  const clockFmt = new Intl.DateTimeFormat(lang, { ...zone, hour: "2-digit", minute: "2-digit" });
-  const secondsFmt = new Intl.DateTimeFormat(lang, { ...zone, hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  const dayFmt = new Intl.DateTimeFormat(lang, { ...zone, month: "2-digit", day: "2-digit" });
-  const clock = (iso) => (iso ? clockFmt.format(new Date(iso)) : "");
+  const secondsFmt = dateFormat({ hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const dayFmt = dateFormat({ hour12: false, month: "2-digit", day: "2-digit" });
   const DASH = "—";
 
+  // Wangge.el, but an attribute null, undefined or false is left out and one true is set empty.
   function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
+    const kept = {};
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === null || v === undefined || v === false) continue;
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v === true ? "" : v);
+      kept[k] = v === true && k !== "class" && !k.startsWith("on") ? "" : v;
     }
-    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
-    return node;
+    return Wangge.el(tag, kept, ...children);
   }
   async function request(url, options) {
-    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, ...options });
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) {
-      const reason = (body.errors || []).map((e) => e.zh).join("; ") || body.message_zh || String(r.status);
-      throw new Error(reason);
-    }
-    return body;
+    const r = await fetchJSON(url, options);
+    if (!r.ok) throw new Error(errorsZh(r.answer) || String(r.status));
+    return r.answer;
   }
   const getJSON = (url) => request(url);
   const query = (params) => {
@@ -54,7 +43,7 @@
   const flagName = (code) => t["flag_" + code] || code;
   const weekday = (iso) => { // "11-24 (一)" for a YYYY-MM-DD day
     const d = new Date(iso + "T12:00:00+08:00");
-    return dayFmt.format(d) + " " + new Intl.DateTimeFormat(lang, { timeZone: "Asia/Shanghai", weekday: "short" }).format(d);
+    return dayFmt.format(d) + " " + dateFormat({ weekday: "short" }).format(d);
   };
 
   // ------------------------------------------------------------ the period
@@ -431,8 +420,7 @@
       buttons.forEach((b) => { b.disabled = true; });
       try {
         await request(config.patrolUrl + encodeURIComponent(p.id) + "/review", {
-          method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-          body: JSON.stringify({ verdict, note: note.value }),
+          method: "POST", body: { verdict, note: note.value },
         });
         await loadReview(fmt(t.reviewed, { id: p.id }));
       } catch (err) {

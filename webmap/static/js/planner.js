@@ -7,36 +7,16 @@
 // grids against the norms. Geometry is GeoJSON in WGS84. All text reaches the page as text nodes.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("p-config").textContent);
-  const t = JSON.parse(document.getElementById("p-i18n").textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const english = document.documentElement.lang === "en";
-  const $ = (id) => document.getElementById(id);
-  const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_m, k) => (v[k] ?? ""));
-  const num = (v) => (v === null || v === undefined ? "—" : Number(v).toLocaleString(document.documentElement.lang));
-  const reason = (answer) => (english ? answer.message_en : answer.message_zh) || answer.message_zh || "";
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
-    return node;
-  }
+  const { english, byId: $, readJSON, fmt, num, el, message: reason, fetchJSON, today, polygonsOf, contains, largestRing,
+          centre: centroid } = Wangge;
+  const config = readJSON("p-config");
+  const t = readJSON("p-i18n");
   let inFlight = 0; // body[data-busy] while any request is out: the tests wait on it
   async function call(method, url, body) {
-    const headers = { Accept: "application/json" };
-    if (method !== "GET") Object.assign(headers, { "Content-Type": "application/json", "X-CSRFToken": csrf });
     inFlight += 1;
     document.body.dataset.busy = "1";
     try {
-      const r = await fetch(url, {
-        method, credentials: "same-origin", headers, body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const answer = await r.json().catch(() => ({}));
-      return { ok: r.ok, status: r.status, answer };
+      return await fetchJSON(url, { method, body });
     } catch (err) {
       console.error(err);
       return { ok: false, status: 0, answer: { message_zh: t.failed, message_en: t.failed } };
@@ -46,26 +26,8 @@
     }
   }
   const planUrl = (id, rest) => `${config.plansUrl}/${id}${rest || ""}`;
-  const today = () => new Intl.DateTimeFormat("en-CA", {
-    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
-  }).format(new Date());
 
   // ------------------------------------------------------------ geometry helpers (lon/lat, planar)
-  const polygonsOf = (g) => (!g ? [] : g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : []);
-  function inRing(x, y, ring) {
-    let inside = false;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      const [xi, yi] = ring[i];
-      const [xj, yj] = ring[j];
-      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-    return inside;
-  }
-  function contains(geometry, x, y) { // even-odd over every ring: holes and parts included
-    let inside = false;
-    for (const poly of polygonsOf(geometry)) for (const ring of poly) if (inRing(x, y, ring)) inside = !inside;
-    return inside;
-  }
   function segmentsCross(a, b, c, d) {
     const side = (p, q, r) => (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]);
     return (side(c, d, a) > 0) !== (side(c, d, b) > 0) && (side(a, b, c) > 0) !== (side(a, b, d) > 0);
@@ -81,25 +43,10 @@
     }
     return n;
   }
-  function ringArea(ring) {
-    let a = 0;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) a += ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
-    return a / 2;
-  }
   function centre(geometry) { // the centroid of the largest outer ring, as [lat, lng]
-    let best = null;
-    for (const poly of polygonsOf(geometry)) if (poly[0] && (!best || Math.abs(ringArea(poly[0])) > Math.abs(ringArea(best)))) best = poly[0];
-    if (!best) return null;
-    const a = ringArea(best);
-    if (!a) return [best[0][1], best[0][0]];
-    let x = 0, y = 0;
-    for (let i = 0, j = best.length - 1; i < best.length; j = i++) {
-      const k = best[j][0] * best[i][1] - best[i][0] * best[j][1];
-      x += (best[j][0] + best[i][0]) * k;
-      y += (best[j][1] + best[i][1]) * k;
-    }
-    const at = [y / (6 * a), x / (6 * a)];
-    if (contains(geometry, at[1], at[0])) return at;
+    const at = centroid(geometry);
+    if (!at || contains(geometry, at[1], at[0])) return at;
+    const best = largestRing(geometry);
     return [best[0][1], best[0][0]]; // a bent grid: somewhere on it rather than outside
   }
   const toLatLngs = (g) => L.GeoJSON.coordsToLatLngs(g.coordinates, g.type === "Polygon" ? 1 : 2);

@@ -1,0 +1,172 @@
+// The helpers the page scripts share, defined once on one global object, window.Wangge; each page
+// script takes what it needs at the top of its function (const { el, fmt } = Wangge;). Load this
+// file before the page's own script. Plain ES2017, no modules: every page includes it with a
+// <script> tag. Text reaches the page only as text nodes, never as HTML.
+(function () {
+  "use strict";
+  const TIME_ZONE = "Asia/Shanghai"; // every time the pages show is the town's
+  const english = document.documentElement.lang === "en";
+
+  // ------------------------------------------------------------ the page
+  const byId = (id) => document.getElementById(id);
+  // The JSON a template put in a <script type="application/json" id="…">: the config, the texts.
+  const readJSON = (id) => JSON.parse(byId(id).textContent);
+  // The token of <meta name="csrf-token">, which the server wants back in X-CSRFToken.
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  // ------------------------------------------------------------ text and nodes
+  // "{name}" placeholders filled from values; a missing value leaves nothing.
+  const fmt = (s, values) => s.replace(/\{(\w+)\}/g, (_m, k) => (values[k] ?? ""));
+  const num = (v) => (v === null || v === undefined ? "—" : Number(v).toLocaleString(document.documentElement.lang));
+  // An element: attrs "class" → className, "on…" → a listener, the others attributes; children are
+  // nodes or text (null and undefined are left out), never HTML.
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+    return node;
+  }
+  const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  // The connection's state on a badge: its text and class "net on" / "net off".
+  function showNet(node, onlineText, offlineText) {
+    node.textContent = navigator.onLine ? onlineText : offlineText;
+    node.className = "net " + (navigator.onLine ? "on" : "off");
+  }
+
+  // ------------------------------------------------------------ times (Asia/Shanghai)
+  // A formatter in the page's language and the town's time zone; options as Intl.DateTimeFormat's.
+  const dateFormat = (options) => new Intl.DateTimeFormat(document.documentElement.lang, { timeZone: TIME_ZONE, ...options });
+  const clockFmt = dateFormat({ hour: "2-digit", minute: "2-digit", hour12: false });
+  const clock = (iso) => (iso ? clockFmt.format(new Date(iso)) : ""); // "08:30", or "" for no time
+  // Today in the town, as YYYY-MM-DD.
+  const today = () => new Intl.DateTimeFormat("en-CA", {
+    timeZone: TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit",
+  }).format(new Date());
+
+  // ------------------------------------------------------------ the server
+  // The server's reason for a refusal, in the page's language (message_en / message_zh), or "".
+  const message = (answer) => (english ? answer.message_en : answer.message_zh) || answer.message_zh || "";
+  // The server's reason in Chinese: the fields' errors, else its message (undefined when it has none).
+  const errorsZh = (answer) => (answer.errors || []).map((e) => e.zh).join("; ") || answer.message_zh;
+  // A JSON GET that throws unless the answer is 2xx JSON.
+  async function getJSON(url) {
+    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!r.ok) throw new Error(url + " → " + r.status);
+    return r.json();
+  }
+  // A request in this session asking for JSON; any method but GET sends a JSON body (when given)
+  // with the CSRF token. Resolves to {ok, status, answer} (answer {} when the reply is not JSON);
+  // rejects only when no answer came (the network).
+  async function fetchJSON(url, options) {
+    const { method = "GET", body } = options || {};
+    const headers = { Accept: "application/json" };
+    if (method !== "GET") Object.assign(headers, { "Content-Type": "application/json", "X-CSRFToken": csrfToken() });
+    const r = await fetch(url, {
+      method, credentials: "same-origin", headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = await r.json().catch(() => ({}));
+    return { ok: r.ok, status: r.status, answer };
+  }
+  // New cases over server-sent events: the badge shows the connection (data-state on / off) and
+  // counts the incidents (data-count, and the text made from `text` with {n}); onIncident gets each
+  // message.
+  function listen(url, badge, text, onIncident) {
+    if (!window.EventSource) return;
+    const source = new EventSource(url);
+    let fresh = 0;
+    source.addEventListener("open", () => { badge.dataset.state = "on"; });
+    source.addEventListener("error", () => { badge.dataset.state = "off"; });
+    source.addEventListener("incident", (ev) => {
+      const m = JSON.parse(ev.data);
+      fresh += 1;
+      badge.dataset.count = String(fresh);
+      badge.textContent = fmt(text, { n: fresh });
+      onIncident(m);
+    });
+  }
+
+  // ------------------------------------------------------------ IndexedDB, as promises
+  function openDatabase(name, version, upgrade) {
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open(name, version);
+      req.onupgradeneeded = () => upgrade(req.result);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  }
+  // fn(store) in one transaction; resolves, once it is complete, to the result of fn's request.
+  function transact(db, name, mode, fn) {
+    return new Promise((resolve, reject) => {
+      const transaction = db.transaction(name, mode);
+      const result = fn(transaction.objectStore(name));
+      transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+      transaction.onerror = () => reject(transaction.error);
+    });
+  }
+
+  // ------------------------------------------------------------ maps (Leaflet)
+  // The view's bounds as "west,south,east,north", clamped to the world.
+  function bboxParam(map) {
+    const b = map.getBounds();
+    const clamp = (v, lim) => Math.max(-lim, Math.min(lim, v));
+    return [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)]
+      .map((v) => v.toFixed(6)).join(",");
+  }
+  // The server already sums the cases per zoom (hexagons of a few pixels), but the heat plugin scales
+  // every weight by 1 / 2^(maxZoom − zoom) (capped at 2^12): weights times this undo that, so that
+  // max is the answer's.
+  const heatScale = (map) => 2 ** Math.max(0, Math.min(map.getMaxZoom() - map.getZoom(), 12));
+
+  // ------------------------------------------------------------ geometry (GeoJSON lon/lat, planar)
+  const polygonsOf = (g) => (!g ? [] : g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : []);
+  function inRing(x, y, ring) {
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+  function contains(geometry, x, y) { // even-odd over every ring: holes and parts included
+    let inside = false;
+    for (const poly of polygonsOf(geometry)) for (const ring of poly) if (inRing(x, y, ring)) inside = !inside;
+    return inside;
+  }
+  function ringArea(ring) { // in degrees²: only to compare rings of one geometry
+    let a = 0;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) a += ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+    return a / 2;
+  }
+  function largestRing(geometry) { // the largest outer ring, or null
+    let best = null;
+    for (const poly of polygonsOf(geometry)) if (poly[0] && (!best || Math.abs(ringArea(poly[0])) > Math.abs(ringArea(best)))) best = poly[0];
+    return best;
+  }
+  function centre(geometry) { // the centroid of the largest outer ring, as [lat, lng]
+    const best = largestRing(geometry);
+    if (!best) return null;
+    const a = ringArea(best);
+    if (!a) return [best[0][1], best[0][0]];
+    let x = 0, y = 0;
+    for (let i = 0, j = best.length - 1; i < best.length; j = i++) {
+      const k = best[j][0] * best[i][1] - best[i][0] * best[j][1];
+      x += (best[j][0] + best[i][0]) * k;
+      y += (best[j][1] + best[i][1]) * k;
+    }
+    return [y / (6 * a), x / (6 * a)];
+  }
+
+  window.Wangge = Object.freeze({
+    TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet,
+    dateFormat, clockFmt, clock, today, message, errorsZh, getJSON, fetchJSON, listen,
+    openDatabase, transact, bboxParam, heatScale, polygonsOf, inRing, contains, ringArea, largestRing, centre,
+  });
+})();
