@@ -7,8 +7,8 @@
 - ``POST /api/v1/patrols/{id}/stop`` ``{"ended_at"}``: the patrol with its metrics and flags.
 - ``POST /api/v1/patrols/gpx``: a GPX file (multipart field ``file``, or the body as
   ``application/gpx+xml``) as one patrol; ``worker=USERNAME`` for the town.
-- ``GET /api/v1/patrols?worker=USERNAME&date=YYYY-MM-DD`` (also ``village``, ``flagged=1``): a JSON
-  list, one object per patrol: ``distance_m``, ``duration_s``, ``moving_s``, ``coverage``,
+- ``GET /api/v1/patrols?worker=USERNAME&date=YYYY-MM-DD`` (also ``village``, ``flagged=1`` — the
+  review queue, newest first —, ``limit`` ≤ 500, ``offset``): a JSON list, one object per patrol: ``distance_m``, ``duration_s``, ``moving_s``, ``coverage``,
   ``checkpoints``, ``outside_s``, ``flags``, ``review``.
 - ``GET /api/v1/patrols/{id}`` (``fixes=1``: with its fixes, for playback);
   ``POST /api/v1/patrols/{id}/review`` ``{"verdict": "accepted"|"rejected", "note"}`` (the town).
@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from webmap import database
 from webmap.api import _json_body
 from webmap.auth import csrf_for_cookie_sessions
+from webmap.services import features
 from webmap.services import patrols as service
 
 bp = Blueprint("patrols", __name__, url_prefix="/api/v1")
@@ -92,9 +93,14 @@ def gpx():
 def list_patrols():
     args = request.args
     flagged = (args.get("flagged") or "").lower() in ("1", "true", "yes")
+    try:
+        limit = features.parse_limit(args.get("limit"), service.PAGE, service.PAGE)
+        offset = features.parse_offset(args.get("offset"))
+    except features.FeatureQueryError as exc:
+        raise service.PatrolError(400, exc.zh, exc.en, field=exc.param) from exc
     return jsonify(service.list_patrols(database.session(), current_user, args.get("worker") or None,
                                         _day(args.get("date")), village=args.get("village") or None,
-                                        flagged=flagged))
+                                        flagged=flagged, limit=limit, offset=offset))
 
 
 @bp.get("/patrols/<int:patrol_id>")

@@ -238,3 +238,25 @@ def test_bearer_tokens_need_no_csrf_token_and_cookies_do(app, client, path, payl
         assert refused.status_code == 400 and "CSRF" in refused.get_json()["message_en"], refused.get_json()
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_the_review_queue_is_paged_newest_first_and_village_is_checked(client, connection, grid):
+    code, geom = grid
+    worker = bearer(client, "worker001")
+    ids = []
+    for day in (5, 4):  # two flagged patrols (a teleport each), on two days
+        start = datetime.now(SHANGHAI).replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=day)
+        _true, points = walk(geom, start, seconds=600, seed=10 + day)
+        t, x, y = points[len(points) // 2]
+        points[len(points) // 2] = (t, x + 0.04, y)
+        ids.append(upload(client, worker, gpx(points)).get_json()["id"])
+    town = bearer(client, "dispatcher1")
+    queue = client.get("/api/v1/patrols", headers=town, query_string={"flagged": 1, "limit": 1}).get_json()
+    assert len(queue) == 1
+    page2 = client.get("/api/v1/patrols", headers=town, query_string={"flagged": 1, "limit": 1, "offset": 1}).get_json()
+    ours = [p["id"] for p in client.get("/api/v1/patrols", headers=town, query_string={"flagged": 1}).get_json()
+            if p["id"] in ids]
+    assert ours == [ids[1], ids[0]]  # the newer first
+    assert queue[0]["id"] != page2[0]["id"]
+    bad = client.get("/api/v1/patrols", headers=town, query_string={"village": "x"})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "village"

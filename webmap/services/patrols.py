@@ -33,6 +33,7 @@ from . import scope
 from .tracks import TrackAccessDenied, may_see_tracks, track_visible
 
 MAX_BATCH = 5000
+PAGE = 500  # patrols per listing page
 MAX_FIXES = 200_000  # a patrol: about 11 days of a fix every 5 s
 EARLIER_DAYS = 7  # a track is compared with this many earlier days' tracks of the worker
 REVIEW_ROLES = {"dispatcher", "town_leader", "district", "admin"}
@@ -353,9 +354,13 @@ def detail(db: Session, user, patrol_id: int, with_fixes: bool = False) -> dict:
 
 
 def list_patrols(db: Session, user, worker: str | None, day: date | None, village: str | None = None,
-                 flagged: bool = False, limit: int = 500) -> list[dict]:
+                 flagged: bool = False, limit: int = 500, offset: int = 0) -> list[dict]:
     """The patrols of a day (Asia/Shanghai) — of one worker (a username), a village, or all in
-    the reader's scope — oldest first; ``flagged``: only those with flags not yet reviewed."""
+    the reader's scope — oldest first, a page of ``limit`` from ``offset``; ``flagged``: only those
+    with flags not yet reviewed, newest first (the review queue)."""
+    if village is not None and not (village.isascii() and village.isdigit() and len(village) in (9, 12, 15)):
+        raise PatrolError(400, "village: 应为 9、12 或 15 位编码", "village: a 9-, 12- or 15-digit code",
+                          field="village")
     query = _select().where(_visible(user))
     if worker:
         query = query.where(Patrol.worker_id == select(Account.person_id).where(Account.username == worker)
@@ -367,10 +372,12 @@ def list_patrols(db: Session, user, worker: str | None, day: date | None, villag
         query = query.where(Patrol.grid_code.startswith(village, autoescape=True))
     if flagged:
         query = query.where(func.jsonb_array_length(Patrol.flags) > 0, Patrol.review.is_(None))
-    rows = db.execute(query.order_by(Patrol.started_at, Patrol.id).limit(limit)).all()
+    order = (Patrol.started_at.desc(), Patrol.id.desc()) if flagged else (Patrol.started_at, Patrol.id)
+    query = query.order_by(*order).limit(limit).offset(offset)
+    rows = db.execute(query).all()
     if any(r.ended_at is not None and r.distance_m is None for r in rows):
         refresh_stale(db, Patrol.id.in_([r.id for r in rows]))
-        rows = db.execute(query.order_by(Patrol.started_at, Patrol.id).limit(limit)).all()
+        rows = db.execute(query).all()
     return [_item(r) for r in rows]
 
 
