@@ -199,5 +199,75 @@ def api_document() -> dict:
                 "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "incident", "content": {"application/json": {
                     "schema": _ref("Incident")}}}, "404": ERRORS["404"]}}},
+            **LATER_PATHS,
         },
     }
+
+
+def _op(summary: str, query: tuple[str, ...] = (), path: tuple[str, ...] = (), body: str | None = None,
+        answer: str = "JSON", status: str = "200") -> dict:
+    """A brief operation: its summary (zh / en), query and path parameters, body and answer."""
+    operation = {
+        "summary": summary,
+        "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in path]
+        + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in query],
+        "responses": {status: {"description": answer}, "400": ERRORS["400"], "401": ERRORS["401"],
+                      "403": ERRORS["403"]},
+    }
+    if body:
+        operation["requestBody"] = {"content": {"application/json": {"schema": {"type": "object",
+                                                                                "description": body}}}}
+    return operation
+
+
+_PLAN, _PATROL = ("plan_id",), ("patrol_id",)
+LATER_PATHS = {  # the console's layers, the planner, patrols and attendance, hotspots (see each blueprint)
+    "/map/heat": {"get": _op("热力图: 视野内案件按小六边形汇总 / the heat map of the cases in view",
+                             ("bbox", "zoom", "state", "category", "village", "grid", "source", "since", "until"),
+                             answer="{points: [[lat, lng, weight]], max, cell_m}")},
+    "/map/patrols": {"get": _op("今日巡查轨迹 / today's patrol tracks in view (whereabouts: worker, leader, town)",
+                                ("bbox",), answer="GeoJSON LineStrings")},
+    "/plans": {"get": _op("改划方案 / redraw plans"),
+               "post": _op("新建方案 / start a draft", body="{title, note}", status="201")},
+    "/plans/workload": {"get": _op("网格工作量与定额 / grid workload against the norms", ("village",))},
+    "/plans/{plan_id}": {"get": _op("方案, 检查结果与改动 / a plan with its grids, problems and edits", path=_PLAN)},
+    "/plans/{plan_id}/edits": {"post": _op(
+        "编辑 / an edit: reshape, split, merge, create, transfer, propose_split, set, revert, replace; 409 if stale",
+        path=_PLAN, body="{op, version, …}")},
+    "/plans/{plan_id}/undo": {"post": _op("撤销上一步 / undo the last edit", path=_PLAN, body="{version}")},
+    "/plans/{plan_id}/impact": {"get": _op("影响预览 / the impact: areas, population, cases, workers", path=_PLAN)},
+    "/plans/{plan_id}/publish": {"post": _op("发布 / publish (a later date: scheduled); 422 with problems, 409",
+                                             path=_PLAN, body="{version, effective_at}")},
+    "/plans/{plan_id}/inverse": {"post": _op("撤回方案 / a draft undoing a published plan", path=_PLAN,
+                                             status="201")},
+    "/plans/{plan_id}/discard": {"post": _op("作废方案 / discard a draft", path=_PLAN, body="{version}")},
+    "/patrols": {"get": _op("巡查及其指标 / patrols with their metrics and flags (a JSON list)",
+                            ("worker", "date", "village", "flagged", "limit", "offset")),
+                 "post": _op("开始巡查 / start a patrol (idempotent on client_id)", body="{client_id, started_at}",
+                             status="201")},
+    "/patrols/gpx": {"post": _op("上传 GPX 轨迹 / a GPX file as one patrol", ("worker",), status="201")},
+    "/patrols/{patrol_id}": {"get": _op("一次巡查 / one patrol (fixes=1: with its fixes)", ("fixes",), _PATROL)},
+    "/patrols/{patrol_id}/fixes": {"post": _op("上传定位点 / a batch of fixes (idempotent)", path=_PATROL,
+                                               body="{fixes: [{t, lng, lat, accuracy, speed}]}")},
+    "/patrols/{patrol_id}/stop": {"post": _op("结束巡查 / stop: the metrics", path=_PATROL, body="{ended_at}")},
+    "/patrols/{patrol_id}/review": {"post": _op("审核异常轨迹 / the town's verdict", path=_PATROL,
+                                                body="{verdict: accepted|rejected, note}")},
+    "/patrols/reports/{kind}": {"get": _op("日走访、周分析、月汇总 / daily, weekly, monthly reports (format=xlsx)",
+                                           ("date", "week", "month", "village", "format"), ("kind",))},
+    "/grids/{code}/checkpoints": {"get": _op("重点场所 / a grid's key places", path=("code",)),
+                                  "post": _op("新增重点场所 / add a key place", path=("code",),
+                                              body="{name, kind, lng, lat, radius_m, required}", status="201")},
+    "/grids/{code}/checkpoints/{checkpoint_id}": {"put": _op("修改重点场所 / change a key place",
+                                                             path=("code", "checkpoint_id"), body="{…}")},
+    "/attendance": {"get": _op("一天的签到 / a worker's sign-ins of a day", ("worker", "date")),
+                    "post": _op("签到/签退 / sign in or out (checked against the grid)",
+                                body="{kind: in|out, lng, lat, accuracy, at, client_id}", status="201")},
+    "/attendance/weekly": {"get": _op("周在岗时长 / weekly hours against 40, missing days", ("week", "village"))},
+    "/hotspots": {"get": _op("热点 (Gi*, H3) / hot and cold spots: count, gi_z, p_fdr, class (format=gpkg)",
+                             ("since", "until", "categories", "method", "resolution", "format"),
+                             answer="GeoJSON FeatureCollection")},
+    "/hotspots/top": {"get": _op("最显著的热点及其网格 / the top hotspots with their grids",
+                                 ("since", "until", "categories", "method", "resolution"))},
+    "/hotspots/png": {"get": _op("热点图 PNG / the hotspot map as a PNG",
+                                 ("since", "until", "categories", "method", "resolution"), answer="image/png")},
+}

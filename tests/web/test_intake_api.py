@@ -300,3 +300,13 @@ def test_idempotency_keys_belong_to_their_account(client, worker, worker_grid):
     theirs = client.post("/api/v1/incidents", json=report(lng, lat),
                          headers={**bearer(client, "dispatcher1"), **key})
     assert theirs.status_code == 201 and theirs.get_json()["id"] != mine["id"]
+
+
+def test_every_api_route_is_in_the_openapi_document(app, client):
+    import re
+
+    paths = set(client.get("/api/v1/openapi.json").get_json()["paths"])
+    routes = {re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule.rule[len("/api/v1"):])
+              for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json"}
+    assert routes <= paths, sorted(routes - paths)
