@@ -291,6 +291,7 @@ class Incident(Base):
         CheckConstraint(_in("tier", TIERS), name="tier"),
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
         Index("ix_incidents_reported_at", "reported_at"),
+        Index("ix_incidents_category_reported", "category_id", "reported_at"),  # category (and period) filters
         Index("ix_incidents_grid_code", "grid_code"),
         # the few states off the clock that filters ask for (migration 0005 says why not all)
         Index("ix_incidents_state", "state", postgresql_where=text("state IN ('待核查', '挂账', '作废')")),
