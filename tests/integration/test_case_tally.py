@@ -131,9 +131,31 @@ def test_the_tally_is_not_used_where_it_cannot_answer(app):
     from types import SimpleNamespace
 
     town = SimpleNamespace(role="dispatcher", scope_code="120116103")
-    village = SimpleNamespace(role="village_leader", scope_code="120116103201")
+    village = SimpleNamespace(role="leader", scope_code="120116103201")
+    department = SimpleNamespace(role="department", scope_code="120116103")
     assert mapdata.tally_applies(town, mapdata.MapFilter(states=("结案",)))
-    assert not mapdata.tally_applies(village, mapdata.MapFilter())  # own reports elsewhere count too
+    assert mapdata.tally_applies(village, mapdata.MapFilter())
+    assert not mapdata.tally_applies(department, mapdata.MapFilter())  # its scope: the cases sent to it
     for f in (mapdata.MapFilter(category="A01"), mapdata.MapFilter(source="resident"),
               mapdata.MapFilter(overdue=True)):
         assert not mapdata.tally_applies(town, f)
+
+
+@pytest.mark.parametrize("username", ["leader01", "worker001"])
+def test_a_village_or_grid_reader_gets_the_same_aggregates_from_the_tally(client, monkeypatch, username):
+    headers = bearer(client, username)
+    wide = "117.50,39.20,118.00,39.45"
+
+    def view(zoom):
+        response = client.get("/api/v1/map/cases", headers=headers, query_string={"bbox": wide, "zoom": zoom})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    for zoom in (12, 14):
+        tallied = view(zoom)
+        with monkeypatch.context() as m:
+            m.setattr(mapdata, "tally_applies", lambda user, f: False)
+            counted = view(zoom)
+        # a reader's own reports outside their area count only when counting the incidents
+        assert 0 <= counted["total"] - tallied["total"] <= 5
+        assert tallied["total"] > 0

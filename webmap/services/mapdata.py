@@ -241,18 +241,21 @@ def _mercator(lng: float, lat: float) -> tuple[float, float]:
 
 
 def tally_applies(user, f: MapFilter) -> bool:
-    """Whether case_tally can answer this reader and filter: a reader who sees the whole town (or
-    district), filtering by state, village or grid only. Aggregates then leave out the reader's
-    own reports in another town (they still show in the list and as single cases)."""
-    town_wide = user.role in scope.ALL_SEEING or len(user.scope_code or "") <= 9
-    return town_wide and not (f.category or f.source or f.since or f.until or f.overdue)
+    """Whether case_tally can answer this reader and filter: a reader whose scope is an area (the
+    district, the town, a village, a grid — not a department, whose scope is the cases sent to
+    it), filtering by state, village or grid only. Aggregates then leave out the reader's own
+    reports outside their area (they still show in the list and as single cases)."""
+    area_scoped = user.role in scope.ALL_SEEING or (user.role != "department" and bool(user.scope_code))
+    return area_scoped and not (f.category or f.source or f.since or f.until or f.overdue)
 
 
 def _town_scope(column, user) -> list:
-    """The reader's scope on a grid code column, for a town-wide reader (see :func:`tally_applies`)."""
+    """The reader's area on a grid code column (see :func:`tally_applies`); a town or district also
+    owns the cases outside every grid (属地兜底)."""
     if user.role in scope.ALL_SEEING:
         return []
-    return [or_(column.startswith(user.scope_code, autoescape=True), column.is_(None))]
+    within = column.startswith(user.scope_code, autoescape=True)
+    return [or_(within, column.is_(None))] if len(user.scope_code) <= 9 else [within]
 
 
 def _tally_rows(user, f: MapFilter, key: str):
