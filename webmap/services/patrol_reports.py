@@ -230,17 +230,9 @@ def daily(db: Session, user, day: date | str | None, village: str | None = None,
     scope, head = _header(db, user, "daily", village, now)
     end = day + timedelta(days=1)
     workers = attendance.roster(db, scope, day, day)
-    persons = [w.person_id for w in workers]
-    patrols, cases = _patrols(db, persons, day, end), _cases(db, persons, day, end)
-    signs = attendance.attendance_rows(db, persons, local_midnight(day) - attendance.MAX_SESSION,
-                                       local_midnight(end) + attendance.MAX_SESSION)
-    calendar = attendance.work_calendar(db)
-    items = []
-    for w in workers:
-        stats = patrol_stats(patrols[w.person_id])
-        signed = attendance.summarize(signs[w.person_id], day, end, calendar, local_day(now))
-        items.append({**_worker_head(w), **stats, "cases": cases[w.person_id],
-                      "signed_in": signed["days_signed"] > 0, "attendance_hours": signed["hours"]})
+    rows, calendar = _worker_rows(db, workers, day, end, now)
+    items = [{**base, "signed_in": signed["days_signed"] > 0, "attendance_hours": signed["hours"]}
+             for base, signed in rows]
     return {**head, "period": day.isoformat(), "date": day.isoformat(), "workday": calendar.is_workday(day),
             "workers": [_public(i) for i in items], "totals": _combine(items)}
 
@@ -326,20 +318,23 @@ TREND_KEYS = ("patrols", "days_patrolled", "distance_km", "moving_hours", "mean_
               "cases")
 
 
-def _month_items(db: Session, workers: Sequence[Worker], first: date, end: date, now: datetime) -> list[dict]:
+def _worker_rows(db: Session, workers: Sequence[Worker], first: date, end: date, now: datetime):
+    """Per worker over the days ``first`` up to ``end``: their head, patrol figures and cases, with
+    the summary of their sign-ins; and the working-day calendar."""
     persons = [w.person_id for w in workers]
     patrols, cases = _patrols(db, persons, first, end), _cases(db, persons, first, end)
     signs = attendance.attendance_rows(db, persons, local_midnight(first) - attendance.MAX_SESSION,
                                        local_midnight(end) + attendance.MAX_SESSION)
     calendar = attendance.work_calendar(db)
-    items = []
-    for w in workers:
-        stats = patrol_stats(patrols[w.person_id])
-        signed = attendance.summarize(signs[w.person_id], first, end, calendar, local_day(now))
-        items.append({**_worker_head(w), **stats, "cases": cases[w.person_id],
-                      "attendance_hours": signed["hours"], "days_signed": signed["days_signed"],
-                      "days_missing": len(signed["missing_days"]), "outside": signed["outside"]})
-    return items
+    rows = [({**_worker_head(w), **patrol_stats(patrols[w.person_id]), "cases": cases[w.person_id]},
+             attendance.summarize(signs[w.person_id], first, end, calendar, local_day(now))) for w in workers]
+    return rows, calendar
+
+
+def _month_items(db: Session, workers: Sequence[Worker], first: date, end: date, now: datetime) -> list[dict]:
+    rows, _calendar = _worker_rows(db, workers, first, end, now)
+    return [{**base, "attendance_hours": signed["hours"], "days_signed": signed["days_signed"],
+             "days_missing": len(signed["missing_days"]), "outside": signed["outside"]} for base, signed in rows]
 
 
 def _trend(current: dict, previous: dict) -> dict:
