@@ -30,14 +30,6 @@ bp.before_request(csrf_for_cookie_sessions)  # exempt from the form-wide check i
 COMMON = {"lang"}
 
 
-@bp.errorhandler(PatrolError)
-def attendance_error(exc: PatrolError):
-    return jsonify({"code": {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict"}.get(
-                        exc.status, "Unprocessable"),
-                    "description": f"{exc.zh} / {exc.en}", "message_zh": exc.zh, "message_en": exc.en,
-                    **exc.details}), exc.status
-
-
 def _args(allowed: set[str]) -> dict:
     """The query's parameters; an unknown one is a typo that would silently change the answer."""
     unknown = sorted(set(request.args) - allowed - COMMON)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from webmap.services.errors import ServiceError
+
 
 class WanggeError(Exception):
     """Base of the errors a user can cause; ``status`` is the HTTP answer."""
@@ -47,6 +49,14 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return jsonify(body), exc.status
         return render_template("error.html", status=exc.status, message=exc.message_zh, detail=exc.message_en), exc.status
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        body = {"code": exc.code, "description": f"{exc.zh} / {exc.en}", "message_zh": exc.zh,
+                "message_en": exc.en, **exc.details}
+        if _wants_json():
+            return jsonify(body), exc.status
+        return render_template("error.html", status=exc.status, message=exc.zh, detail=exc.en), exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

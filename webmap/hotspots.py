@@ -34,13 +34,6 @@ def _hotspot_rights():
     return {"may_read_hotspots": lambda user: user.role in service.READERS}
 
 
-@bp.errorhandler(service.HotspotError)
-def hotspot_error(exc: service.HotspotError):
-    return jsonify({"code": {400: "BadRequest", 403: "Forbidden"}.get(exc.status, "Error"),
-                    "description": f"{exc.zh} / {exc.en}", "message_zh": exc.zh, "message_en": exc.en,
-                    **exc.details}), exc.status
-
-
 def _query() -> service.Query:
     return service.parse(request.args, moment_arg("since"), moment_arg("until"))
 

@@ -35,14 +35,6 @@ bp.before_request(csrf_for_cookie_sessions)
 MAX_GPX_BYTES = 20 * 1024 * 1024
 
 
-@bp.errorhandler(service.PatrolError)
-def patrol_error(exc: service.PatrolError):
-    return jsonify({"code": {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict"}.get(
-                        exc.status, "Unprocessable"),
-                    "description": f"{exc.zh} / {exc.en}", "message_zh": exc.zh, "message_en": exc.en,
-                    **exc.details}), exc.status
-
-
 def _day(raw: str | None) -> date | None:
     if not raw:
         return None

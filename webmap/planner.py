@@ -33,14 +33,6 @@ api = Blueprint("plans", __name__, url_prefix="/api/v1/plans")
 api.before_request(csrf_for_cookie_sessions)
 
 
-@api.errorhandler(service.PlanError)
-def plan_error(exc: service.PlanError):
-    body = {"code": {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict"}.get(
-                exc.status, "Unprocessable"),
-            "description": f"{exc.zh} / {exc.en}", "message_zh": exc.zh, "message_en": exc.en, **exc.details}
-    return jsonify(body), exc.status
-
-
 def _version(body: dict):
     return body.get("version")
 

@@ -24,6 +24,7 @@ from spatial import hotspots as analysis
 from workflow.clock import SHANGHAI
 
 from . import incidents
+from .errors import ServiceError
 
 METHODS = ("gi", "moran")
 RESOLUTIONS = range(6, 10)  # H3 res 6 (36 km²) … 9 (0.1 km²)
@@ -33,10 +34,8 @@ MAX_CATEGORIES = 50
 MORAN_PERMUTATIONS = 999
 
 
-class HotspotError(Exception):
-    def __init__(self, status: int, zh: str, en: str, **details):
-        super().__init__(en)
-        self.status, self.zh, self.en, self.details = status, zh, en, details
+class HotspotError(ServiceError):
+    """A refusal of the hotspot analysis (see :class:`ServiceError`)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from spatial import patrols as analysis
 from workflow.clock import SHANGHAI
 
 from . import scope
+from .errors import ServiceError
 from .tracks import TrackAccessDenied, may_see_tracks, track_visible
 
 MAX_BATCH = 5000
@@ -42,12 +43,8 @@ DEFAULT_RETENTION_DAYS = 180
 ROUND = 6
 
 
-class PatrolError(Exception):
+class PatrolError(ServiceError):
     """A refused request: ``status`` 400/403/404/409/422 and a reason in Chinese and English."""
-
-    def __init__(self, status: int, zh: str, en: str, **details):
-        super().__init__(en)
-        self.status, self.zh, self.en, self.details = status, zh, en, details
 
 
 def _iso(value: datetime | None) -> str | None:

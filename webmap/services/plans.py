@@ -43,6 +43,8 @@ from workflow.cases import OPEN_STATES
 from workflow.clock import SHANGHAI
 from workflow.deadlines import SYSTEM_ROLE
 
+from .errors import ServiceError
+
 EDIT_ROLES = {"planner", "admin"}
 READ_ROLES = EDIT_ROLES | {"district", "dispatcher", "town_leader"}
 GAP_M2 = 1.0  # a gap above this is an error; below, a sliver (a warning)
@@ -75,13 +77,9 @@ PROBLEM_TEXT = {  # kind → (zh, en), formatted with codes, area, detail
 }
 
 
-class PlanError(Exception):
+class PlanError(ServiceError):
     """An edit, check or publication refused: ``status`` 400/403/404/409/422, a reason in Chinese
     and English, and details (``problems``, ``current``, ``changes``, ``codes``)."""
-
-    def __init__(self, status: int, zh: str, en: str, **details):
-        super().__init__(en)
-        self.status, self.zh, self.en, self.details = status, zh, en, details
 
 
 def _forbidden() -> PlanError:
