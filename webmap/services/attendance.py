@@ -21,14 +21,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from db.models import Holiday
 from spatial import patrols as analysis
 from workflow.clock import SHANGHAI, WorkCalendar
 
-from .deadlines import calendar_from_rows
+from .deadlines import load_calendar
 from .patrols import PatrolError
 from .scope import ALL_SEEING
 from .tracks import may_see_tracks
@@ -76,7 +75,7 @@ def local_day(moment: datetime) -> date:
 def work_calendar(db: Session) -> WorkCalendar:
     """The working days: ``chinese_calendar`` corrected by the editable ``holidays`` table (read
     now, not cached: a report must see today's edits of the table)."""
-    return calendar_from_rows(db.execute(select(Holiday.day, Holiday.kind)).all())
+    return load_calendar(db, fresh=True)
 
 
 # ---------------------------------------------------------------- who may read whom
