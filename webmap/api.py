@@ -11,15 +11,19 @@ from flask_login import current_user, login_required, login_user
 
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions, issue_token
-from webmap.errors import BadRequestError, ForbiddenError, NotFoundError, WanggeError
 from webmap.openapi import api_document
-from webmap.params import moment_arg
+from webmap.params import MAX_PAGE, json_body, moment_arg, page_args, record_id
 from webmap.services import accounts, actions, attachments, features, incidents, intake
 from webmap.services.accounts import ROLE_LABELS
-from workflow import cases
+from webmap.services.errors import (
+    BadRequestError,
+    FieldError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-DEFAULT_PAGE, MAX_PAGE = 50, 500
 REPORTING_ROLES = {"worker", "leader", "dispatcher", "town_leader", "district", "admin"}
 SOURCES_BY_ROLE = {
     "worker": {"grid_worker", "patrol"},
@@ -28,38 +32,7 @@ SOURCES_BY_ROLE = {
 OFFICE_SOURCES = {"grid_worker", "patrol", "hotline_12345", "resident"}
 
 
-class ReportRejected(WanggeError):
-    status = 422
-
-
 bp.before_request(csrf_for_cookie_sessions)
-
-
-def _json_body() -> dict:
-    if not request.is_json:
-        raise BadRequestError("请以 application/json 提交", "send the body as application/json", param="body")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequestError("请求体不是合法的 JSON", "the body is not valid JSON", param="body")
-    return body
-
-
-def _page_args() -> tuple[int, int]:
-    try:
-        limit = features.parse_limit(request.args.get("limit"), DEFAULT_PAGE, MAX_PAGE)
-        offset = features.parse_offset(request.args.get("offset"))
-    except features.FeatureQueryError as exc:
-        raise BadRequestError(exc.zh, exc.en, param=exc.param) from exc
-    return limit, offset
-
-
-def _report_error(exc: intake.ReportError) -> ReportRejected:
-    first = exc.errors[0]
-    return ReportRejected(
-        f"上报内容有误: {first.zh}" + (f" 等 {len(exc.errors)} 处" if len(exc.errors) > 1 else ""),
-        f"the report was not accepted: {exc}",
-        errors=[e.as_dict() for e in exc.errors],
-    )
 
 
 # ---------------------------------------------------------------- auth
@@ -67,7 +40,7 @@ def _report_error(exc: intake.ReportError) -> ReportRejected:
 
 @bp.post("/auth/login")
 def login():
-    body = _json_body()
+    body = json_body()
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise BadRequestError("需要用户名和密码", "username and password are required", param="username")
@@ -109,11 +82,7 @@ def upload_attachment():
         raise BadRequestError("请以 multipart/form-data 的 file 字段上传照片", "send the photo as multipart field 'file'",
                               param="file")
     data = upload.read(attachments.MAX_BYTES + 1)
-    try:
-        stored = attachments.store_photo(database.session(), data, current_user.id)
-    except attachments.AttachmentError as exc:
-        return jsonify({"code": "AttachmentError", "message_zh": exc.zh, "message_en": exc.en,
-                        "errors": [{"field": "file", "zh": exc.zh, "en": exc.en}]}), exc.status
+    stored = attachments.store_photo(database.session(), data, current_user.id)
     stored["url"] = url_for("api.get_attachment", sha=stored["id"])
     return jsonify(stored), 201
 
@@ -138,9 +107,9 @@ def _source_for(role: str, requested) -> str:
     allowed = SOURCES_BY_ROLE.get(role, OFFICE_SOURCES)
     source = requested or "grid_worker"
     if source not in allowed:
-        raise ReportRejected(f"此角色不能以来源 {source} 上报", f"this role cannot report with source {source!r}",
-                             errors=[{"field": "source", "zh": f"允许的来源: {', '.join(sorted(allowed))}",
-                                      "en": f"allowed sources: {', '.join(sorted(allowed))}"}])
+        raise InvalidInputError([FieldError("source", f"允许的来源: {', '.join(sorted(allowed))}",
+                                            f"allowed sources: {', '.join(sorted(allowed))}")],
+                                zh=f"此角色不能以来源 {source} 上报", en=f"this role cannot report with source {source!r}")
     return source
 
 
@@ -149,18 +118,15 @@ def _source_for(role: str, requested) -> str:
 def create_incident():
     if current_user.role not in REPORTING_ROLES:
         raise ForbiddenError("此角色不能上报事件", "this role cannot report incidents")
-    body = _json_body()
-    try:
-        key = intake.check_idempotency_key(request.headers.get("Idempotency-Key"), f"u{current_user.id}")
-        report = intake.parse_report(body)
-        source = _source_for(current_user.role, body.get("source") if isinstance(body, dict) else None)
-        incident_id, written = intake.report_incident(
-            database.session(), report, source=source, reporter_id=current_user.id,
-            reporter_role=current_user.role, idempotency_key=key,
-            near_m=current_app.config["NEAR_BOUNDARY_M"],
-        )
-    except intake.ReportError as exc:
-        raise _report_error(exc) from exc
+    body = json_body()
+    key = intake.check_idempotency_key(request.headers.get("Idempotency-Key"), f"u{current_user.id}")
+    report = intake.parse_report(body)
+    source = _source_for(current_user.role, body.get("source") if isinstance(body, dict) else None)
+    incident_id, written = intake.report_incident(
+        database.session(), report, source=source, reporter_id=current_user.id,
+        reporter_role=current_user.role, idempotency_key=key,
+        near_m=current_app.config["NEAR_BOUNDARY_M"],
+    )
     created = written is not None
     detail = (incidents.serialize_detail(written, current_user, _photo_url) if created
               else incidents.get_incident(database.session(), current_user, incident_id, _photo_url))
@@ -173,10 +139,7 @@ def create_incident():
 
 
 def _filters() -> incidents.IncidentFilter:
-    try:
-        bbox = features.parse_bbox(request.args.get("bbox"))
-    except features.FeatureQueryError as exc:
-        raise BadRequestError(exc.zh, exc.en, param=exc.param) from exc
+    bbox = features.parse_bbox(request.args.get("bbox"))
     return incidents.IncidentFilter(
         state=request.args.get("state") or None,
         category=request.args.get("category") or None,
@@ -192,7 +155,7 @@ def _filters() -> incidents.IncidentFilter:
 @bp.get("/incidents")
 @login_required
 def list_incidents():
-    limit, offset = _page_args()
+    limit, offset = page_args()
     items, total = incidents.list_incidents(database.session(), current_user, limit=limit, offset=offset,
                                             filters=_filters())
     return jsonify({"items": items, "total": total, "limit": limit, "offset": offset,
@@ -204,9 +167,7 @@ def _photo_url(sha: str) -> str:
 
 
 def _incident_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFoundError("没有这个事件", "no such incident")
-    return int(raw)
+    return record_id(raw, "没有这个事件", "no such incident")
 
 
 @bp.get("/incidents/<incident_id>")
@@ -214,16 +175,8 @@ def _incident_id(raw: str) -> int:
 def get_incident(incident_id: str):
     found = actions.detail(database.session(), current_user, _incident_id(incident_id), _photo_url)
     if found is None:
-        raise NotFoundError("没有这个事件,或不在您的管辖范围", "no such incident within your scope")
+        raise NotFoundError(*actions.NOT_FOUND)
     return jsonify(found)
-
-
-class TransitionRefused(WanggeError):
-    """A workflow action refused by the rules: 403 (not yours) or 422 (not now)."""
-
-    def __init__(self, exc: cases.TransitionError):
-        super().__init__(exc.zh, exc.en, errors=[{"field": "action", "zh": exc.zh, "en": exc.en}])
-        self.status = exc.status
 
 
 @bp.post("/incidents/<incident_id>/actions")
@@ -231,23 +184,11 @@ class TransitionRefused(WanggeError):
 def act_on_incident(incident_id: str):
     """One workflow action: ``{"action": NAME, "version": N, "note", "photos", "department",
     "satisfaction", "days"}``; answers the case as it now is."""
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise BadRequestError("需要 action 字段", "the body needs an action", param="action")
-    try:
-        result = actions.act(database.session(), current_user, _incident_id(incident_id), body["action"], body,
-                             _photo_url)
-    except actions.NotFound as exc:
-        raise NotFoundError("没有这个事件,或不在您的管辖范围", "no such incident within your scope") from exc
-    except actions.ConflictError as exc:
-        return jsonify({"code": "Conflict", "message_zh": "案件已被他人更新, 请查看最新状态后再操作",
-                        "message_en": "the case changed since you read it; here it is as it now is",
-                        "current": exc.current}), 409
-    except cases.TransitionError as exc:
-        raise TransitionRefused(exc) from exc
-    except intake.ReportError as exc:
-        raise _report_error(exc) from exc
-    return jsonify(result)
+    return jsonify(actions.act(database.session(), current_user, _incident_id(incident_id), body["action"], body,
+                               _photo_url))
 
 
 @bp.get("/departments")

@@ -19,8 +19,8 @@ from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user, login_required
 
 from webmap import database
-from webmap.api import _json_body
 from webmap.auth import csrf_for_cookie_sessions
+from webmap.params import json_body
 from webmap.services import attendance as service
 from webmap.services import patrol_reports as reports
 from webmap.services.patrols import PatrolError
@@ -63,7 +63,7 @@ def _render(report: dict, fmt: str):
 @bp.post("/attendance")
 @login_required
 def sign():
-    answer = service.sign(database.session(), current_user, _json_body())
+    answer = service.sign(database.session(), current_user, json_body())
     return jsonify(answer), 201 if answer["created"] else 200
 
 

@@ -131,7 +131,7 @@ def csrf_for_cookie_sessions():
     from flask_wtf.csrf import CSRFError, validate_csrf
     from wtforms import ValidationError
 
-    from webmap.errors import BadRequestError
+    from webmap.services.errors import BadRequestError
 
     if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return

@@ -20,8 +20,8 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
 from webmap import database
-from webmap.errors import NotFoundError
-from webmap.services import boards, features, incidents, intake
+from webmap.services import boards, features, incidents
+from webmap.services.errors import FieldError, InvalidInputError
 
 bp = Blueprint("boards", __name__, url_prefix="/grids")
 
@@ -47,10 +47,7 @@ def _report_limits() -> str:
 
 
 def _board(code: str) -> boards.Board:
-    try:
-        return boards.find_board(database.session(), code)
-    except boards.BoardNotFound as exc:
-        raise NotFoundError(exc.zh, exc.en, param="code") from exc
+    return boards.find_board(database.session(), code)
 
 
 def _page_url(code: str) -> str:
@@ -68,7 +65,7 @@ def _photo_url(board: boards.Board, member: boards.Member) -> str | None:
     return member.photo_path
 
 
-def _message(error: intake.FieldError) -> str:
+def _message(error: FieldError) -> str:
     return error.en if g.get("lang") == "en" else error.zh
 
 
@@ -108,17 +105,11 @@ def _render_board(board: boards.Board, *, form: dict | None = None, errors: list
     for e in errors or []:
         by_slot.setdefault(_slot(e.field), []).append(_message(e))
     page_url = _page_url(board.code)
-    picked = None
-    if form.get("lng") and form.get("lat"):
-        try:
-            picked = {"lng": float(form["lng"]), "lat": float(form["lat"])}
-        except ValueError:
-            picked = None
     config = {
         "grid": board.geometry,
         "village": board.village_geometry,
         "point": {"lng": board.point[0], "lat": board.point[1]},
-        "picked": picked,
+        "picked": boards.picked_point(form),
         "tileUrl": current_app.config.get("TILE_URL", ""),
     }
     roles = [
@@ -176,7 +167,7 @@ def report(code: str):
     try:
         receipt = boards.submit_report(database.session(), b, form, secret=current_app.config["SECRET_KEY"],
                                        near_m=current_app.config["NEAR_BOUNDARY_M"])
-    except intake.ReportError as exc:
+    except InvalidInputError as exc:  # the form again, each reason next to its field
         return _render_board(b, form=form, errors=exc.errors, status=422)
     html = render_template("boards/receipt.html", board=b, receipt=receipt, sup=boards.supervision(database.session()),
                            tel=boards.tel, synthetic=features.is_synthetic(database.session()))
@@ -200,17 +191,14 @@ def too_many(exc):
     """Over the rate limit: the form again, with what was typed and a reason in Chinese (the
     board itself shows the grid worker's phone)."""
     code = (request.view_args or {}).get("code", "")
-    try:
-        b = boards.find_board(database.session(), code)
-    except boards.BoardNotFound:
-        b = None
+    b = boards.board_or_none(database.session(), code)
     if b is None or request.method != "POST":
         html = render_template("boards/limited.html", board=b, tel=boards.tel,
                                synthetic=features.is_synthetic(database.session()))
         response = _private(html, 429)
     else:
         form = {k: request.form.get(k, "") for k in boards.FORM_FIELDS}
-        limited = intake.FieldError("form", "提交过于频繁, 请稍后再试; 如有急事, 请直接拨打上方网格员的电话",
+        limited = FieldError("form", "提交过于频繁, 请稍后再试; 如有急事, 请直接拨打上方网格员的电话",
                                     "too many reports from your network: try again later, or call the grid worker")
         response = _render_board(b, form=form, errors=[limited], status=429)
     response.headers["Retry-After"] = "60"
@@ -225,6 +213,6 @@ def csrf_failed(exc):
         return render_template("error.html", status=400, message="请求有误", detail=exc.description), 400
     b = _board(code)
     form = {k: request.form.get(k, "") for k in boards.FORM_FIELDS}
-    stale = intake.FieldError("form", "页面已过期或安全校验未通过, 请确认内容后重新提交",
+    stale = FieldError("form", "页面已过期或安全校验未通过, 请确认内容后重新提交",
                               "the page has expired or failed its security check; check it and send it again")
     return _render_board(b, form=form, errors=[stale], status=400)

@@ -1,4 +1,5 @@
-"""Domain errors, and their mapping to HTTP in one place."""
+"""The services' refusals (:mod:`webmap.services.errors`) and Werkzeug's HTTP errors as answers,
+in one place: JSON for the APIs, the error page for the rest."""
 
 from __future__ import annotations
 
@@ -8,54 +9,15 @@ from werkzeug.exceptions import HTTPException
 from webmap.services.errors import ServiceError
 
 
-class WanggeError(Exception):
-    """Base of the errors a user can cause; ``status`` is the HTTP answer."""
-
-    status = 400
-
-    def __init__(self, message_zh: str, message_en: str = "", **details):
-        super().__init__(message_en or message_zh)
-        self.message_zh = message_zh
-        self.message_en = message_en or message_zh
-        self.details = details
-
-
-class BadRequestError(WanggeError):
-    status = 400
-
-
-class NotFoundError(WanggeError):
-    status = 404
-
-
-class ForbiddenError(WanggeError):
-    status = 403
-
-
 def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/ogc", "/open311/")) or request.accept_mimetypes.best == "application/json"
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(WanggeError)
-    def domain_error(exc: WanggeError):
-        body = {
-            "code": type(exc).__name__,
-            "description": f"{exc.message_zh} / {exc.message_en}",
-            "message_zh": exc.message_zh,
-            "message_en": exc.message_en,
-            **exc.details,
-        }
-        if _wants_json():
-            return jsonify(body), exc.status
-        return render_template("error.html", status=exc.status, message=exc.message_zh, detail=exc.message_en), exc.status
-
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        body = {"code": exc.code, "description": f"{exc.zh} / {exc.en}", "message_zh": exc.zh,
-                "message_en": exc.en, **exc.details}
         if _wants_json():
-            return jsonify(body), exc.status
+            return jsonify(exc.body()), exc.status
         return render_template("error.html", status=exc.status, message=exc.zh, detail=exc.en), exc.status
 
     @app.errorhandler(HTTPException)

@@ -18,41 +18,25 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
-from webmap.api import TransitionRefused, _json_body, _page_args, _report_error
 from webmap.auth import csrf_for_cookie_sessions
-from webmap.errors import BadRequestError, ForbiddenError, NotFoundError
-from webmap.params import moment_arg
+from webmap.params import json_body, moment_arg, page_args, record_id
 from webmap.services import hotline as service
-from webmap.services import intake
+from webmap.services.errors import BadRequestError, NotFoundError
 from workflow import hotline as rules
 
 bp = Blueprint("hotline", __name__, url_prefix="/api/v1/hotline")
 bp.before_request(csrf_for_cookie_sessions)
 
-NOT_FOUND = ("没有这个工单,或您无权查看", "no such hotline order within your rights")
-
 
 def _order_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFoundError(*NOT_FOUND)
-    return int(raw)
-
-
-def _denied(exc: service.AccessDenied) -> ForbiddenError:
-    return ForbiddenError(exc.zh, exc.en)
+    return record_id(raw, *service.NOT_FOUND)
 
 
 @bp.post("/orders")
 @login_required
 def import_orders():
-    body = _json_body()
-    try:
-        answer = service.import_orders(database.session(), current_user, body,
-                                       near_m=current_app.config["NEAR_BOUNDARY_M"])
-    except service.AccessDenied as exc:
-        raise _denied(exc) from exc
-    except intake.ReportError as exc:
-        raise _report_error(exc) from exc
+    answer = service.import_orders(database.session(), current_user, json_body(),
+                                   near_m=current_app.config["NEAR_BOUNDARY_M"])
     if answer.batch:
         response = jsonify({
             "items": [{"id": i, "created": new, "url": url_for("hotline.get_order", order_id=i)}
@@ -87,25 +71,18 @@ def _filters() -> service.OrderFilter:
 @bp.get("/orders")
 @login_required
 def list_orders():
-    limit, offset = _page_args()
-    filters = _filters()
-    try:
-        items, total = service.list_orders(database.session(), current_user, limit=limit, offset=offset,
-                                           filters=filters)
-    except service.AccessDenied as exc:
-        raise _denied(exc) from exc
+    limit, offset = page_args()
+    items, total = service.list_orders(database.session(), current_user, limit=limit, offset=offset,
+                                       filters=_filters())
     return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
 @bp.get("/orders/<order_id>")
 @login_required
 def get_order(order_id: str):
-    try:
-        found = service.detail(database.session(), current_user, _order_id(order_id))
-    except service.AccessDenied as exc:
-        raise _denied(exc) from exc
+    found = service.detail(database.session(), current_user, _order_id(order_id))
     if found is None:
-        raise NotFoundError(*NOT_FOUND)
+        raise NotFoundError(*service.NOT_FOUND)
     return jsonify(found)
 
 
@@ -114,21 +91,7 @@ def get_order(order_id: str):
 def act_on_order(order_id: str):
     """One workflow action: ``{"action": NAME, "version": N, "text", "department"}``; answers the
     order as it now is."""
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise BadRequestError("需要 action 字段", "the body needs an action", param="action")
-    try:
-        result = service.act(database.session(), current_user, _order_id(order_id), body["action"], body)
-    except service.AccessDenied as exc:
-        raise _denied(exc) from exc
-    except service.NotFound as exc:
-        raise NotFoundError(*NOT_FOUND) from exc
-    except service.ConflictError as exc:
-        return jsonify({"code": "Conflict", "message_zh": "工单已被他人更新, 请查看最新状态后再操作",
-                        "message_en": "the order changed since you read it; here it is as it now is",
-                        "current": exc.current}), 409
-    except rules.TransitionError as exc:
-        raise TransitionRefused(exc) from exc
-    except intake.ReportError as exc:
-        raise _report_error(exc) from exc
-    return jsonify(result)
+    return jsonify(service.act(database.session(), current_user, _order_id(order_id), body["action"], body))

@@ -21,9 +21,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request, sen
 from flask_login import current_user, login_required
 
 from webmap import database
-from webmap.errors import ForbiddenError
 from webmap.params import moment_arg
 from webmap.services import hotspots as service
+from webmap.services.errors import ForbiddenError
 
 bp = Blueprint("hotspots", __name__)
 

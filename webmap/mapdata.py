@@ -20,35 +20,20 @@ from flask_login import current_user, login_required
 
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
-from webmap.errors import BadRequestError, ForbiddenError
-from webmap.params import moment_arg
-from webmap.services import features, mapdata, tracks
-from webmap.services.intake import ReportError
+from webmap.params import moment_arg, page_args
+from webmap.services import mapdata, tracks
 
 bp = Blueprint("mapdata", __name__, url_prefix="/api/v1/map")
 bp.before_request(csrf_for_cookie_sessions)  # read-only today; any later write is covered
 
 
-def _bad(exc: ReportError) -> BadRequestError:
-    zh = "; ".join(f"{e.field}: {e.zh}" for e in exc.errors)
-    en = "; ".join(f"{e.field}: {e.en}" for e in exc.errors)
-    return BadRequestError(f"地图参数有误: {zh}", f"bad map parameters: {en}",
-                           errors=[e.as_dict() for e in exc.errors])
-
-
 def _filter(bbox_required: bool = True) -> mapdata.MapFilter:
-    try:
-        return mapdata.parse_filter(request.args, since=moment_arg("since"), until=moment_arg("until"),
-                                    bbox_required=bbox_required)
-    except ReportError as exc:
-        raise _bad(exc) from exc
+    return mapdata.parse_filter(request.args, since=moment_arg("since"), until=moment_arg("until"),
+                                bbox_required=bbox_required)
 
 
 def _zoom() -> int:
-    try:
-        return mapdata.parse_zoom(request.args.get("zoom"))
-    except ReportError as exc:
-        raise _bad(exc) from exc
+    return mapdata.parse_zoom(request.args.get("zoom"))
 
 
 @bp.get("/cases")
@@ -69,32 +54,22 @@ def heat():
 @login_required
 def case_list():
     f = _filter()
-    try:
-        limit = features.parse_limit(request.args.get("limit"), mapdata.LIST_DEFAULT, mapdata.LIST_MAX)
-        offset = features.parse_offset(request.args.get("offset"))
-    except features.FeatureQueryError as exc:
-        raise BadRequestError(exc.zh, exc.en, param=exc.param) from exc
+    limit, offset = page_args(mapdata.LIST_DEFAULT, mapdata.LIST_MAX)
     return jsonify(mapdata.case_list(database.session(), current_user, f, limit, offset))
 
 
 @bp.get("/search")
 @login_required
 def search():
-    try:
-        return jsonify(mapdata.search(database.session(), current_user, request.args.get("q", "")))
-    except ReportError as exc:
-        raise _bad(exc) from exc
+    return jsonify(mapdata.search(database.session(), current_user, request.args.get("q", "")))
 
 
 @bp.get("/patrols")
 @login_required
 def patrols():
     if not tracks.may_see_tracks(current_user):  # refused before any parameter is looked at
-        raise ForbiddenError(tracks.TrackAccessDenied.zh, tracks.TrackAccessDenied.en)
-    try:
-        bbox = tracks.parse_bbox(request.args)
-    except ReportError as exc:
-        raise _bad(exc) from exc
+        raise tracks.TrackAccessDenied()
+    bbox = tracks.parse_bbox(request.args)
     response = jsonify(tracks.todays_patrols(database.session(), current_user, bbox))
     response.headers["Cache-Control"] = "private, no-store"  # personal whereabouts
     return response

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, abort, current_app, json, request, url_fo
 from flask_login import current_user
 
 from webmap import database
-from webmap.errors import BadRequestError, NotFoundError
 from webmap.services import features
+from webmap.services.errors import BadRequestError, NotFoundError
 from workflow.clock import SHANGHAI
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -47,10 +47,6 @@ def _collection(collection_id: str) -> features.Collection:
     if not collection.public and not current_user.is_authenticated:
         abort(401)
     return collection
-
-
-def _query_error(exc: features.FeatureQueryError) -> BadRequestError:
-    return BadRequestError(exc.zh, exc.en, param=exc.param)
 
 
 @bp.route("/")
@@ -113,13 +109,10 @@ def items(collection_id: str):
     _check_format()
     coll = _collection(collection_id)
     cfg = current_app.config
-    try:
-        bbox = features.parse_bbox(request.args.get("bbox"))
-        limit = features.parse_limit(request.args.get("limit"), cfg["OGC_DEFAULT_LIMIT"], cfg["OGC_MAX_LIMIT"])
-        offset = features.parse_offset(request.args.get("offset"))
-        interval = features.parse_datetime(request.args.get("datetime")) if coll.temporal else None
-    except features.FeatureQueryError as exc:
-        raise _query_error(exc) from exc
+    bbox = features.parse_bbox(request.args.get("bbox"))
+    limit = features.parse_limit(request.args.get("limit"), cfg["OGC_DEFAULT_LIMIT"], cfg["OGC_MAX_LIMIT"])
+    offset = features.parse_offset(request.args.get("offset"))
+    interval = features.parse_datetime(request.args.get("datetime")) if coll.temporal else None
     if request.args.get("bbox-crs") not in (None, "", features.CRS84):
         raise BadRequestError("仅支持 CRS84 的 bbox", "only CRS84 bbox is supported", param="bbox-crs")
 
@@ -154,10 +147,7 @@ def items(collection_id: str):
 def item(collection_id: str, feature_id: str):
     _check_format()
     coll = _collection(collection_id)
-    try:
-        feature = features.get_item(database.session(), coll, current_user, feature_id)
-    except features.FeatureQueryError:
-        feature = None  # a malformed id is simply not there (tipg's _coerce_id)
+    feature = features.get_item(database.session(), coll, current_user, feature_id)  # None for a malformed id
     if feature is None:
         raise NotFoundError(f"图层 {collection_id} 中没有要素 {feature_id}", f"no feature {feature_id!r} in {collection_id!r}")
     feature["links"] = [

@@ -15,8 +15,8 @@ from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from webmap import database
-from webmap.errors import WanggeError
 from webmap.services import open311
+from webmap.services.errors import ServiceError
 from webmap.services.open311 import Open311Error, Problem
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -77,15 +77,11 @@ def _error_format() -> str:
     return "xml" if fmt.lower() == "xml" else "json"
 
 
-@bp.errorhandler(Open311Error)
-def _open311_error(exc: Open311Error):
-    return _render(_error_format(), "errors", exc.as_list(), exc.status)
-
-
-@bp.errorhandler(WanggeError)
-def _domain_error(exc: WanggeError):
-    problem = Problem(exc.details.get("param"), exc.message_zh, exc.message_en)
-    return _open311_error(Open311Error(exc.status, [problem]))
+@bp.errorhandler(ServiceError)
+def _open311_error(exc: ServiceError):
+    """The services' refusals in Open311's error list, in the format asked for."""
+    answer = Open311Error.of(exc)
+    return _render(_error_format(), "errors", answer.as_list(), answer.status)
 
 
 @bp.errorhandler(HTTPException)

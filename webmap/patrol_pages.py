@@ -14,7 +14,6 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
-from webmap.errors import ForbiddenError
 from webmap.services import features, tracks
 from webmap.services.patrols import REVIEW_ROLES
 from workflow.clock import SHANGHAI
@@ -33,7 +32,7 @@ def _track_rights():
 def page():
     """The desk page: village and date, the three reports, playback, the review queue."""
     if not tracks.may_see_tracks(current_user):
-        raise ForbiddenError(tracks.TrackAccessDenied.zh, tracks.TrackAccessDenied.en)
+        raise tracks.TrackAccessDenied()
     root = request.script_root
     config = {
         "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),

@@ -19,15 +19,12 @@ Tracks are whereabouts: only the worker, their leader and the town see them.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
 from webmap import database
-from webmap.api import _json_body
 from webmap.auth import csrf_for_cookie_sessions
-from webmap.services import features
+from webmap.params import json_body
 from webmap.services import patrols as service
 
 bp = Blueprint("patrols", __name__, url_prefix="/api/v1")
@@ -35,26 +32,17 @@ bp.before_request(csrf_for_cookie_sessions)
 MAX_GPX_BYTES = 20 * 1024 * 1024
 
 
-def _day(raw: str | None) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise service.PatrolError(400, "date: 应为 YYYY-MM-DD", "date: YYYY-MM-DD expected", field="date") from exc
-
-
 @bp.post("/patrols")
 @login_required
 def start():
-    answer = service.start(database.session(), current_user, _json_body())
+    answer = service.start(database.session(), current_user, json_body())
     return jsonify(answer), 201 if answer["created"] else 200
 
 
 @bp.post("/patrols/<int:patrol_id>/fixes")
 @login_required
 def fixes(patrol_id: int):
-    return jsonify(service.add_fixes(database.session(), current_user, patrol_id, _json_body()))
+    return jsonify(service.add_fixes(database.session(), current_user, patrol_id, json_body()))
 
 
 @bp.post("/patrols/<int:patrol_id>/stop")
@@ -85,13 +73,9 @@ def gpx():
 def list_patrols():
     args = request.args
     flagged = (args.get("flagged") or "").lower() in ("1", "true", "yes")
-    try:
-        limit = features.parse_limit(args.get("limit"), service.PAGE, service.PAGE)
-        offset = features.parse_offset(args.get("offset"))
-    except features.FeatureQueryError as exc:
-        raise service.PatrolError(400, exc.zh, exc.en, field=exc.param) from exc
+    limit, offset = service.parse_page(args)
     return jsonify(service.list_patrols(database.session(), current_user, args.get("worker") or None,
-                                        _day(args.get("date")), village=args.get("village") or None,
+                                        service.parse_day(args.get("date")), village=args.get("village") or None,
                                         flagged=flagged, limit=limit, offset=offset))
 
 
@@ -105,7 +89,7 @@ def get_patrol(patrol_id: int):
 @bp.post("/patrols/<int:patrol_id>/review")
 @login_required
 def review(patrol_id: int):
-    body = _json_body()
+    body = json_body()
     return jsonify(service.review(database.session(), current_user, patrol_id, body.get("verdict"),
                                   body.get("note") or ""))
 
@@ -125,11 +109,11 @@ def list_checkpoints(code: str):
 @bp.post("/grids/<code>/checkpoints")
 @login_required
 def add_checkpoint(code: str):
-    return jsonify(service.set_checkpoint(database.session(), current_user, _grid(code), _json_body())), 201
+    return jsonify(service.set_checkpoint(database.session(), current_user, _grid(code), json_body())), 201
 
 
 @bp.put("/grids/<code>/checkpoints/<int:checkpoint_id>")
 @login_required
 def change_checkpoint(code: str, checkpoint_id: int):
-    return jsonify(service.set_checkpoint(database.session(), current_user, _grid(code), _json_body(),
+    return jsonify(service.set_checkpoint(database.session(), current_user, _grid(code), json_body(),
                                           checkpoint_id))

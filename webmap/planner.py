@@ -23,9 +23,8 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
-from webmap.api import _json_body
 from webmap.auth import csrf_for_cookie_sessions
-from webmap.services import features
+from webmap.params import json_body
 from webmap.services import plans as service
 
 bp = Blueprint("planner", __name__)
@@ -35,16 +34,6 @@ api.before_request(csrf_for_cookie_sessions)
 
 def _version(body: dict):
     return body.get("version")
-
-
-def _moment(raw):
-    if raw in (None, ""):
-        return None
-    try:
-        return features.parse_datetime(str(raw)).start
-    except features.FeatureQueryError as exc:
-        raise service.PlanError(400, f"effective_at: {exc.zh}", f"effective_at: {exc.en}",
-                                field="effective_at") from exc
 
 
 @bp.get("/planner")
@@ -68,7 +57,7 @@ def list_plans():
 @api.post("")
 @login_required
 def create_plan():
-    body = _json_body()
+    body = json_body()
     db = database.session()
     plan_id = service.create(db, current_user, body.get("title"), body.get("note") or "")
     db.commit()
@@ -87,13 +76,13 @@ def get_plan(plan_id: int):
 @api.post("/<int:plan_id>/edits")
 @login_required
 def edit_plan(plan_id: int):
-    return jsonify(service.edit(database.session(), current_user, plan_id, _json_body()))
+    return jsonify(service.edit(database.session(), current_user, plan_id, json_body()))
 
 
 @api.post("/<int:plan_id>/undo")
 @login_required
 def undo(plan_id: int):
-    return jsonify(service.undo(database.session(), current_user, plan_id, _version(_json_body())))
+    return jsonify(service.undo(database.session(), current_user, plan_id, _version(json_body())))
 
 
 @api.get("/<int:plan_id>/impact")
@@ -105,9 +94,9 @@ def impact(plan_id: int):
 @api.post("/<int:plan_id>/publish")
 @login_required
 def publish(plan_id: int):
-    body = _json_body()
+    body = json_body()
     return jsonify(service.publish(database.session(), current_user, plan_id, _version(body),
-                                   effective_at=_moment(body.get("effective_at"))))
+                                   effective_at=service.parse_effective_at(body.get("effective_at"))))
 
 
 @api.post("/<int:plan_id>/inverse")
@@ -121,7 +110,7 @@ def inverse(plan_id: int):
 @api.post("/<int:plan_id>/discard")
 @login_required
 def discard(plan_id: int):
-    return jsonify(service.discard(database.session(), current_user, plan_id, _version(_json_body())))
+    return jsonify(service.discard(database.session(), current_user, plan_id, _version(json_body())))
 
 
 @api.get("/workload")

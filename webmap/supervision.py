@@ -11,57 +11,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import wraps
 
 from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
-from webmap.errors import BadRequestError, ForbiddenError, NotFoundError, WanggeError
-from webmap.services import deadlines, features
-from webmap.services.intake import ReportError
+from webmap.params import MAX_PAGE, page_args
+from webmap.services import deadlines
+from webmap.services.errors import BadRequestError
 from workflow.clock import SHANGHAI
 
 bp = Blueprint("supervision", __name__, url_prefix="/api/v1/supervision")
 bp.before_request(csrf_for_cookie_sessions)
-DEFAULT_PAGE, MAX_PAGE = 50, 500
-
-
-class InputRejected(WanggeError):
-    status = 422
 
 
 def _now() -> datetime:
     return datetime.now(SHANGHAI)
 
 
-def _domain_errors(view):
-    """The service's errors as HTTP answers (field-level reasons for bad input)."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except ReportError as exc:
-            first = exc.errors[0]
-            raise InputRejected(
-                f"输入有误: {first.zh}"
-                + (f" 等 {len(exc.errors)} 处" if len(exc.errors) > 1 else ""),
-                f"invalid input: {exc}",
-                errors=[e.as_dict() for e in exc.errors],
-            ) from exc
-        except deadlines.Forbidden as exc:
-            raise ForbiddenError(exc.zh, exc.en) from exc
-        except deadlines.NotFound as exc:
-            raise NotFoundError(
-                "工作日表中没有这一天", "the working-day table has no entry for this day"
-            ) from exc
-
-    return wrapper
-
-
 def _json_body():
+    # one message for both cases (not JSON, not valid JSON), as this API has always answered
     body = request.get_json(silent=True) if request.is_json else None
     if body is None:
         raise BadRequestError(
@@ -72,22 +42,11 @@ def _json_body():
     return body
 
 
-def _page_args() -> tuple[int, int]:
-    try:
-        return (
-            features.parse_limit(request.args.get("limit"), DEFAULT_PAGE, MAX_PAGE),
-            features.parse_offset(request.args.get("offset")),
-        )
-    except features.FeatureQueryError as exc:
-        raise BadRequestError(exc.zh, exc.en, param=exc.param) from exc
-
-
 @bp.get("")
 @login_required
-@_domain_errors
 def supervision_list():
     """督办清单: ``?status=red|yellow|red,yellow&department=CODE&limit=&offset=``."""
-    limit, offset = _page_args()
+    limit, offset = page_args()
     result = deadlines.supervision_list(
         database.session(),
         current_user,
@@ -101,7 +60,6 @@ def supervision_list():
 
 @bp.get("/holidays")
 @login_required
-@_domain_errors
 def list_holidays():
     year = deadlines.parse_year(request.args.get("year"))
     return jsonify({"items": deadlines.list_holidays(database.session(), year), "year": year})
@@ -109,14 +67,12 @@ def list_holidays():
 
 @bp.put("/holidays")
 @login_required
-@_domain_errors
 def put_holidays():
     return jsonify(deadlines.put_holidays(database.session(), current_user, _json_body()))
 
 
 @bp.put("/holidays/<day>")
 @login_required
-@_domain_errors
 def put_holiday(day: str):
     entry, created = deadlines.put_holiday(database.session(), current_user, day, _json_body())
     return jsonify(entry), 201 if created else 200
@@ -124,7 +80,6 @@ def put_holiday(day: str):
 
 @bp.delete("/holidays/<day>")
 @login_required
-@_domain_errors
 def delete_holiday(day: str):
     deadlines.delete_holiday(database.session(), current_user, day)
     return "", 204

@@ -19,7 +19,8 @@ from workflow.clock import SHANGHAI, WorkCalendar
 from workflow.deadlines import SYSTEM_EVENTS
 
 from . import deadlines, incidents, scope
-from .intake import NOTIFY_CHANNEL, SHA256, FieldError, ReportError
+from .errors import ConflictError, FieldError, InvalidInputError, NotFoundError, refused
+from .intake import NOTIFY_CHANNEL, SHA256
 
 # events that are not workflow actions: the report itself, the demo's, the deadline job's
 OTHER_EVENTS = {"report": "上报", "demo_state": "演示数据", **{k: zh for k, (zh, _en) in SYSTEM_EVENTS.items()}}
@@ -28,16 +29,9 @@ MAX_PHOTOS = 9
 MAX_EXTENSION_DAYS = 30
 
 
-class ConflictError(Exception):
-    """The case changed since the client read it (its ``version`` is stale)."""
-
-    def __init__(self, current: dict):
-        super().__init__("stale version")
-        self.current = current
-
-
-class NotFound(Exception):
-    pass
+NOT_FOUND = ("没有这个事件,或不在您的管辖范围", "no such incident within your scope")
+STALE = ("案件已被他人更新, 请查看最新状态后再操作", "the case changed since you read it; here it is as it now is")
+NotFound = NotFoundError  # the name the workflow tests catch
 
 
 def _case(row) -> cases.Case:
@@ -154,26 +148,30 @@ def _requested_days(db: Session, incident_id: int) -> int:
 
 def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *,
         calendar: WorkCalendar | None = None, now: datetime | None = None) -> dict:
-    """Take one action on a case. Raises NotFound, cases.TransitionError, ReportError (fields)
-    or ConflictError; commits on success and returns the case as it now is."""
+    """Take one action on a case. Raises NotFoundError, InvalidInputError (fields, or the rules'
+    refusal on ``action``: 403 or 422) or ConflictError; commits on success and returns the case
+    as it now is."""
     row = db.execute(incidents._detail_select().where(Incident.id == incident_id,
                                                       scope.incident_visible(user))).first()
     if row is None:
-        raise NotFound()
+        raise NotFoundError(*NOT_FOUND)
     version = body.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
-        raise ReportError([FieldError("version", "请提交案件的当前版本号 version", "send the case's current version")])
+        raise InvalidInputError([FieldError("version", "请提交案件的当前版本号 version", "send the case's current version")])
     if version != row.version:
-        raise ConflictError(detail(db, user, incident_id, photo_url))
-    action = cases.check(name, _case(row), _actor(user))
+        raise ConflictError(*STALE, detail(db, user, incident_id, photo_url))
+    try:
+        action = cases.check(name, _case(row), _actor(user))
+    except cases.TransitionError as exc:
+        raise refused(exc.status, exc.zh, exc.en) from exc
     calendar = calendar or deadlines.load_calendar(db)
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     if action.name == "return" and row.dispatched_at and now > cases.return_deadline(row.dispatched_at, calendar):
-        raise cases.TransitionError(422, "派遣已超过 1 个工作日, 不能再回退; 请与镇综治中心联系",
-                                    "more than 1 working day since dispatch: it can no longer be returned")
+        raise refused(422, "派遣已超过 1 个工作日, 不能再回退; 请与镇综治中心联系",
+                      "more than 1 working day since dispatch: it can no longer be returned")
     payload, errors = _payload(db, action, body)
     if errors:
-        raise ReportError(errors)
+        raise InvalidInputError(errors)
 
     before = _case(row)
     after = cases.apply(before, action)
@@ -202,7 +200,7 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     ).scalar()
     if updated is None:  # someone else acted a moment ago
         db.rollback()
-        raise ConflictError(detail(db, user, incident_id, photo_url))
+        raise ConflictError(*STALE, detail(db, user, incident_id, photo_url))
     to_state = after.state
     data = {k: v for k, v in payload.items() if k not in ("note", "department_id") and v not in (None, [])}
     if "deadline" in sets:

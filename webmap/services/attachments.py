@@ -10,14 +10,18 @@ from sqlalchemy.orm import Session
 from db.models import Attachment, Incident
 
 from . import scope
+from .errors import FieldError, InvalidInputError
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB per photo
 
 
-class AttachmentError(ValueError):
+class AttachmentError(InvalidInputError):
+    """A photo refused (400 empty, 413 too large, 415 not an image), on the field ``file``."""
+
+    CODE, DESCRIBED = "AttachmentError", False
+
     def __init__(self, status: int, zh: str, en: str):
-        super().__init__(en)
-        self.status, self.zh, self.en = status, zh, en
+        super().__init__([FieldError("file", zh, en)], status=status, zh=zh, en=en)
 
 
 def sniff_image(data: bytes) -> str | None:

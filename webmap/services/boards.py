@@ -28,7 +28,7 @@ from db.models import Area, Attachment, Category, Grid, GridAssignment, Incident
 from workflow.clock import SHANGHAI
 
 from . import intake, privacy
-from .intake import FieldError, ReportError
+from .errors import FieldError, InvalidInputError, NotFoundError
 
 GRID_CODE = re.compile(r"[0-9]{15}")
 FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -71,12 +71,11 @@ WORKER_DUTIES = (
 GRID_KINDS = {"comprehensive": N_("综合网格"), "dedicated": N_("专属网格")}
 
 
-class BoardNotFound(LookupError):
-    """No board for this code; ``zh``/``en`` say why (malformed, retired or unknown)."""
+class BoardNotFound(NotFoundError):
+    """No board for this code (404); ``zh``/``en`` say why (malformed, retired or unknown)."""
 
     def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
+        super().__init__(zh, en, param="code")
 
 
 @dataclass(frozen=True)
@@ -143,6 +142,25 @@ class Receipt:
 
 
 # ---------------------------------------------------------------- reading a board
+
+
+def board_or_none(db: Session, code: str) -> Board | None:
+    """:func:`find_board`, or None when there is no board for this code."""
+    try:
+        return find_board(db, code)
+    except BoardNotFound:
+        return None
+
+
+def picked_point(form: Mapping[str, str]) -> dict | None:
+    """The point a resident picked on the board's map (``lng``, ``lat`` in WGS84), or None when
+    the form has none or it is not numbers."""
+    if not (form.get("lng") and form.get("lat")):
+        return None
+    try:
+        return {"lng": float(form["lng"]), "lat": float(form["lat"])}
+    except ValueError:
+        return None
 
 
 def find_board(db: Session, code: str) -> Board:
@@ -280,7 +298,7 @@ def submit_report(db: Session, board: Board, form: Mapping[str, str], *, secret:
                   near_m: float = intake.NEAR_BOUNDARY_M) -> Receipt:
     """A resident's report from the board, as an incident routed like any other (source
     ``resident``). Without a tapped point the report stands at the grid's point on surface, so it
-    is routed to this grid. Raises ``ReportError`` with every reason at once; nothing is saved then.
+    is routed to this grid. Raises ``InvalidInputError`` with every reason at once; nothing is saved then.
     A form sent twice (same ``form_key``) gives the incident stored the first time."""
     errors: list[FieldError] = []
     raw = {k: (form.get(k) or "") for k in FORM_FIELDS}
@@ -311,7 +329,7 @@ def submit_report(db: Session, board: Board, form: Mapping[str, str], *, secret:
     report = None
     try:
         report = intake.parse_report(payload)
-    except ReportError as exc:
+    except InvalidInputError as exc:
         # a location already refused above is reported once
         errors.extend(e for e in exc.errors if not (e.field == "location" and payload["location"] is None))
     if not raw["description"].strip():
@@ -321,7 +339,7 @@ def submit_report(db: Session, board: Board, form: Mapping[str, str], *, secret:
             select(func.count()).select_from(Category).where(Category.code == category)).scalar_one() == 0:
         errors.append(FieldError("category", "请从列表中选择事件类别", f"unknown category {category!r}"))
     if errors or report is None:
-        raise ReportError(errors)
+        raise InvalidInputError(errors)
 
     if from_grid:
         report = dataclasses.replace(report, flags=(*report.flags, DEFAULT_LOCATION_FLAG))

@@ -36,7 +36,8 @@ from workflow import deadlines as rules
 from workflow.clock import SHANGHAI, WorkCalendar
 
 from . import scope
-from .intake import NOTIFY_CHANNEL, FieldError, ReportError
+from .errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError
+from .intake import NOTIFY_CHANNEL
 
 # ---------------------------------------------------------------- the calendar of this installation
 
@@ -94,14 +95,13 @@ def invalidate_calendar() -> None:
 # ---------------------------------------------------------------- errors
 
 
-class NotFound(Exception):
-    pass
+class TableInputError(InvalidInputError):
+    """Input the working-day table and the supervision list refuse (422, field by field)."""
+
+    CODE, LEAD = "InputRejected", ("输入有误", "invalid input")
 
 
-class Forbidden(Exception):
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
+NO_SUCH_DAY = ("工作日表中没有这一天", "the working-day table has no entry for this day")
 
 
 # ---------------------------------------------------------------- the working-day table
@@ -156,11 +156,11 @@ def _parse_day(raw, name: str, errors: list[FieldError]) -> date | None:
 
 
 def parse_day(raw) -> date:
-    """A day from a URL (``YYYY-MM-DD``); :class:`ReportError` with the reason otherwise."""
+    """A day from a URL (``YYYY-MM-DD``); :class:`TableInputError` with the reason otherwise."""
     errors: list[FieldError] = []
     day = _parse_day(raw, "day", errors)
     if errors:
-        raise ReportError(errors)
+        raise TableInputError(errors)
     return day
 
 
@@ -239,7 +239,7 @@ def _serialize(day: date, kind: str, note: str | None) -> dict:
 
 def _check_editor(user) -> None:
     if user.role not in EDITOR_ROLES:
-        raise Forbidden(
+        raise ForbiddenError(
             "只有管理员和镇综治中心调度员可以修改工作日表",
             "only an administrator or a town dispatcher may edit the working-day table",
         )
@@ -261,7 +261,7 @@ def parse_year(raw) -> int | None:
         or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()))
         or not MIN_YEAR <= int(raw) <= MAX_YEAR
     ):
-        raise ReportError(
+        raise TableInputError(
             [
                 FieldError(
                     "year",
@@ -298,7 +298,7 @@ def put_holiday(db: Session, user, raw_day, body) -> tuple[dict, bool]:
     day = _parse_day(raw_day, "day", errors)
     entry = _parse_entry(body, "", errors, day=day) if day else None
     if errors:
-        raise ReportError(errors)
+        raise TableInputError(errors)
     created = _upsert(db, [entry]) == 1
     db.commit()
     invalidate_calendar()
@@ -310,7 +310,7 @@ def put_holidays(db: Session, user, body) -> dict:
     ``"year": Y`` the year's entries are replaced by the items (a published schedule). Commits."""
     _check_editor(user)
     if not isinstance(body, Mapping):
-        raise ReportError(
+        raise TableInputError(
             [
                 FieldError(
                     "body",
@@ -323,7 +323,7 @@ def put_holidays(db: Session, user, body) -> dict:
     year = None
     try:
         year = parse_year(body.get("year"))
-    except ReportError as exc:
+    except InvalidInputError as exc:
         errors.extend(exc.errors)
     items = body.get("items")
     if not isinstance(items, list) or len(items) > MAX_ITEMS:
@@ -356,7 +356,7 @@ def put_holidays(db: Session, user, body) -> dict:
         seen.add(entry.day)
         entries.append(entry)
     if errors:
-        raise ReportError(errors)
+        raise TableInputError(errors)
     removed = 0
     if year is not None:  # the year's entries that the new schedule leaves out
         stale = [Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)]
@@ -381,7 +381,7 @@ def delete_holiday(db: Session, user, raw_day) -> None:
     day = parse_day(raw_day)
     if db.execute(delete(Holiday).where(Holiday.day == day)).rowcount == 0:
         db.rollback()
-        raise NotFound()
+        raise NotFoundError(*NO_SUCH_DAY)
     db.commit()
     invalidate_calendar()
 
@@ -525,7 +525,7 @@ def parse_filter(db: Session, args: Mapping) -> SupervisionFilter:
             )
         )
     if errors:
-        raise ReportError(errors)
+        raise TableInputError(errors)
     return SupervisionFilter(statuses, department)
 
 
@@ -568,9 +568,9 @@ def supervision_list(
 ) -> dict:
     """Open cases in the reader's scope that are red or yellow at ``now``: red first, the longest
     overdue first, then yellow, the nearest deadline first. ``filters`` may be the request's
-    query arguments (see :func:`parse_filter`). Raises :class:`Forbidden`, :class:`ReportError`."""
+    query arguments (see :func:`parse_filter`). Raises :class:`ForbiddenError`, :class:`TableInputError`."""
     if user.role not in SUPERVISION_ROLES:
-        raise Forbidden("此角色不能查看督办清单", "this role cannot read the supervision list")
+        raise ForbiddenError("此角色不能查看督办清单", "this role cannot read the supervision list")
     if not isinstance(filters, SupervisionFilter):
         filters = parse_filter(db, filters)
     calendar = calendar or load_calendar(db)

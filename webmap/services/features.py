@@ -20,16 +20,20 @@ from db.models import Area, Category, Department, Grid, GridAssignment, Incident
 from workflow.clock import SHANGHAI
 
 from . import scope as scopes
+from .errors import BadRequestError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
-class FeatureQueryError(ValueError):
-    """A malformed bbox, datetime, limit or offset. ``param`` names it."""
+class FeatureQueryError(BadRequestError):
+    """A malformed bbox, datetime, limit or offset (400). ``param`` names it."""
 
     def __init__(self, param: str, zh: str, en: str):
-        super().__init__(en)
-        self.param, self.zh, self.en = param, zh, en
+        super().__init__(zh, en, param=param)
+
+    @property
+    def param(self) -> str:
+        return self.details["param"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,15 @@ def parse_datetime(raw: str | None) -> Interval | None:
         return Interval(_parse_instant(raw, False), _parse_instant(raw, True), instant=False)
     moment = _parse_instant(raw, end_of_day=False)
     return Interval(moment, moment, instant=True)
+
+
+def parse_moment(raw: str | None, name: str) -> Interval | None:
+    """:func:`parse_datetime` for the parameter ``name`` (``since``, ``until`` …): a malformed
+    value is a :class:`FeatureQueryError` on ``name`` whose reason starts with the name."""
+    try:
+        return parse_datetime(raw)
+    except FeatureQueryError as exc:
+        raise FeatureQueryError(name, f"{name}: {exc.zh}", f"{name}: {exc.en}") from exc
 
 
 # ---------------------------------------------------------------- collections
@@ -334,8 +347,12 @@ def query_items(db: Session, collection: Collection, user, bbox=None, interval=N
 
 
 def get_item(db: Session, collection: Collection, user, fid: str) -> dict | None:
-    """One feature by id; for grids, the newest version of the code."""
-    where = collection.item_filter(fid)
+    """One feature by id; for grids, the newest version of the code. None for a malformed id too
+    (it is simply not there, as tipg's ``_coerce_id`` has it)."""
+    try:
+        where = collection.item_filter(fid)
+    except FeatureQueryError:
+        return None
     every_version = Interval(None, None, False) if collection.temporal and collection.id == "grids" else None
     rows = db.execute(collection.build(user, every_version).where(where)).all()
     return _feature(rows[-1]) if rows else None

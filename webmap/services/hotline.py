@@ -49,12 +49,19 @@ from workflow import hotline as rules
 from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar
 
 from . import intake, privacy
-from .actions import ConflictError, NotFound
 from .deadlines import load_calendar
+from .errors import (
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    refused,
+)
 from .imports import number_cell, parse_time
-from .intake import NEAR_BOUNDARY_M, FieldError, ReportError
+from .intake import NEAR_BOUNDARY_M
 
-__all__ = ["ConflictError", "NotFound", "AccessDenied", "ReportError", "ReadError", "import_orders", "list_orders",
+__all__ = ["ConflictError", "NotFoundError", "AccessDenied", "InvalidInputError", "ReadError", "import_orders", "list_orders",
            "detail", "act", "import_excel"]
 
 MAX_CONTENT = 4000
@@ -83,12 +90,12 @@ FIELD_ZH = {name: header for header, name in EXCEL_COLUMNS.items()}
 REQUIRED_COLUMNS = ("order_no", "content", "dispatched_at")
 
 
-class AccessDenied(Exception):
+class AccessDenied(ForbiddenError):
     """This account may not do this with hotline orders at all (403)."""
 
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
+
+NOT_FOUND = ("没有这个工单,或您无权查看", "no such hotline order within your rights")
+STALE = ("工单已被他人更新, 请查看最新状态后再操作", "the order changed since you read it; here it is as it now is")
 
 
 # ---------------------------------------------------------------- the calendar
@@ -200,7 +207,7 @@ def parse_order(payload: Any, now: datetime) -> tuple[OrderInput | None, list[Fi
                 "category": category, "description": f"12345 工单 {order_no}: {content or ''}"[:MAX_CONTENT],
                 "address": address, "location": {"lng": lng, "lat": lat, "crs": crs},
             })
-        except ReportError as exc:
+        except InvalidInputError as exc:
             rename = {"location.lng": "lng", "location.lat": "lat", "location.crs": "crs", "location": "lng"}
             errors.extend(FieldError(rename.get(e.field, e.field), e.zh, e.en) for e in exc.errors
                           if e.field not in ("description", "address", "category"))
@@ -325,7 +332,7 @@ class ImportAnswer:
 def import_orders(db: Session, user, body: Any, *, now: datetime | None = None,
                   calendar: WorkCalendar | None = None, near_m: float = NEAR_BOUNDARY_M) -> ImportAnswer:
     """``POST /orders``: one order (an object) or a batch (a list). Answers the stored orders as
-    (id, created) pairs, and for a single order its detail. Raises AccessDenied or ReportError
+    (id, created) pairs, and for a single order its detail. Raises AccessDenied or InvalidInputError
     (fields named ``[i].field`` in a batch); nothing is saved unless everything is good."""
     if not may_import(user):
         raise AccessDenied("只有镇综治中心、区网格中心和管理员可以导入 12345 工单",
@@ -333,11 +340,11 @@ def import_orders(db: Session, user, body: Any, *, now: datetime | None = None,
     batch = isinstance(body, list)
     payloads = body if batch else [body]
     if not payloads or len(payloads) > MAX_BATCH:
-        raise ReportError([FieldError("body", f"应为 1–{MAX_BATCH} 个工单", f"send 1–{MAX_BATCH} orders")])
+        raise InvalidInputError([FieldError("body", f"应为 1–{MAX_BATCH} 个工单", f"send 1–{MAX_BATCH} orders")])
     now = _now(now)
     inputs, errors = check_batch(db, payloads, now)
     if errors:
-        raise ReportError([FieldError(f"[{i}].{e.field}" if batch else e.field, e.zh, e.en)
+        raise InvalidInputError([FieldError(f"[{i}].{e.field}" if batch else e.field, e.zh, e.en)
                            for i in sorted(errors) for e in errors[i]])
     calendar = calendar or load_calendar(db)
     result = store(db, inputs, actor_id=user.id, role=user.role, via={"via": "api"}, now=now,
@@ -579,14 +586,14 @@ class OrderFilter:
 def list_orders(db: Session, user, *, limit: int, offset: int = 0, filters: OrderFilter = OrderFilter(),
                 now: datetime | None = None) -> tuple[list[dict], int]:
     """Newest dispatch first, within the reader's rights. Raises AccessDenied for roles that
-    read no hotline orders, ReportError for an unknown state."""
+    read no hotline orders, InvalidInputError for an unknown state."""
     if not may_read(user):
         raise AccessDenied("此角色不能查看 12345 工单", "this role cannot read hotline orders")
     now = _now(now)
     where = [_visible(user)]
     if filters.state is not None:
         if filters.state not in rules.STATES:
-            raise ReportError([FieldError("state", f"未知的工单状态 {filters.state}; 可用: {'、'.join(rules.STATES)}",
+            raise InvalidInputError([FieldError("state", f"未知的工单状态 {filters.state}; 可用: {'、'.join(rules.STATES)}",
                                           f"unknown state {filters.state!r}")])
         where.append(HotlineOrder.state == filters.state)
     if filters.overdue is not None:
@@ -693,8 +700,8 @@ def _payload(db: Session, action: rules.Action, body: dict) -> tuple[dict, list[
 
 def act(db: Session, user, order_id: int, name: str, body: dict, *, now: datetime | None = None,
         calendar: WorkCalendar | None = None) -> dict:
-    """Take one action on an order. Raises AccessDenied, NotFound, rules.TransitionError,
-    ReportError (fields) or ConflictError; commits on success and returns the order as it now is
+    """Take one action on an order. Raises AccessDenied, NotFoundError, InvalidInputError (fields,
+    or the rules' refusal on ``action``: 403 or 422) or ConflictError; commits on success and returns the order as it now is
     (in brief, when the user can no longer read it)."""
     if not may_read(user):
         raise AccessDenied("此角色不能办理 12345 工单", "this role cannot act on hotline orders")
@@ -702,18 +709,21 @@ def act(db: Session, user, order_id: int, name: str, body: dict, *, now: datetim
     calendar = calendar or load_calendar(db)
     row = _load(db, user, order_id)
     if row is None:
-        raise NotFound()
+        raise NotFoundError(*NOT_FOUND)
     o: HotlineOrder = row.HotlineOrder
     version = body.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
-        raise ReportError([FieldError("version", "请提交工单的当前版本号 version", "send the order's current version")])
+        raise InvalidInputError([FieldError("version", "请提交工单的当前版本号 version", "send the order's current version")])
     if version != o.version:
-        raise ConflictError(_detail(db, user, row, now, calendar))
+        raise ConflictError(*STALE, _detail(db, user, row, now, calendar))
     before = _order(o)
-    action = rules.check(name, before, _actor(user), now, calendar)
+    try:
+        action = rules.check(name, before, _actor(user), now, calendar)
+    except rules.TransitionError as exc:
+        raise refused(exc.status, exc.zh, exc.en) from exc
     payload, errors = _payload(db, action, body)
     if errors:
-        raise ReportError(errors)
+        raise InvalidInputError(errors)
     changes = rules.transition(before, action, now, calendar, text=payload["text"],
                                department_id=payload.get("department_id"))
     updated = db.execute(
@@ -725,7 +735,7 @@ def act(db: Session, user, order_id: int, name: str, body: dict, *, now: datetim
     if updated is None:  # someone else acted a moment ago
         db.rollback()
         current = _load(db, user, order_id)
-        raise ConflictError(_detail(db, user, current, now, calendar) if current else {"id": order_id})
+        raise ConflictError(*STALE, _detail(db, user, current, now, calendar) if current else {"id": order_id})
     data: dict = {}
     if "department" in payload:
         data["department"] = payload["department"]

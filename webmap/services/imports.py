@@ -38,7 +38,8 @@ from spatial.readers import PointRows, Problem, ReadError, read_points
 from workflow.clock import SHANGHAI, WorkCalendar
 
 from . import deadlines
-from .intake import NEAR_BOUNDARY_M, ReportError, parse_report
+from .errors import InvalidInputError
+from .intake import NEAR_BOUNDARY_M, parse_report
 
 MAX_EXTERNAL_ID = 200
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -284,7 +285,7 @@ def _validate(table: PointRows, by_code: dict, by_name: dict, default_crs: str, 
         report = None
         try:
             report = parse_report(payload)
-        except ReportError as exc:
+        except InvalidInputError as exc:
             for e in exc.errors:
                 name = _FIELD.get(e.field, e.field)
                 if no_geometry and name in ("lng", "lat", "lng/lat"):

@@ -21,6 +21,8 @@ from db.queries import query
 from spatial.crs import CoordinateError, to_wgs84
 from workflow.clock import SHANGHAI, WorkCalendar
 
+from .errors import FieldError, InvalidInputError
+
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 200
 MAX_PHOTOS = 9
@@ -32,24 +34,7 @@ IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:\-]{8,100}")
 NOTIFY_CHANNEL = "wangge_incidents"
 
 
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    zh: str
-    en: str
-
-    def as_dict(self) -> dict:
-        return {"field": self.field, "zh": self.zh, "en": self.en}
-
-
-class ReportError(ValueError):
-    """A report that cannot be accepted; ``errors`` says why, field by field. Nothing was saved."""
-
-    status = 422
-
-    def __init__(self, errors: list[FieldError]):
-        super().__init__("; ".join(f"{e.field}: {e.en}" for e in errors))
-        self.errors = errors
+ReportError = InvalidInputError  # the name callers outside the services (tests, scripts) still use
 
 
 @dataclass(frozen=True)
@@ -74,7 +59,7 @@ def check_idempotency_key(key: str | None, namespace: str) -> str | None:
     if key is None or key == "":
         return None
     if not IDEMPOTENCY_KEY.fullmatch(key):
-        raise ReportError([FieldError("Idempotency-Key", "幂等键应为 8–100 个字母、数字或 ._:-",
+        raise InvalidInputError([FieldError("Idempotency-Key", "幂等键应为 8–100 个字母、数字或 ._:-",
                                       "Idempotency-Key must be 8–100 letters, digits or ._:-")])
     return f"{namespace}:{key}"
 
@@ -102,7 +87,7 @@ def text_field(value, name: str, limit: int, errors: list, zh: str, required: bo
 def parse_report(payload: Any) -> Report:
     """Check a report's fields (all of them, so every reason is returned at once)."""
     if not isinstance(payload, dict):
-        raise ReportError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")])
+        raise InvalidInputError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")])
     errors: list[FieldError] = []
     category = _text(payload, "category", 16, errors, "事件类别", required=True)
     description = _text(payload, "description", MAX_DESCRIPTION, errors, "事件描述") or ""
@@ -145,7 +130,7 @@ def parse_report(payload: Any) -> Report:
                 errors.append(FieldError(f"photos[{i}]", "照片编号应为上传后返回的 64 位编号",
                                          "each photo must be the id returned by POST /api/v1/attachments"))
     if errors:
-        raise ReportError(errors)
+        raise InvalidInputError(errors)
     return Report(
         category=category, description=description, lng=lng, lat=lat, raw_lng=raw_lng, raw_lat=raw_lat,
         crs=crs, address=address, photos=tuple(dict.fromkeys(photos)),
@@ -206,7 +191,7 @@ def report_incident(
             if p not in found:
                 errors.append(FieldError(f"photos[{i}]", "照片未上传或编号错误", "no uploaded photo has this id"))
     if errors:
-        raise ReportError(errors)
+        raise InvalidInputError(errors)
 
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     route = route_point(db, report.lng, report.lat, near_m)

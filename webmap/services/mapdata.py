@@ -36,7 +36,7 @@ from workflow.clock import SHANGHAI
 
 from . import features, incidents, scope
 from .deadlines import load_calendar
-from .intake import FieldError, ReportError
+from .errors import FieldError, InvalidParametersError
 
 TOWN_MAX_ZOOM = 12  # ≤ 12: per-grid aggregates
 CASES_MIN_ZOOM = 16  # ≥ 16: single cases (when they fit)
@@ -72,6 +72,12 @@ class MapFilter:
 # ---------------------------------------------------------------- parsing
 
 
+class MapParamsError(InvalidParametersError):
+    """Map parameters that cannot be used (400, field by field)."""
+
+    LEAD = ("地图参数有误", "bad map parameters")
+
+
 def _digits(raw: str | None, n: int, name: str, errors: list[FieldError]) -> str | None:
     if raw is None or raw == "":
         return None
@@ -101,7 +107,7 @@ def bbox_param(args: Mapping[str, str], errors: list[FieldError], *, required: b
 def parse_filter(args: Mapping[str, str], *, since: datetime | None = None,
                  until: datetime | None = None, bbox_required: bool = True) -> MapFilter:
     """The filters of a map request (``since``/``until`` already parsed by the view). Raises
-    :class:`ReportError` with field-level reasons."""
+    :class:`MapParamsError` with field-level reasons."""
     errors = unknown_params(args, PARAMS)
     bbox = bbox_param(args, errors, required=bbox_required)
     states = tuple(dict.fromkeys(s.strip() for s in (args.get("state") or "").split(",") if s.strip()))
@@ -124,7 +130,7 @@ def parse_filter(args: Mapping[str, str], *, since: datetime | None = None,
     village = _digits(args.get("village"), 12, "village", errors)
     grid = _digits(args.get("grid"), 15, "grid", errors)
     if errors:
-        raise ReportError(errors)
+        raise MapParamsError(errors)
     return MapFilter(states=states, category=category, village_code=village, grid_code=grid,
                      source=source, since=since, until=until, overdue=overdue in _TRUE, bbox=bbox)
 
@@ -135,7 +141,7 @@ def parse_zoom(raw: str | None) -> int:
     except ValueError:
         zoom = -1
     if not 0 <= zoom <= MAX_ZOOM:
-        raise ReportError([FieldError("zoom", f"zoom 应为 0–{MAX_ZOOM} 的整数",
+        raise MapParamsError([FieldError("zoom", f"zoom 应为 0–{MAX_ZOOM} 的整数",
                                       f"zoom must be an integer 0–{MAX_ZOOM}")])
     return zoom
 
@@ -543,7 +549,7 @@ def search(db: Session, user, q: str, now: datetime | None = None) -> dict:
     now = now or datetime.now(SHANGHAI)
     q = (q or "").strip()
     if len(q) < SEARCH_MIN_CHARS or len(q) > 100:
-        raise ReportError([FieldError("q", f"搜索词应为 {SEARCH_MIN_CHARS}–100 个字符",
+        raise MapParamsError([FieldError("q", f"搜索词应为 {SEARCH_MIN_CHARS}–100 个字符",
                                       f"the search text must be {SEARCH_MIN_CHARS}–100 characters")])
     visible = scope.incident_visible(user)
     base = _list_select(now)

@@ -20,6 +20,7 @@ from db.models import ApiClient, CaseEvent, Category, Department, Grid, Incident
 from workflow.clock import SHANGHAI
 
 from . import intake
+from .errors import InvalidInputError, ServiceError
 
 CLOSED_STATES = ("结案", "作废")
 MAX_REQUESTS = 1000
@@ -62,13 +63,20 @@ class Problem:
         return f"{self.field}: {text}" if self.field else text
 
 
-class Open311Error(Exception):
+class Open311Error(ServiceError):
     """An Open311 error answer: ``status`` (400, 403, 404) and its problems."""
 
     def __init__(self, status: int, problems: list[Problem]):
-        super().__init__("; ".join(p.description() for p in problems))
-        self.status = status
+        super().__init__(status, "; ".join(p.zh for p in problems), "; ".join(p.en for p in problems))
+        self.args = ("; ".join(p.description() for p in problems),)
         self.problems = problems
+
+    @classmethod
+    def of(cls, exc: ServiceError) -> Open311Error:
+        """Any refusal of the services as an Open311 answer: one problem on its ``param``."""
+        if isinstance(exc, Open311Error):
+            return exc
+        return cls(exc.status, [Problem(exc.details.get("param"), exc.zh, exc.en)])
 
     def as_list(self) -> list[dict]:
         return [{"code": self.status, "description": p.description()} for p in self.problems]
@@ -377,7 +385,7 @@ def _payload(fields: Mapping) -> tuple[dict, list[Problem]]:
     return payload, problems
 
 
-def _intake_problems(exc: intake.ReportError, skip_location: bool) -> list[Problem]:
+def _intake_problems(exc: InvalidInputError, skip_location: bool) -> list[Problem]:
     out = []
     for e in exc.errors:
         if skip_location and e.field == "location":
@@ -389,7 +397,7 @@ def _intake_problems(exc: intake.ReportError, skip_location: bool) -> list[Probl
 def _idempotency_key(client: ApiClient, raw: str | None) -> str | None:
     try:
         return intake.check_idempotency_key(raw, f"{IDEMPOTENCY_PREFIX}-{client.id}")
-    except intake.ReportError as exc:
+    except InvalidInputError as exc:
         raise _bad(_intake_problems(exc, False)) from exc
 
 
@@ -404,7 +412,7 @@ def create_request(db: Session, fields, idempotency_key: str | None, *,
     payload, problems = _payload(fields)
     try:
         report = intake.parse_report(payload)
-    except intake.ReportError as exc:
+    except InvalidInputError as exc:
         problems += _intake_problems(exc, skip_location="location" not in payload)
         report = None
     if problems or report is None:
@@ -414,7 +422,7 @@ def create_request(db: Session, fields, idempotency_key: str | None, *,
             db, report, source="open311", reporter_id=None, reporter_role="open311",
             idempotency_key=key, near_m=near_m,
         )
-    except intake.ReportError as exc:
+    except InvalidInputError as exc:
         db.rollback()
         unknown = [Problem("service_code", f"未知的服务类型 {report.category}",
                            f"unknown service_code {report.category!r}")

@@ -29,7 +29,7 @@ from db.models import Account, Patrol, Person, Setting
 from spatial import patrols as analysis
 from workflow.clock import SHANGHAI
 
-from . import scope
+from . import features, scope
 from .errors import ServiceError
 from .tracks import TrackAccessDenied, may_see_tracks, track_visible
 
@@ -45,6 +45,24 @@ ROUND = 6
 
 class PatrolError(ServiceError):
     """A refused request: ``status`` 400/403/404/409/422 and a reason in Chinese and English."""
+
+
+def parse_day(raw: str | None) -> date | None:
+    """``date=YYYY-MM-DD`` of a patrol listing; None when absent."""
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise PatrolError(400, "date: 应为 YYYY-MM-DD", "date: YYYY-MM-DD expected", field="date") from exc
+
+
+def parse_page(args) -> tuple[int, int]:
+    """``limit`` (≤ :data:`PAGE`) and ``offset`` of a patrol listing."""
+    try:
+        return features.parse_limit(args.get("limit"), PAGE, PAGE), features.parse_offset(args.get("offset"))
+    except features.FeatureQueryError as exc:
+        raise PatrolError(400, exc.zh, exc.en, field=exc.param) from exc
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -43,6 +43,7 @@ from workflow.cases import OPEN_STATES
 from workflow.clock import SHANGHAI
 from workflow.deadlines import SYSTEM_ROLE
 
+from . import features
 from .errors import ServiceError
 
 EDIT_ROLES = {"planner", "admin"}
@@ -707,6 +708,16 @@ def _round(value):
 
 
 # ---------------------------------------------------------------- publish, schedule, inverse, discard
+
+
+def parse_effective_at(raw) -> datetime | None:
+    """``effective_at`` of a publication: a date or an RFC 3339 time (its start); None when absent."""
+    if raw in (None, ""):
+        return None
+    try:
+        return features.parse_datetime(str(raw)).start
+    except features.FeatureQueryError as exc:
+        raise PlanError(400, f"effective_at: {exc.zh}", f"effective_at: {exc.en}", field="effective_at") from exc
 
 
 def publish(db: Session, user, plan_id: int, version: int | None, effective_at: datetime | None = None,

@@ -24,6 +24,7 @@ from workflow import indicators as ind
 from workflow.clock import SHANGHAI, WorkCalendar
 
 from .accounts import ROLE_LABELS
+from .errors import FieldError, InvalidParametersError
 from .incidents import SOURCE_LABELS
 from .scope import ALL_SEEING
 
@@ -91,6 +92,22 @@ def _label(by: str, key: str | None, label: str | None) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).isoformat()
+
+
+PARAMS = {"by", "since", "until", "lang"}  # anything else is a typo that would silently widen the window
+
+
+def parse_window(args, now: datetime) -> ind.Window:
+    """The window of ``GET /api/v1/stats/indicators`` from its query arguments (see
+    :func:`workflow.indicators.parse_window`); 400 with every problem, unknown parameters first."""
+    errors = [FieldError(name, "不支持的参数", "unknown parameter") for name in sorted(set(args) - PARAMS)]
+    try:
+        window = ind.parse_window(args.get("by"), args.get("since"), args.get("until"), now)
+    except ind.ParamError as exc:
+        errors += [FieldError(e["field"], e["zh"], e["en"]) for e in exc.errors]
+    if errors:
+        raise InvalidParametersError(errors, lead=("统计参数有误", "bad statistics parameters"))
+    return window
 
 
 def indicators(db: Session, user, window: ind.Window, *, now: datetime | None = None) -> dict:

@@ -26,7 +26,7 @@ from db.models import Account, GridAssignment, Patrol, Person
 from workflow.clock import SHANGHAI
 
 from . import mapdata, scope
-from .intake import ReportError
+from .errors import ForbiddenError
 
 MAX_FEATURES = 500
 SIMPLIFY_M = 3.0  # ground metres: below what a town-to-street map can show
@@ -35,7 +35,7 @@ TOWN_ROLES = {"dispatcher", "town_leader"}
 TRACK_ROLES = TOWN_ROLES | scope.ALL_SEEING | {"leader", "worker"}
 
 
-class TrackAccessDenied(Exception):
+class TrackAccessDenied(ForbiddenError):
     """This account may not see patrol tracks at all (403)."""
 
     zh = "无权查看巡查轨迹: 轨迹属于个人行踪信息, 仅限镇综治中心、镇领导、网格长和网格员本人查看"
@@ -43,7 +43,7 @@ class TrackAccessDenied(Exception):
           "town leaders, grid leaders and each grid worker for their own")
 
     def __init__(self):
-        super().__init__(self.en)
+        super().__init__(type(self).zh, type(self).en)
 
 
 def may_see_tracks(user) -> bool:
@@ -70,11 +70,11 @@ def track_visible(user):
 
 
 def parse_bbox(args: Mapping[str, str]) -> tuple[float, float, float, float]:
-    """The required ``bbox=W,S,E,N`` (CRS84) of a patrols request. Raises :class:`ReportError`."""
+    """The required ``bbox=W,S,E,N`` (CRS84) of a patrols request. Raises :class:`~webmap.services.mapdata.MapParamsError`."""
     errors = mapdata.unknown_params(args, PARAMS)
     bbox = mapdata.bbox_param(args, errors)
     if errors:
-        raise ReportError(errors)
+        raise mapdata.MapParamsError(errors)
     return bbox
 
 
