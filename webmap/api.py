@@ -15,17 +15,12 @@ from webmap.errors import BadRequestError, ForbiddenError, NotFoundError, Wangge
 from webmap.openapi import api_document
 from webmap.params import moment_arg
 from webmap.services import accounts, actions, attachments, features, incidents, intake
-from webmap.services.accounts import ROLE_LABELS
-from workflow import cases
+from workflow import cases, roles
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 DEFAULT_PAGE, MAX_PAGE = 50, 500
-REPORTING_ROLES = {"worker", "leader", "dispatcher", "town_leader", "district", "admin"}
-SOURCES_BY_ROLE = {
-    "worker": {"grid_worker", "patrol"},
-    "leader": {"grid_worker", "patrol"},
-}
-OFFICE_SOURCES = {"grid_worker", "patrol", "hotline_12345", "resident"}
+FIELD_SOURCES = {"grid_worker", "patrol"}  # what grid staff report from the field
+OFFICE_SOURCES = FIELD_SOURCES | {"hotline_12345", "resident"}  # permission report_for_residents
 
 
 class ReportRejected(WanggeError):
@@ -76,7 +71,7 @@ def login():
         return jsonify({"code": "Unauthorized", "message_zh": "用户名或密码错误",
                         "message_en": "wrong username or password"}), 401
     login_user(user, remember=True)
-    zh, en = ROLE_LABELS.get(user.role, (user.role, user.role))
+    zh, en = user.role_label
     return jsonify({"token": issue_token(user), "token_type": "Bearer", "expires_in": 30 * 86400,
                     "user": {"username": user.username, "name": user.display_name, "role": user.role,
                              "role_label": {"zh": zh, "en": en}, "scope": user.scope_code}})
@@ -85,7 +80,7 @@ def login():
 @bp.get("/me")
 @login_required
 def me():
-    zh, en = ROLE_LABELS.get(current_user.role, (current_user.role, current_user.role))
+    zh, en = current_user.role_label
     return jsonify({
         "username": current_user.username, "name": current_user.display_name,
         "role": current_user.role, "role_label": {"zh": zh, "en": en}, "scope": current_user.scope_code,
@@ -135,7 +130,7 @@ def get_attachment(sha: str):
 
 
 def _source_for(role: str, requested) -> str:
-    allowed = SOURCES_BY_ROLE.get(role, OFFICE_SOURCES)
+    allowed = OFFICE_SOURCES if roles.has_permission(role, "report_for_residents") else FIELD_SOURCES
     source = requested or "grid_worker"
     if source not in allowed:
         raise ReportRejected(f"此角色不能以来源 {source} 上报", f"this role cannot report with source {source!r}",
@@ -147,7 +142,7 @@ def _source_for(role: str, requested) -> str:
 @bp.post("/incidents")
 @login_required
 def create_incident():
-    if current_user.role not in REPORTING_ROLES:
+    if not current_user.can("report"):
         raise ForbiddenError("此角色不能上报事件", "this role cannot report incidents")
     body = _json_body()
     try:
