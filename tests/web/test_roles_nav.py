@@ -1,10 +1,12 @@
-"""The roles table as a user meets it: the menu each role sees and the role's title."""
+"""The roles table as a user meets it: the menu each role sees, the role's title, and the
+permissions table of the OpenAPI document."""
 
 import re
 
 import pytest
 
 from tests.conftest import login
+from workflow import roles
 
 MENU = {"/dispatch": "调度台", "/planner": "网格规划", "/analysis": "热点分析", "/patrols": "巡查", "/m/": "上报"}
 # The menu of each demo account, as it was before the table: written out, not derived from it.
@@ -31,3 +33,13 @@ def test_each_role_sees_its_menu_and_title(client, username):
     assert shown == links
     assert f"· {title}</span>" in nav
 
+
+def test_the_openapi_document_lists_the_table(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert set(doc["x-roles"]) == set(roles.ROLES)
+    assert doc["x-roles"]["leader"]["label"] == {"zh": "网格长", "en": "grid leader"}
+    assert "see_tracks" in doc["x-roles"]["worker"]["permissions"]
+    assert "see_tracks" not in doc["x-roles"]["department"]["permissions"]
+    assert doc["x-permissions"]["plan_grids"]["roles"] == ["planner", "admin"]
+    assert set(doc["x-permissions"]) == set(roles.PERMISSIONS)
+    assert "x-roles" in doc["components"]["securitySchemes"]["bearer"]["description"]
