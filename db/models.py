@@ -30,6 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from workflow import cases
+from workflow.roles import ROLES  # the accounts' check constraint lists them in the table's order
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -41,24 +44,13 @@ NAMING = {
 AREA_LEVELS = ("district", "town", "village")
 AREA_KINDS = ("district", "town", "village", "community")
 GRID_KINDS = ("comprehensive", "dedicated")  # 综合网格, 专属网格
-ROLES = (
-    "worker",  # 专职网格员
-    "leader",  # 网格长 (village)
-    "dispatcher",  # 镇综治中心
-    "town_leader",  # 镇领导
-    "department",  # 职能部门 / 业务科室
-    "district",  # 区网格中心
-    "planner",
-    "analyst",
-    "admin",
-)
 DUTIES = ("worker", "leader")
 CRS_NAMES = ("wgs84", "cgcs2000", "gcj02", "bd09")
 SOURCES = ("grid_worker", "resident", "hotline_12345", "patrol", "import", "open311")
 TIME_UNITS = ("work_hours", "work_days", "hours", "days")
-CASE_STATES = ("待受理", "已立案", "立案派遣", "处理中", "待核查", "结案", "作废", "挂账", "督办")
-TIERS = ("village", "town")
-OPEN_SQL = "('待受理', '已立案', '立案派遣', '处理中', '待核查', '挂账', '督办')"  # workflow.cases.OPEN_STATES
+CASE_STATES = cases.STATES
+TIERS = cases.TIERS
+OPEN_SQL = f"({', '.join(repr(s) for s in cases.OPEN_STATES)})"  # ('待受理', '已立案', …): into raw SQL
 PLAN_STATUSES = ("draft", "scheduled", "published", "discarded")  # 草稿, 待生效, 已发布, 已作废
 
 

@@ -14,7 +14,6 @@ from webmap.auth import csrf_for_cookie_sessions, issue_token
 from webmap.openapi import api_document
 from webmap.params import MAX_PAGE, json_body, moment_arg, page_args, record_id
 from webmap.services import accounts, actions, attachments, features, incidents, intake
-from webmap.services.accounts import ROLE_LABELS
 from webmap.services.errors import (
     BadRequestError,
     FieldError,
@@ -22,14 +21,11 @@ from webmap.services.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from workflow import roles
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-REPORTING_ROLES = {"worker", "leader", "dispatcher", "town_leader", "district", "admin"}
-SOURCES_BY_ROLE = {
-    "worker": {"grid_worker", "patrol"},
-    "leader": {"grid_worker", "patrol"},
-}
-OFFICE_SOURCES = {"grid_worker", "patrol", "hotline_12345", "resident"}
+FIELD_SOURCES = {"grid_worker", "patrol"}  # what grid staff report from the field
+OFFICE_SOURCES = FIELD_SOURCES | {"hotline_12345", "resident"}  # permission report_for_residents
 
 
 bp.before_request(csrf_for_cookie_sessions)
@@ -49,7 +45,7 @@ def login():
         return jsonify({"code": "Unauthorized", "message_zh": "用户名或密码错误",
                         "message_en": "wrong username or password"}), 401
     login_user(user, remember=True)
-    zh, en = ROLE_LABELS.get(user.role, (user.role, user.role))
+    zh, en = user.role_label
     return jsonify({"token": issue_token(user), "token_type": "Bearer", "expires_in": 30 * 86400,
                     "user": {"username": user.username, "name": user.display_name, "role": user.role,
                              "role_label": {"zh": zh, "en": en}, "scope": user.scope_code}})
@@ -58,7 +54,7 @@ def login():
 @bp.get("/me")
 @login_required
 def me():
-    zh, en = ROLE_LABELS.get(current_user.role, (current_user.role, current_user.role))
+    zh, en = current_user.role_label
     return jsonify({
         "username": current_user.username, "name": current_user.display_name,
         "role": current_user.role, "role_label": {"zh": zh, "en": en}, "scope": current_user.scope_code,
@@ -104,7 +100,7 @@ def get_attachment(sha: str):
 
 
 def _source_for(role: str, requested) -> str:
-    allowed = SOURCES_BY_ROLE.get(role, OFFICE_SOURCES)
+    allowed = OFFICE_SOURCES if roles.has_permission(role, "report_for_residents") else FIELD_SOURCES
     source = requested or "grid_worker"
     if source not in allowed:
         raise InvalidInputError([FieldError("source", f"允许的来源: {', '.join(sorted(allowed))}",
@@ -116,7 +112,7 @@ def _source_for(role: str, requested) -> str:
 @bp.post("/incidents")
 @login_required
 def create_incident():
-    if current_user.role not in REPORTING_ROLES:
+    if not current_user.can("report"):
         raise ForbiddenError("此角色不能上报事件", "this role cannot report incidents")
     body = json_body()
     key = intake.check_idempotency_key(request.headers.get("Idempotency-Key"), f"u{current_user.id}")

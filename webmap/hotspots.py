@@ -8,7 +8,7 @@ hot, low-low cold, by its permutation p-value — and ``moran_i``, ``moran_p``, 
 ``format=gpkg`` gives the same as a GeoPackage. ``GET
 /api/v1/hotspots/top`` lists the hottest cells with the grids and villages they fall in; ``GET
 /api/v1/hotspots/png`` draws the classed cells over the grids as a 1200×900 PNG. The page
-``/analysis`` is for the roles of :data:`webmap.services.hotspots.READERS`; the others get a 403 page.
+``/analysis`` is for the roles with ``read_hotspots`` (:mod:`workflow.roles`); the others get a 403 page.
 """
 
 from __future__ import annotations
@@ -26,12 +26,6 @@ from webmap.services import hotspots as service
 from webmap.services.errors import ForbiddenError
 
 bp = Blueprint("hotspots", __name__)
-
-
-@bp.app_context_processor
-def _hotspot_rights():
-    """``may_read_hotspots(user)`` in every template: the menu offers 热点分析 only to the readers."""
-    return {"may_read_hotspots": lambda user: user.role in service.READERS}
 
 
 def _query() -> service.Query:
@@ -71,7 +65,7 @@ def png():
 @bp.get("/analysis")
 @login_required
 def page():
-    if current_user.role not in service.READERS:
+    if not current_user.can("read_hotspots"):
         raise ForbiddenError("无权查看热点分析", "no access to the hotspot analysis")
     return render_template("pages/analysis.html", config={
         "hotspotsUrl": url_for("hotspots.hotspots"), "topUrl": url_for("hotspots.top"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from spatial.crs import CRS_NAMES
+from workflow import roles
 from workflow.cases import ACTIONS
 
 
@@ -12,6 +13,24 @@ def _ref(name: str) -> dict:
 
 def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+ROLES_NOTE = ("角色与权限见 x-roles / who may do what: `x-roles` lists each role's labels and permissions, "
+              "`x-permissions` what each permission allows; a 403 answers a role without the permission.")
+
+
+def roles_document() -> tuple[dict, dict]:
+    """``x-roles`` and ``x-permissions`` of the document, from the one table in :mod:`workflow.roles`."""
+    by_role = {
+        r.name: {"label": {"zh": r.zh, "en": r.en},
+                 "permissions": [p for p in roles.PERMISSIONS if p in r.permissions]}
+        for r in roles.TABLE.values()
+    }
+    permissions = {
+        name: {"zh": zh, "en": en, "roles": [r for r in roles.ROLES if roles.has_permission(r, name)]}
+        for name, (zh, en) in roles.PERMISSIONS.items()
+    }
+    return by_role, permissions
 
 
 ERRORS = {
@@ -36,8 +55,11 @@ def api_document() -> dict:
             ("bbox", "minLon,minLat,maxLon,maxLat (WGS84)"),
         )
     ]
+    by_role, permissions = roles_document()
     return {
         "openapi": "3.0.3",
+        "x-roles": by_role,
+        "x-permissions": permissions,
         "info": {
             "title": "网格 Wangge API",
             "version": "1.0.0",
@@ -48,9 +70,9 @@ def api_document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "basic": {"type": "http", "scheme": "basic"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+                "bearer": {"type": "http", "scheme": "bearer", "description": ROLES_NOTE},
+                "basic": {"type": "http", "scheme": "basic", "description": ROLES_NOTE},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "session", "description": ROLES_NOTE},
             },
             "schemas": {
                 "Error": {"type": "object", "properties": {

@@ -15,16 +15,9 @@ from flask_login import current_user, login_required
 
 from webmap import database
 from webmap.services import features, tracks
-from webmap.services.patrols import REVIEW_ROLES
 from workflow.clock import SHANGHAI
 
 bp = Blueprint("patrol_pages", __name__)
-
-
-@bp.app_context_processor
-def _track_rights():
-    """``may_see_tracks(user)`` in every template: the menu offers 巡查 only to those roles."""
-    return {"may_see_tracks": tracks.may_see_tracks}
 
 
 @bp.get("/patrols")
@@ -43,7 +36,7 @@ def page():
         "checkpointsUrl": f"{root}/api/v1/grids/",  # + code/checkpoints
         "tileUrl": current_app.config["TILE_URL"],
         "today": datetime.now(SHANGHAI).date().isoformat(),
-        "canReview": current_user.role in REVIEW_ROLES,
+        "canReview": current_user.can("review_patrols"),
         "user": {"username": current_user.username, "role": current_user.role,
                  "scope": current_user.scope_code or ""},
     }

@@ -44,7 +44,7 @@ def page():
         "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),
         "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
         "workloadUrl": url_for("plans.workload"),
-        "canEdit": current_user.role in service.EDIT_ROLES,
+        "canEdit": current_user.can("plan_grids"),
     })
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from workflow import roles
 from workflow.clock import WorkCalendar
 
 # States (案卷状态)
@@ -70,7 +71,7 @@ def _a(name, zh, en, roles, from_states, to_state, tier=None, to_tier=None, need
                   frozenset(needs), starts_clock)
 
 
-TOWN = ("dispatcher", "admin")
+TOWN = roles.roles_with("handle_cases")  # the town center's desk
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     # the grid worker
     _a("self_handle", "就地处置", "handle on the spot", ["worker"], [REPORTED], CLOSED, tier="village",
@@ -86,7 +87,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("void", "作废", "void", TOWN, [REPORTED, FILED], VOID, needs=["note"]),
     _a("dispatch", "派遣", "dispatch to a department", TOWN, [FILED], DISPATCHED, tier="town",
        needs=["department"], starts_clock=True),
-    _a("supervise", "督办", "supervise", TOWN + ("town_leader",), [DISPATCHED, HANDLING], SUPERVISED,
+    _a("supervise", "督办", "supervise", roles.roles_with("supervise_cases"), [DISPATCHED, HANDLING], SUPERVISED,
        tier="town", needs=["note"]),
     _a("park", "挂账", "park", TOWN, [FILED, DISPATCHED, HANDLING, SUPERVISED], PARKED, needs=["note"]),
     _a("unpark", "取消挂账", "take off the books", TOWN, [PARKED], FILED),
@@ -104,7 +105,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("verify_fail", "核查不通过(返工)", "verified: not fixed (rework)", ["worker"], [VERIFYING], HANDLING,
        needs=["note"]),
     # after closing
-    _a("return_visit", "回访", "satisfaction return visit", TOWN + ("leader",), [CLOSED], None,
+    _a("return_visit", "回访", "satisfaction return visit", roles.roles_with("return_visit"), [CLOSED], None,
        needs=["satisfaction"]),
 )}
 
@@ -119,7 +120,7 @@ class TransitionError(Exception):
 
 def in_scope(actor: Actor, case: Case) -> bool:
     """Whether the case lies in the actor's territory (or, for a department, was sent to it)."""
-    if actor.role in ("district", "admin"):
+    if roles.has_permission(actor.role, "see_all_areas"):
         return True
     if actor.role == "department":
         return actor.department_id is not None and actor.department_id == case.department_id
@@ -136,7 +137,7 @@ def check(action_name: str, case: Case, actor: Actor) -> Action:
     if action is None:
         raise TransitionError(422, f"未知的操作 {action_name}", f"unknown action {action_name!r}")
     if actor.role not in action.roles:
-        raise TransitionError(403, f"{_role_zh(actor.role)}不能{action.label_zh}",
+        raise TransitionError(403, f"{roles.short_label(actor.role)}不能{action.label_zh}",
                               f"a {actor.role} cannot {action.label_en}")
     if not in_scope(actor, case):
         raise TransitionError(403, "该案件不在您的管辖范围", "this case is outside your scope")
@@ -189,9 +190,3 @@ def apply(case: Case, action: Action) -> Case:
         extension_pending=pending,
         department_id=None if action.name == "return" else case.department_id,
     )
-
-
-def _role_zh(role: str) -> str:
-    return {"worker": "网格员", "leader": "网格长", "dispatcher": "调度员", "town_leader": "镇领导",
-            "department": "职能部门", "district": "区网格中心", "planner": "规划员", "analyst": "分析员",
-            "admin": "管理员"}.get(role, role)

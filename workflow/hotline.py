@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from workflow import roles
 from workflow.cases import TransitionError
 from workflow.clock import SHANGHAI, WorkCalendar
 
@@ -110,10 +111,10 @@ def _a(name, zh, en, roles, from_states, to_state, needs=(), section_only=False)
                   section_only)
 
 
-DESK = ("dispatcher", "admin")  # the town center's 12345 desk
-LEADERS = ("town_leader",)  # 镇领导: instructions are theirs alone
-SECTION = ("department",)  # 业务科室 / 职能部门
-DISTRICT = ("district",)  # 区网格中心 / the district platform: the only ones who close
+DESK = roles.roles_with("handle_hotline")  # the town center's 12345 desk
+LEADERS = roles.roles_with("instruct_hotline")  # 镇领导: instructions are theirs alone
+SECTION = roles.roles_with("answer_hotline")  # 业务科室 / 职能部门
+DISTRICT = roles.roles_with("close_hotline")  # 区网格中心 / the district platform: the only ones who close
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("sign", "签收", "sign for the order", DESK, [PENDING], SIGNED),
     _a("return_order", "退回(非本镇职责)", "return: not this town's responsibility", DESK,
@@ -131,9 +132,11 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("redispatch", "重新派发", "dispatch the returned order again", DISTRICT, [RETURNED], PENDING),
 )}
 
-ROLE_ZH = {"worker": "网格员", "leader": "网格长", "dispatcher": "调度员", "town_leader": "镇领导",
-           "department": "业务科室", "district": "区网格中心", "planner": "规划员", "analyst": "分析员",
-           "admin": "管理员"}
+SECTION_ZH = "业务科室"  # a department, as the 12345 workflow names it
+
+
+def _role_zh(role: str) -> str:
+    return SECTION_ZH if role in SECTION else roles.short_label(role)
 
 
 def urgency_code(value: str | None) -> str | None:
@@ -207,7 +210,7 @@ def check(action_name: str, order: Order, actor: Actor, now: datetime, calendar:
     if action is None:
         raise TransitionError(422, f"未知的操作 {action_name}", f"unknown action {action_name!r}")
     if actor.role not in action.roles:
-        raise TransitionError(403, f"{ROLE_ZH.get(actor.role, actor.role)}不能{action.label_zh}",
+        raise TransitionError(403, f"{_role_zh(actor.role)}不能{action.label_zh}",
                               f"a {actor.role} cannot {action.label_en}")
     if not in_scope(actor, order, action):
         raise TransitionError(403, "该工单未转派给您的科室", "this order is not assigned to your section")

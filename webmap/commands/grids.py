@@ -488,18 +488,18 @@ def planner_account(db, username: str | None):
 
     from db.models import Account
     from webmap.services.accounts import load_user
-    from webmap.services.plans import EDIT_ROLES
+    from workflow import roles
 
     q = select(Account.id, Account.role).where(Account.active)
     if username:
         row = db.execute(q.where(Account.username == username)).first()
         if row is None:
             raise click.UsageError(f"--by: 没有启用的账号 {username} / no active account {username}")
-        if row.role not in EDIT_ROLES:
+        if not roles.has_permission(row.role, "plan_grids"):
             raise click.UsageError(f"--by: {username} 不是网格规划员或管理员 / {username} is a {row.role}, "
                                    "not a planner or an administrator")
     else:
-        row = db.execute(q.where(Account.role.in_(["planner", "admin"]))
+        row = db.execute(q.where(Account.role.in_(sorted(roles.roles_with("plan_grids"))))
                          .order_by(Account.role != "planner", Account.id).limit(1)).first()
         if row is None:
             raise click.UsageError("没有网格规划员或管理员账号, 请用 --by 指定 / no planner or administrator "

@@ -9,18 +9,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from db.models import Account, Person
-
-ROLE_LABELS = {
-    "worker": ("专职网格员", "grid worker"),
-    "leader": ("网格长", "grid leader"),
-    "dispatcher": ("镇综治中心调度员", "town dispatcher"),
-    "town_leader": ("镇领导", "town leader"),
-    "department": ("职能部门", "department"),
-    "district": ("区网格中心", "district grid center"),
-    "planner": ("网格规划员", "planner"),
-    "analyst": ("数据分析员", "analyst"),
-    "admin": ("系统管理员", "administrator"),
-}
+from workflow import roles
 
 
 @dataclass(frozen=True)
@@ -43,7 +32,11 @@ class CurrentUser:
 
     @property
     def role_label(self) -> tuple[str, str]:
-        return ROLE_LABELS.get(self.role, (self.role, self.role))
+        return roles.labels(self.role)
+
+    def can(self, permission: str) -> bool:
+        """Whether this account's role holds ``permission`` (see :mod:`workflow.roles`)."""
+        return roles.has_permission(self.role, permission)
 
 
 _ACCOUNT = select(

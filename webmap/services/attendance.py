@@ -25,11 +25,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial import patrols as analysis
+from workflow import roles
 from workflow.clock import SHANGHAI, WorkCalendar
 
 from .deadlines import load_calendar
 from .patrols import PatrolError
-from .scope import ALL_SEEING
 from .tracks import may_see_tracks
 
 RULE_HOURS = 40  # 每周在岗不少于 40 小时 (seed 7-2)
@@ -38,7 +38,6 @@ MAX_AGE = timedelta(days=2)  # a sign-in sent later than this is refused (no bac
 CLOCK_SKEW = timedelta(minutes=5)  # a phone's clock a little ahead is no "future"
 MAX_SESSION = timedelta(hours=16)  # an "in" whose next "out" comes later was never closed
 TIMEZONE = "Asia/Shanghai"
-SIGNING_ROLES = {"worker", "leader"}  # grid staff; a leader signs in only where they also work a grid
 CHINA = ((73.0, 136.0), (3.0, 54.0))  # lng, lat bounds of a plausible fix (WGS84)
 
 ACCESS_ZH = ("无权查看签到考勤: 签到位置属于个人行踪信息, 仅限镇综治中心、镇领导、网格长和网格员本人查看")
@@ -116,7 +115,7 @@ def reader_scope(db: Session, user, village: str | None = None) -> Scope:
         if person is None:
             raise PatrolError(403, "此账号没有对应的网格员", "this account is no grid worker")
         return Scope(village or "", person)
-    if user.role in ALL_SEEING:
+    if roles.has_permission(user.role, "see_all_areas"):
         return Scope(village or "")
     own = user.scope_code or ""
     if village is None or own.startswith(village):
@@ -363,7 +362,7 @@ def sign(db: Session, user, payload, now: datetime | None = None) -> dict:
     is metres on the WGS84 ellipsoid to the grid's current polygon, 0 inside; ``inside`` is
     ``distance_m <= tolerance_m``."""
     now = now or _now()
-    if user.role not in SIGNING_ROLES:
+    if not roles.has_permission(user.role, "sign_in"):  # a leader only where they also work a grid
         raise PatrolError(403, "只有网格员签到", "only grid workers sign in")
     values = _parse_sign(payload, now)
     person = _person_of(db, user.id)

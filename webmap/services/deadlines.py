@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models import CaseEvent, Category, Department, Grid, Holiday, Incident, Setting
-from workflow import cases
+from workflow import cases, roles
 from workflow import deadlines as rules
 from workflow.clock import SHANGHAI, WorkCalendar
 
@@ -106,7 +106,6 @@ NO_SUCH_DAY = ("工作日表中没有这一天", "the working-day table has no e
 
 # ---------------------------------------------------------------- the working-day table
 
-EDITOR_ROLES = frozenset({"admin", "dispatcher"})
 KINDS = {"holiday": ("休息日(放假)", "holiday"), "workday": ("工作日(调休上班)", "workday")}
 KIND_ALIASES = {
     "holiday": "holiday",
@@ -238,7 +237,7 @@ def _serialize(day: date, kind: str, note: str | None) -> dict:
 
 
 def _check_editor(user) -> None:
-    if user.role not in EDITOR_ROLES:
+    if not roles.has_permission(user.role, "edit_calendar"):
         raise ForbiddenError(
             "只有管理员和镇综治中心调度员可以修改工作日表",
             "only an administrator or a town dispatcher may edit the working-day table",
@@ -483,9 +482,6 @@ def import_holidays(db: Session, rows: list[dict], *, dry_run: bool = False) -> 
 
 # ---------------------------------------------------------------- 督办清单: the supervision list
 
-SUPERVISION_ROLES = frozenset(
-    {"dispatcher", "town_leader", "district", "admin", "department", "leader"}
-)
 LISTED = (rules.RED, rules.YELLOW)
 
 
@@ -569,7 +565,7 @@ def supervision_list(
     """Open cases in the reader's scope that are red or yellow at ``now``: red first, the longest
     overdue first, then yellow, the nearest deadline first. ``filters`` may be the request's
     query arguments (see :func:`parse_filter`). Raises :class:`ForbiddenError`, :class:`TableInputError`."""
-    if user.role not in SUPERVISION_ROLES:
+    if not roles.has_permission(user.role, "read_supervision"):
         raise ForbiddenError("此角色不能查看督办清单", "this role cannot read the supervision list")
     if not isinstance(filters, SupervisionFilter):
         filters = parse_filter(db, filters)

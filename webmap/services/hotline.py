@@ -46,6 +46,7 @@ from db.models import (
 )
 from spatial.readers import Problem, ReadError
 from workflow import hotline as rules
+from workflow import roles
 from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar
 
 from . import intake, privacy
@@ -72,9 +73,6 @@ MAX_BATCH = 500
 ORDER_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{3,39}")
 FUTURE_TOLERANCE = timedelta(minutes=10)
 EARLIEST = datetime(2000, 1, 1, tzinfo=SHANGHAI)
-IMPORTERS = {"dispatcher", "district", "admin"}
-READ_ALL = {"dispatcher", "town_leader", "district", "admin", "analyst"}
-FULL_PETITIONER = privacy.HANDLING_ROLES  # dispatcher, district, admin (+ the assigned section)
 DEFAULT_CATEGORY = {rules.UTILITIES: "MS02"}  # 供水供暖诉求; everything else 其他事件
 FALLBACK_CATEGORY = "QT01"
 DATE_ONLY = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
@@ -315,7 +313,7 @@ def store(db: Session, inputs: list[OrderInput], *, actor_id: int | None, role: 
 
 
 def may_import(user) -> bool:
-    return user is not None and user.role in IMPORTERS
+    return user is not None and roles.has_permission(user.role, "import_hotline")
 
 
 @dataclass(frozen=True)
@@ -460,14 +458,15 @@ def import_excel(db: Session, path, *, dry_run: bool = False, now: datetime | No
 
 def may_read(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and (
-        user.role in READ_ALL or (user.role == "department" and user.department_id is not None))
+        roles.has_permission(user.role, "read_hotline")
+        or (user.role == "department" and user.department_id is not None))
 
 
 def _visible(user):
     """Which orders this account reads, as a SQL condition."""
     if not may_read(user):
         return false()
-    if user.role in READ_ALL:
+    if roles.has_permission(user.role, "read_hotline"):
         return true()
     once = exists().where(HotlineEvent.order_id == HotlineOrder.id,
                           HotlineEvent.department_id == user.department_id)
@@ -477,7 +476,7 @@ def _visible(user):
 def may_see_petitioner(user, department_id: int | None) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if user.role in FULL_PETITIONER:
+    if roles.has_permission(user.role, "see_personal_data"):  # and the assigned section
         return True
     return user.role == "department" and user.department_id is not None and user.department_id == department_id
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Area, Category, Grid, Incident
 from spatial import hotspots as analysis
+from workflow import roles
 from workflow.clock import SHANGHAI
 
 from . import incidents
@@ -29,7 +30,6 @@ from .errors import ServiceError
 METHODS = ("gi", "moran")
 RESOLUTIONS = range(6, 10)  # H3 res 6 (36 km²) … 9 (0.1 km²)
 SQUARE_DEG = 2e-4  # the squares the cases are counted on first, about 20 m
-READERS = {"dispatcher", "town_leader", "district", "admin", "analyst", "leader", "planner"}
 MAX_CATEGORIES = 50
 MORAN_PERMUTATIONS = 999
 
@@ -78,7 +78,7 @@ def parse(args, since: datetime | None, until: datetime | None, now: datetime | 
 
 
 def _may_read(user) -> None:
-    if user.role not in READERS:
+    if not roles.has_permission(user.role, "read_hotspots"):
         raise HotspotError(403, "无权查看热点分析", "no access to the hotspot analysis")
 
 

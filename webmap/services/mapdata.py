@@ -32,6 +32,7 @@ from db.models import (
     Incident,
 )
 from workflow import deadlines as rules
+from workflow import roles
 from workflow.clock import SHANGHAI
 
 from . import features, incidents, scope
@@ -251,14 +252,15 @@ def tally_applies(user, f: MapFilter) -> bool:
     district, the town, a village, a grid — not a department, whose scope is the cases sent to
     it), filtering by state, village or grid only. Aggregates then leave out the reader's own
     reports outside their area (they still show in the list and as single cases)."""
-    area_scoped = user.role in scope.ALL_SEEING or (user.role != "department" and bool(user.scope_code))
+    area_scoped = (roles.has_permission(user.role, "see_all_areas")
+                   or (user.role != "department" and bool(user.scope_code)))
     return area_scoped and not (f.category or f.source or f.since or f.until or f.overdue)
 
 
 def _town_scope(column, user) -> list:
     """The reader's area on a grid code column (see :func:`tally_applies`); a town or district also
     owns the cases outside every grid (属地兜底)."""
-    if user.role in scope.ALL_SEEING:
+    if roles.has_permission(user.role, "see_all_areas"):
         return []
     within = column.startswith(user.scope_code, autoescape=True)
     return [or_(within, column.is_(None))] if len(user.scope_code) <= 9 else [within]

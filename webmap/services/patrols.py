@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from db.models import Account, Patrol, Person, Setting
 from spatial import patrols as analysis
+from workflow import roles
 from workflow.clock import SHANGHAI
 
-from . import features, scope
+from . import features
 from .errors import ServiceError
 from .tracks import TrackAccessDenied, may_see_tracks, track_visible
 
@@ -37,8 +38,6 @@ MAX_BATCH = 5000
 PAGE = 500  # patrols per listing page
 MAX_FIXES = 200_000  # a patrol: about 11 days of a fix every 5 s
 EARLIER_DAYS = 7  # a track is compared with this many earlier days' tracks of the worker
-REVIEW_ROLES = {"dispatcher", "town_leader", "district", "admin"}
-PLACE_EDITORS = REVIEW_ROLES | {"leader"}
 DEFAULT_RETENTION_DAYS = 180
 ROUND = 6
 
@@ -232,7 +231,7 @@ def import_gpx(db: Session, user, data: bytes, worker: str | None = None) -> dic
     except analysis.GpxError as exc:
         raise PatrolError(400, exc.zh, exc.en, field="file") from exc
     if worker and worker != user.username:
-        if user.role not in REVIEW_ROLES:
+        if not roles.has_permission(user.role, "review_patrols"):
             raise PatrolError(403, "只能导入自己的轨迹", "you may import only your own tracks")
         account = db.execute(text("SELECT id, username, role, scope_code FROM accounts WHERE username = :u"),
                              {"u": worker}).first()
@@ -398,7 +397,7 @@ def list_patrols(db: Session, user, worker: str | None, day: date | None, villag
 
 def review(db: Session, user, patrol_id: int, verdict: str, note: str = "") -> dict:
     """The town's verdict on a flagged track: ``accepted`` (counts) or ``rejected`` (not a patrol)."""
-    if user.role not in REVIEW_ROLES:
+    if not roles.has_permission(user.role, "review_patrols"):
         raise PatrolError(403, "只有镇综治中心可以审核轨迹", "only the town reviews tracks")
     if verdict not in ("accepted", "rejected"):
         raise PatrolError(400, "verdict: 应为 accepted (认可) 或 rejected (不认可)",
@@ -415,7 +414,8 @@ def review(db: Session, user, patrol_id: int, verdict: str, note: str = "") -> d
 
 def _may_edit_places(user, grid_code: str) -> None:
     """The town for its grids, a village's leader for the village's."""
-    if not (user.role in PLACE_EDITORS and (user.role in scope.ALL_SEEING or grid_code.startswith(user.scope_code))):
+    anywhere = roles.has_permission(user.role, "see_all_areas")
+    if not (roles.has_permission(user.role, "edit_places") and (anywhere or grid_code.startswith(user.scope_code))):
         raise PatrolError(403, "无权编辑该网格的重点场所", "you may not edit this grid's key places")
 
 

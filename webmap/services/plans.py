@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from db.queries import query
 from spatial import planning
 from spatial.tiling import as_multipolygon
+from workflow import roles
 from workflow.cases import OPEN_STATES
 from workflow.clock import SHANGHAI
 from workflow.deadlines import SYSTEM_ROLE
@@ -46,8 +47,6 @@ from workflow.deadlines import SYSTEM_ROLE
 from . import features
 from .errors import ServiceError
 
-EDIT_ROLES = {"planner", "admin"}
-READ_ROLES = EDIT_ROLES | {"district", "dispatcher", "town_leader"}
 GAP_M2 = 1.0  # a gap above this is an error; below, a sliver (a warning)
 OVERLAP_M2 = 0.01  # overlaps below this are float noise
 # Every vertex a plan writes is snapped to this grid (about 1 µm): fine enough that a vertex an edit
@@ -88,12 +87,12 @@ def _forbidden() -> PlanError:
 
 
 def _may_read(user) -> None:
-    if user.role not in READ_ROLES:
+    if not roles.has_permission(user.role, "read_plans"):
         raise PlanError(403, "无权查看改划方案", "no access to redraw plans")
 
 
 def _may_edit(user) -> None:
-    if user.role not in EDIT_ROLES:
+    if not roles.has_permission(user.role, "plan_grids"):
         raise _forbidden()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-HANDLING_ROLES = {"dispatcher", "district", "admin"}
+from workflow import roles
 
 
 def mask_name(name: str | None) -> str | None:
@@ -35,10 +35,10 @@ def may_see_reporter(user, incident) -> bool:
     the grid's own worker and leader, handle theirs. Everyone else sees masked data."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if user.role in HANDLING_ROLES:
+    if roles.has_permission(user.role, "see_personal_data"):
         return True
     if user.role == "department":
         return user.department_id is not None and user.department_id == incident.department_id
-    if user.role in ("worker", "leader"):
+    if roles.has_permission(user.role, "see_grid_personal_data"):
         return bool(incident.grid_code) and incident.grid_code.startswith(user.scope_code)
     return False

@@ -6,8 +6,7 @@ from __future__ import annotations
 from sqlalchemy import and_, false, or_, true
 
 from db.models import Incident
-
-ALL_SEEING = {"district", "admin"}
+from workflow import roles
 
 
 def incident_visible(user):
@@ -15,7 +14,7 @@ def incident_visible(user):
     to it; the district everything; everyone what they reported themselves. Anonymous: none."""
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
-    if user.role in ALL_SEEING:
+    if roles.has_permission(user.role, "see_all_areas"):
         return true()
     own = Incident.reporter_id == user.id
     if user.role == "department":  # only once the town has dispatched it
@@ -33,7 +32,7 @@ def event_visible(user, message: dict) -> bool:
     """The same rule as :func:`incident_visible`, for a live message (a dict, not a row)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if user.role in ALL_SEEING or message.get("reporter_id") == user.id:
+    if roles.has_permission(user.role, "see_all_areas") or message.get("reporter_id") == user.id:
         return True
     if user.role == "department":
         return bool(message.get("dispatched")) and message.get("department_id") == user.department_id

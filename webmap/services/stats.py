@@ -21,12 +21,11 @@ from sqlalchemy.orm import Session
 from db.models import Holiday, Setting
 from db.queries import query
 from workflow import indicators as ind
+from workflow import roles
 from workflow.clock import SHANGHAI, WorkCalendar
 
-from .accounts import ROLE_LABELS
 from .errors import FieldError, InvalidParametersError
 from .incidents import SOURCE_LABELS
-from .scope import ALL_SEEING
 
 TIMEZONE = "Asia/Shanghai"
 NO_KEY = {  # the group of cases that have no grid, village or department
@@ -59,7 +58,7 @@ def scope_params(user) -> dict:
               "outside": False}
     if user is None or not getattr(user, "is_authenticated", False):
         return params
-    if user.role in ALL_SEEING:
+    if roles.has_permission(user.role, "see_all_areas"):
         return {**params, "scope_all": True}
     params["reporter_id"] = user.id
     if user.role == "department":
@@ -128,7 +127,7 @@ def indicators(db: Session, user, window: ind.Window, *, now: datetime | None = 
             total = {"label": "合计 total", **values}
         else:
             out_rows.append({"key": row["key"], "label": _label(window.by, row["key"], row["label"]), **values})
-    role_zh, role_en = ROLE_LABELS.get(user.role, (user.role, user.role))
+    role_zh, role_en = roles.labels(user.role)
     zh, en = ind.GROUPS[window.by]
     return {
         "by": window.by,

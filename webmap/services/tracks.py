@@ -23,16 +23,15 @@ from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from db.models import Account, GridAssignment, Patrol, Person
+from workflow import roles
 from workflow.clock import SHANGHAI
 
-from . import mapdata, scope
+from . import mapdata
 from .errors import ForbiddenError
 
 MAX_FEATURES = 500
 SIMPLIFY_M = 3.0  # ground metres: below what a town-to-street map can show
 PARAMS = {"bbox", "lang"}
-TOWN_ROLES = {"dispatcher", "town_leader"}
-TRACK_ROLES = TOWN_ROLES | scope.ALL_SEEING | {"leader", "worker"}
 
 
 class TrackAccessDenied(ForbiddenError):
@@ -48,7 +47,7 @@ class TrackAccessDenied(ForbiddenError):
 
 def may_see_tracks(user) -> bool:
     """Whether this account may see any patrol track (the page offers the layer only then)."""
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.role in TRACK_ROLES)
+    return bool(user is not None and getattr(user, "is_authenticated", False) and roles.has_permission(user.role, "see_tracks"))
 
 
 def track_visible(user):
@@ -56,7 +55,7 @@ def track_visible(user):
     for the roles that see none."""
     if not may_see_tracks(user):
         raise TrackAccessDenied()
-    if user.role in scope.ALL_SEEING:
+    if roles.has_permission(user.role, "see_all_areas"):
         return true()
     if user.role == "worker":
         person = select(Account.person_id).where(Account.id == user.id).scalar_subquery()

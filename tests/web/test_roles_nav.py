@@ -1,0 +1,45 @@
+"""The roles table as a user meets it: the menu each role sees, the role's title, and the
+permissions table of the OpenAPI document."""
+
+import re
+
+import pytest
+
+from tests.conftest import login
+from workflow import roles
+
+MENU = {"/dispatch": "调度台", "/planner": "网格规划", "/analysis": "热点分析", "/patrols": "巡查", "/m/": "上报"}
+# The menu of each demo account, as it was before the table: written out, not derived from it.
+EXPECTED = {
+    "worker001": ("专职网格员", {"/patrols", "/m/"}),
+    "leader01": ("网格长", {"/dispatch", "/analysis", "/patrols", "/m/"}),
+    "dispatcher1": ("镇综治中心调度员", {"/dispatch", "/planner", "/analysis", "/patrols"}),
+    "townleader1": ("镇领导", {"/dispatch", "/planner", "/analysis", "/patrols"}),
+    "dept_huanwei": ("职能部门", {"/dispatch"}),
+    "district1": ("区网格中心", {"/dispatch", "/planner", "/analysis", "/patrols"}),
+    "planner1": ("网格规划员", {"/planner", "/analysis"}),
+    "analyst1": ("数据分析员", {"/analysis"}),
+    "admin": ("系统管理员", {"/dispatch", "/planner", "/analysis", "/patrols"}),
+}
+
+
+@pytest.mark.parametrize("username", sorted(EXPECTED))
+def test_each_role_sees_its_menu_and_title(client, username):
+    assert login(client, username).status_code == 302
+    html = client.get("/").get_data(as_text=True)
+    nav = html[html.index('<nav class="right">'):html.index("</nav>")]
+    title, links = EXPECTED[username]
+    shown = {href for href, text in MENU.items() if re.search(rf'href="{re.escape(href)}">{text}</a>', nav)}
+    assert shown == links
+    assert f"· {title}</span>" in nav
+
+
+def test_the_openapi_document_lists_the_table(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert set(doc["x-roles"]) == set(roles.ROLES)
+    assert doc["x-roles"]["leader"]["label"] == {"zh": "网格长", "en": "grid leader"}
+    assert "see_tracks" in doc["x-roles"]["worker"]["permissions"]
+    assert "see_tracks" not in doc["x-roles"]["department"]["permissions"]
+    assert doc["x-permissions"]["plan_grids"]["roles"] == ["planner", "admin"]
+    assert set(doc["x-permissions"]) == set(roles.PERMISSIONS)
+    assert "x-roles" in doc["components"]["securitySchemes"]["bearer"]["description"]
