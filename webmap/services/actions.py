@@ -44,6 +44,8 @@ def _case(row) -> cases.Case:
     return cases.Case(
         state=row.state, tier=row.tier, grid_code=row.grid_code, category_self_handle=row.cat_self_handle,
         department_id=row.department_id, reporter_id=row.reporter_id, extension_pending=row.extension_pending,
+        dispatched_at=row.dispatched_at, deadline=row.deadline, time_limit=row.time_limit, time_unit=row.time_unit,
+        return_count=row.return_count, rework_count=row.rework_count,
     )
 
 
@@ -165,35 +167,19 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
         raise ReportError([FieldError("version", "请提交案件的当前版本号 version", "send the case's current version")])
     if version != row.version:
         raise ConflictError(detail(db, user, incident_id, photo_url))
-    action = cases.check(name, _case(row), _actor(user))
     calendar = calendar or deadlines.load_calendar(db)
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
-    if action.name == "return" and row.dispatched_at and now > cases.return_deadline(row.dispatched_at, calendar):
-        raise cases.TransitionError(422, "派遣已超过 1 个工作日, 不能再回退; 请与镇综治中心联系",
-                                    "more than 1 working day since dispatch: it can no longer be returned")
+    before = _case(row)
+    action = cases.check(name, before, _actor(user), now=now, calendar=calendar)
     payload, errors = _payload(db, action, body)
     if errors:
         raise ReportError(errors)
 
-    before = _case(row)
-    after = cases.apply(before, action)
-    sets: dict = {name: getattr(after, name) for name in ("state", "tier", "extension_pending", "department_id")
-                  if getattr(after, name) != getattr(before, name)}
-    if action.to_state == cases.CLOSED:
-        sets["closed_at"] = now
-    if action.starts_clock:  # the deadline clock starts at dispatch
-        sets["department_id"] = payload["department_id"]
-        sets["dispatched_at"] = now
-        sets["deadline"] = calendar.add(now, row.time_limit, row.time_unit)
-    if action.name == "return":
-        sets["return_count"] = row.return_count + 1
-    if action.name == "verify_fail":
-        sets["rework_count"] = row.rework_count + 1
-    if action.name == "approve_extension":
-        sets["deadline"] = calendar.add(row.deadline or now, _requested_days(db, incident_id), "work_days")
-    if action.name == "return_visit":
-        sets["satisfaction"] = payload["satisfaction"]
-
+    done = cases.transition(
+        before, action, now, calendar, department_id=payload.get("department_id"),
+        satisfaction=payload.get("satisfaction"),
+        extension_days=_requested_days(db, incident_id) if action.name == "approve_extension" else 0)
+    sets, after = done.changes, done.case
     updated = db.execute(
         Incident.__table__.update()
         .where(Incident.id == incident_id, Incident.version == version)
