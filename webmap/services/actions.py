@@ -1,13 +1,14 @@
 """Moving a case through its workflow: one action, one transaction, one appended event.
 
-The rules are in ``workflow/cases.py``; this module loads the case, asks the rules, writes the
-new state with an optimistic version check (two people acting at once: exactly one wins, the
-other gets 409 with the case as it now is), and appends the event.
+The rules are in ``workflow/cases.py`` (:func:`~workflow.cases.check` whether the action may be
+taken now, :func:`~workflow.cases.transition` what it changes); this module loads the case, asks
+the rules, writes the changes with an optimistic version check (two people acting at once:
+exactly one wins, the other gets 409 with the case as it now is), and appends the event and the
+live message (``services/events.py``).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy import select, text
@@ -18,8 +19,8 @@ from workflow import cases
 from workflow.clock import SHANGHAI, WorkCalendar
 from workflow.deadlines import SYSTEM_EVENTS
 
-from . import deadlines, incidents, scope
-from .intake import NOTIFY_CHANNEL, SHA256, FieldError, ReportError
+from . import deadlines, events, incidents, scope
+from .intake import SHA256, FieldError, ReportError
 
 # events that are not workflow actions: the report itself, the demo's, the deadline job's
 OTHER_EVENTS = {"report": "上报", "demo_state": "演示数据", **{k: zh for k, (zh, _en) in SYSTEM_EVENTS.items()}}
@@ -193,20 +194,9 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     data = {k: v for k, v in payload.items() if k not in ("note", "department_id") and v not in (None, [])}
     if "deadline" in sets:
         data["deadline"] = sets["deadline"].isoformat()
-    db.execute(
-        text("INSERT INTO case_events (incident_id, at, actor_id, role, action, from_state, to_state, note, data) "
-             "VALUES (:i, :at, :actor, :role, :action, :from_state, :to_state, :note, CAST(:data AS jsonb))"),
-        {"i": incident_id, "at": now, "actor": user.id, "role": user.role, "action": action.name,
-         "from_state": row.state, "to_state": to_state, "note": payload["note"],
-         "data": json.dumps(data, ensure_ascii=False)},
-    )
-    db.execute(text("SELECT pg_notify(:channel, :m)"), {"channel": NOTIFY_CHANNEL, "m": json.dumps({
-        "id": incident_id, "case_no": row.case_no, "event": action.name, "state": to_state,
-        "grid_code": row.grid_code, "village_code": row.village_code,
-        "department_id": sets.get("department_id", row.department_id), "reporter_id": row.reporter_id,
-        "lng": row.lng, "lat": row.lat, "category": row.cat_name,
-        "dispatched": (sets.get("dispatched_at") or row.dispatched_at) is not None and after.department_id is not None,
-    }, ensure_ascii=False)})
+    events.record_event(db, incident_id, action.name, at=now, actor_id=user.id, role=user.role,
+                        from_state=row.state, to_state=to_state, note=payload["note"], data=data)
+    events.notify_cases(db, [incident_id], action.name, now)
     db.commit()
     # a department that returns a case no longer sees it: answer in brief
     return detail(db, user, incident_id, photo_url) or {
