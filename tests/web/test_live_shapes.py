@@ -6,7 +6,6 @@ everything here commits."""
 from __future__ import annotations
 
 import csv
-import json
 import queue
 import re
 import socket
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import DEMO_UNTIL
 from tests.web.test_intake_api import report
+from tests.web.test_live import _listen
 from webmap.services import events, imports
 from webmap.services.deadlines import run_overdue_job
 from webmap.services.scope import event_visible
@@ -81,20 +81,6 @@ def _token(base, username):
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
-def _listen(base, headers, into: queue.Queue, ready: threading.Event, stop: threading.Event):
-    with requests.get(f"{base}/api/v1/stream", headers=headers, stream=True, timeout=(5, 30)) as r:
-        event = None
-        for line in r.iter_lines(decode_unicode=True):
-            if line.startswith(": "):
-                ready.set()
-            elif line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "incident":
-                into.put(json.loads(line[6:]))
-            if stop.is_set():
-                return
-
-
 def _wait_for(into: queue.Queue, got: list[dict], event: str, seconds: float = 10.0) -> dict:
     """The first message of ``event``, keeping every message read meanwhile in ``got``."""
     for m in got:
@@ -103,7 +89,7 @@ def _wait_for(into: queue.Queue, got: list[dict], event: str, seconds: float = 1
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:
-            m = into.get(timeout=max(end - time.monotonic(), 0.01))
+            _arrived, m = into.get(timeout=max(end - time.monotonic(), 0.01))
         except queue.Empty:
             break
         got.append(m)
@@ -136,7 +122,7 @@ def test_report_import_action_job_and_reroute_send_one_shape(server, live_url, t
 
     into: queue.Queue = queue.Queue()
     ready, stop = threading.Event(), threading.Event()
-    listener = threading.Thread(target=_listen, args=(base, _token(base, "admin"), into, ready, stop), daemon=True)
+    listener = threading.Thread(target=_listen, args=(base, "admin", into, ready, stop), daemon=True)
     listener.start()
     assert ready.wait(10), "stream did not open"
     assert app.extensions["wangge.broker"].wait_ready(5)
@@ -165,7 +151,7 @@ def test_report_import_action_job_and_reroute_send_one_shape(server, live_url, t
         deadline = time.monotonic() + 10
         while not imported <= {m["id"] for m in got if m["event"] == "reported"} and time.monotonic() < deadline:
             try:
-                got.append(into.get(timeout=0.5))
+                got.append(into.get(timeout=0.5)[1])
             except queue.Empty:
                 pass
         assert imported <= {m["id"] for m in got if m["event"] == "reported"}
