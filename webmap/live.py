@@ -1,9 +1,16 @@
 """Live updates: server-sent events fed by PostgreSQL LISTEN/NOTIFY.
 
-The intake service runs ``pg_notify('wangge_incidents', …)`` inside its transaction, so a message
-leaves only when the incident is committed. One listener thread per process holds a LISTEN
-connection and hands each message to the subscribers whose scope covers it (a grid worker their
-grid, a leader their village, the town everything in the town, a department what is sent to it).
+Every change to a case (a report, a bulk import, a workflow action, the deadline job's overdue mark
+and 督办, a re-routing after a grid plan is published) runs ``pg_notify('wangge_incidents', …)``
+inside its transaction, through ``webmap/services/events.py``, so a message leaves only when the
+change is committed. One listener thread per process holds a LISTEN connection and hands each
+message to the subscribers whose scope covers it (a grid worker their grid, a leader their village,
+the town everything in the town, a department what is sent to it).
+
+The stream: one ``event: incident`` per changed case, ``id:`` its id, ``data:`` a JSON object with
+the keys of ``events.MESSAGE_KEYS`` whoever sent it (``event`` says what happened: ``reported``,
+an action name, ``overdue``, ``auto_supervise``, ``reroute``); a bulk import sends one per imported
+case. Comment lines (``: …``) are the greeting and the heartbeat.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from flask import Blueprint, Response, current_app
 from flask_login import current_user, login_required
 from sqlalchemy.engine import make_url
 
-from webmap.services.intake import NOTIFY_CHANNEL
+from webmap.services.events import NOTIFY_CHANNEL
 from webmap.services.scope import event_visible
 
 bp = Blueprint("live", __name__, url_prefix="/api/v1")
@@ -131,7 +138,7 @@ def _events(b: Broker, user) -> Iterator[str]:
 @bp.get("/stream")
 @login_required
 def stream():
-    """``text/event-stream`` of new incidents within the user's scope (no personal data)."""
+    """``text/event-stream`` of new and changed incidents within the user's scope (no personal data)."""
     user = current_user._get_current_object()
     b = broker()
     # no stream_with_context: the request (and its database session) ends before streaming starts

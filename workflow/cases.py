@@ -4,12 +4,13 @@ The states follow the digital city-management workflow (GB/T 30428: 信息采集
 → 反馈 → 核查结案) and the town's own tiers (seed 1-1: the grid worker reports to the grid leader;
 the village handles what is within its authority and escalates the rest to the town; the town
 files, dispatches to departments and supervises). Nothing here knows about Flask or SQL: a case is
-a small record, an actor is a role with a scope, and :func:`decide` says what an action does.
+a small record, an actor is a role with a scope, :func:`check` says whether an actor may take an
+action now and :func:`transition` what the action changes (the service only persists it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from workflow import roles
@@ -42,6 +43,13 @@ class Case:
     department_id: int | None = None
     reporter_id: int | None = None
     extension_pending: bool = False
+    # what :func:`transition` needs besides: the clock, the category's time limit, the counters
+    dispatched_at: datetime | None = None
+    deadline: datetime | None = None
+    time_limit: int | None = None
+    time_unit: str | None = None
+    return_count: int = 0
+    rework_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,8 +139,11 @@ def in_scope(actor: Actor, case: Case) -> bool:
     return case.grid_code.startswith(actor.scope_code)
 
 
-def check(action_name: str, case: Case, actor: Actor) -> Action:
-    """The action if this actor may take it on this case now; else :class:`TransitionError`."""
+def check(action_name: str, case: Case, actor: Actor, *, now: datetime | None = None,
+          calendar: WorkCalendar | None = None) -> Action:
+    """The action if this actor may take it on this case now; else :class:`TransitionError`.
+    Given ``now`` and the ``calendar``, the time limits on an action are checked too (the
+    department's return window)."""
     action = ACTIONS.get(action_name)
     if action is None:
         raise TransitionError(422, f"未知的操作 {action_name}", f"unknown action {action_name!r}")
@@ -154,6 +165,10 @@ def check(action_name: str, case: Case, actor: Actor) -> Action:
         raise TransitionError(422, "没有待审批的延期申请", "there is no extension request to decide")
     if action.name == "request_extension" and case.extension_pending:
         raise TransitionError(422, "已有待审批的延期申请", "an extension request is already pending")
+    if action.name == "return" and now is not None and calendar is not None and case.dispatched_at \
+            and now > return_deadline(case.dispatched_at, calendar):
+        raise TransitionError(422, "派遣已超过 1 个工作日, 不能再回退; 请与镇综治中心联系",
+                              "more than 1 working day since dispatch: it can no longer be returned")
     return action
 
 
@@ -190,3 +205,43 @@ def apply(case: Case, action: Action) -> Case:
         extension_pending=pending,
         department_id=None if action.name == "return" else case.department_id,
     )
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What an action does to a case: the case as the rules now see it, and the incident's
+    columns that change (column name → new value)."""
+
+    case: Case
+    changes: dict
+
+
+def transition(case: Case, action: Action, now: datetime, calendar: WorkCalendar, *,
+               department_id: int | None = None, satisfaction: int | None = None,
+               extension_days: int = 0) -> Transition:
+    """The new state and the side effects of an action: the deadline clock starts at dispatch
+    (to ``department_id``), a return (回退) and a failed verification (返工) are counted, an approved
+    extension moves the deadline by the ``extension_days`` the department asked for, a return
+    visit records the ``satisfaction``. The caller checks the action first with :func:`check`."""
+    after = apply(case, action)
+    changes: dict = {name: getattr(after, name) for name in ("state", "tier", "extension_pending", "department_id")
+                     if getattr(after, name) != getattr(case, name)}
+    if action.to_state == CLOSED:
+        changes["closed_at"] = now
+    if action.starts_clock:
+        changes["department_id"] = department_id
+        changes["dispatched_at"] = now
+        changes["deadline"] = calendar.add(now, case.time_limit, case.time_unit)
+    if action.name == "return":
+        changes["return_count"] = case.return_count + 1
+    if action.name == "verify_fail":
+        changes["rework_count"] = case.rework_count + 1
+    if action.name == "approve_extension":
+        changes["deadline"] = calendar.add(case.deadline or now, extension_days, "work_days")
+    if action.name == "return_visit":
+        changes["satisfaction"] = satisfaction
+    return Transition(replace(after, **{k: v for k, v in changes.items() if k in _CASE_FIELDS}), changes)
+
+
+_CASE_FIELDS = {f.name for f in fields(Case)}
+

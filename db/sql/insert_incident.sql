@@ -1,5 +1,6 @@
 -- Store a routed report in one statement: the incident (its case number made from its id), its
--- first case event, and a NOTIFY for live listeners (delivered at commit). A resent report whose
+-- first case event (the columns of services/events.py EVENT_COLUMNS), and a NOTIFY for live
+-- listeners (delivered at commit; :message is built by events.live_message). A resent report whose
 -- idempotency key is already stored inserts nothing and returns no row.
 WITH n AS (
     SELECT nextval('incidents_id_seq') AS id

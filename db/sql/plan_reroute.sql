@@ -5,7 +5,7 @@
 -- (属地兜底: the town). Only a case whose grid code changes is written: a new grid, worker and
 -- leader, a new version and a 'reroute' event. A case that stays in its grid keeps the version it
 -- was routed by, as closed and void cases do. :codes the plan's grid codes, :open the open states;
--- returns one row per moved case.
+-- returns one row per moved case (the caller sends their live messages: services/events.py).
 WITH changed AS (
     SELECT ST_Union(geom) AS geom FROM grids WHERE code = ANY(:codes) AND valid_to IS NULL
 ), cand AS (

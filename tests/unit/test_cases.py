@@ -102,3 +102,54 @@ def test_random_sequences_never_leave_the_table(self_handle, steps):
     # every recorded step is one the table allows
     for before, name, _after in history:
         assert before in cases.ACTIONS[name].from_states
+
+
+# ---------------------------------------------------------------- transition(): the side effects
+
+MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
+
+
+def test_dispatch_starts_the_clock_at_the_chosen_department():
+    filed = dataclasses.replace(case(cases.FILED, "town", department_id=4), time_limit=2, time_unit="work_hours")
+    done = cases.transition(filed, cases.check("dispatch", filed, DISPATCHER), MONDAY_9, DEFAULT_CALENDAR,
+                            department_id=2)
+    assert done.changes == {"state": cases.DISPATCHED, "department_id": 2, "dispatched_at": MONDAY_9,
+                            "deadline": DEFAULT_CALENDAR.add(MONDAY_9, 2, "work_hours")}
+    assert done.case.department_id == 2 and done.case.dispatched_at == MONDAY_9
+    assert done.case.deadline == done.changes["deadline"]
+
+
+def test_return_counts_and_clears_the_department_within_its_window():
+    sent = dataclasses.replace(case(cases.DISPATCHED, "town", department_id=2), dispatched_at=MONDAY_9,
+                               return_count=1)
+    action = cases.check("return", sent, TRAFFIC, now=MONDAY_9.replace(hour=15), calendar=DEFAULT_CALENDAR)
+    done = cases.transition(sent, action, MONDAY_9.replace(hour=15), DEFAULT_CALENDAR)
+    assert done.changes == {"state": cases.FILED, "department_id": None, "return_count": 2}
+    assert done.case.department_id is None and done.case.return_count == 2
+    with pytest.raises(cases.TransitionError) as late:  # Tuesday 17:30 was the last moment
+        cases.check("return", sent, TRAFFIC, now=datetime(2026, 12, 1, 17, 31, tzinfo=SHANGHAI),
+                    calendar=DEFAULT_CALENDAR)
+    assert late.value.status == 422
+    cases.check("return", sent, TRAFFIC)  # without a clock: offered, as the action list shows it
+
+
+def test_rework_extension_closing_and_satisfaction():
+    verifying = dataclasses.replace(case(cases.VERIFYING, "town", department_id=4), rework_count=0)
+    assert cases.transition(verifying, cases.ACTIONS["verify_fail"], MONDAY_9, DEFAULT_CALENDAR).changes == {
+        "state": cases.HANDLING, "rework_count": 1}
+    assert cases.transition(verifying, cases.ACTIONS["verify_pass"], MONDAY_9, DEFAULT_CALENDAR).changes == {
+        "state": cases.CLOSED, "closed_at": MONDAY_9}
+
+    handling = dataclasses.replace(case(cases.HANDLING, "town", department_id=4), deadline=MONDAY_9)
+    asked = cases.transition(handling, cases.ACTIONS["request_extension"], MONDAY_9, DEFAULT_CALENDAR)
+    assert asked.changes == {"extension_pending": True} and asked.case.extension_pending
+    approved = cases.transition(asked.case, cases.ACTIONS["approve_extension"], MONDAY_9, DEFAULT_CALENDAR,
+                                extension_days=3)
+    assert approved.changes == {"extension_pending": False,
+                                "deadline": DEFAULT_CALENDAR.add(MONDAY_9, 3, "work_days")}
+    refused = cases.transition(asked.case, cases.ACTIONS["refuse_extension"], MONDAY_9, DEFAULT_CALENDAR)
+    assert refused.changes == {"extension_pending": False}
+
+    closed = case(cases.CLOSED, "town")
+    assert cases.transition(closed, cases.ACTIONS["return_visit"], MONDAY_9, DEFAULT_CALENDAR,
+                            satisfaction=4).changes == {"satisfaction": 4}

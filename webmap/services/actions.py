@@ -1,13 +1,14 @@
 """Moving a case through its workflow: one action, one transaction, one appended event.
 
-The rules are in ``workflow/cases.py``; this module loads the case, asks the rules, writes the
-new state with an optimistic version check (two people acting at once: exactly one wins, the
-other gets 409 with the case as it now is), and appends the event.
+The rules are in ``workflow/cases.py`` (:func:`~workflow.cases.check` whether the action may be
+taken now, :func:`~workflow.cases.transition` what it changes); this module loads the case, asks
+the rules, writes the changes with an optimistic version check (two people acting at once:
+exactly one wins, the other gets 409 with the case as it now is), and appends the event and the
+live message (``services/events.py``).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy import select, text
@@ -18,9 +19,9 @@ from workflow import cases
 from workflow.clock import SHANGHAI, WorkCalendar
 from workflow.deadlines import SYSTEM_EVENTS
 
-from . import deadlines, incidents, scope
+from . import deadlines, events, incidents, scope
 from .errors import ConflictError, FieldError, InvalidInputError, NotFoundError, refused
-from .intake import NOTIFY_CHANNEL, SHA256
+from .intake import SHA256
 
 # events that are not workflow actions: the report itself, the demo's, the deadline job's
 OTHER_EVENTS = {"report": "上报", "demo_state": "演示数据", **{k: zh for k, (zh, _en) in SYSTEM_EVENTS.items()}}
@@ -38,6 +39,8 @@ def _case(row) -> cases.Case:
     return cases.Case(
         state=row.state, tier=row.tier, grid_code=row.grid_code, category_self_handle=row.cat_self_handle,
         department_id=row.department_id, reporter_id=row.reporter_id, extension_pending=row.extension_pending,
+        dispatched_at=row.dispatched_at, deadline=row.deadline, time_limit=row.time_limit, time_unit=row.time_unit,
+        return_count=row.return_count, rework_count=row.rework_count,
     )
 
 
@@ -160,38 +163,22 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
         raise InvalidInputError([FieldError("version", "请提交案件的当前版本号 version", "send the case's current version")])
     if version != row.version:
         raise ConflictError(*STALE, detail(db, user, incident_id, photo_url))
-    try:
-        action = cases.check(name, _case(row), _actor(user))
-    except cases.TransitionError as exc:
-        raise refused(exc.status, exc.zh, exc.en) from exc
     calendar = calendar or deadlines.load_calendar(db)
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
-    if action.name == "return" and row.dispatched_at and now > cases.return_deadline(row.dispatched_at, calendar):
-        raise refused(422, "派遣已超过 1 个工作日, 不能再回退; 请与镇综治中心联系",
-                      "more than 1 working day since dispatch: it can no longer be returned")
+    before = _case(row)
+    try:
+        action = cases.check(name, before, _actor(user), now=now, calendar=calendar)
+    except cases.TransitionError as exc:
+        raise refused(exc.status, exc.zh, exc.en) from exc
     payload, errors = _payload(db, action, body)
     if errors:
         raise InvalidInputError(errors)
 
-    before = _case(row)
-    after = cases.apply(before, action)
-    sets: dict = {name: getattr(after, name) for name in ("state", "tier", "extension_pending", "department_id")
-                  if getattr(after, name) != getattr(before, name)}
-    if action.to_state == cases.CLOSED:
-        sets["closed_at"] = now
-    if action.starts_clock:  # the deadline clock starts at dispatch
-        sets["department_id"] = payload["department_id"]
-        sets["dispatched_at"] = now
-        sets["deadline"] = calendar.add(now, row.time_limit, row.time_unit)
-    if action.name == "return":
-        sets["return_count"] = row.return_count + 1
-    if action.name == "verify_fail":
-        sets["rework_count"] = row.rework_count + 1
-    if action.name == "approve_extension":
-        sets["deadline"] = calendar.add(row.deadline or now, _requested_days(db, incident_id), "work_days")
-    if action.name == "return_visit":
-        sets["satisfaction"] = payload["satisfaction"]
-
+    done = cases.transition(
+        before, action, now, calendar, department_id=payload.get("department_id"),
+        satisfaction=payload.get("satisfaction"),
+        extension_days=_requested_days(db, incident_id) if action.name == "approve_extension" else 0)
+    sets, after = done.changes, done.case
     updated = db.execute(
         Incident.__table__.update()
         .where(Incident.id == incident_id, Incident.version == version)
@@ -205,20 +192,9 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     data = {k: v for k, v in payload.items() if k not in ("note", "department_id") and v not in (None, [])}
     if "deadline" in sets:
         data["deadline"] = sets["deadline"].isoformat()
-    db.execute(
-        text("INSERT INTO case_events (incident_id, at, actor_id, role, action, from_state, to_state, note, data) "
-             "VALUES (:i, :at, :actor, :role, :action, :from_state, :to_state, :note, CAST(:data AS jsonb))"),
-        {"i": incident_id, "at": now, "actor": user.id, "role": user.role, "action": action.name,
-         "from_state": row.state, "to_state": to_state, "note": payload["note"],
-         "data": json.dumps(data, ensure_ascii=False)},
-    )
-    db.execute(text("SELECT pg_notify(:channel, :m)"), {"channel": NOTIFY_CHANNEL, "m": json.dumps({
-        "id": incident_id, "case_no": row.case_no, "event": action.name, "state": to_state,
-        "grid_code": row.grid_code, "village_code": row.village_code,
-        "department_id": sets.get("department_id", row.department_id), "reporter_id": row.reporter_id,
-        "lng": row.lng, "lat": row.lat, "category": row.cat_name,
-        "dispatched": (sets.get("dispatched_at") or row.dispatched_at) is not None and after.department_id is not None,
-    }, ensure_ascii=False)})
+    events.record_event(db, incident_id, action.name, at=now, actor_id=user.id, role=user.role,
+                        from_state=row.state, to_state=to_state, note=payload["note"], data=data)
+    events.notify_cases(db, [incident_id], action.name, now)
     db.commit()
     # a department that returns a case no longer sees it: answer in brief
     return detail(db, user, incident_id, photo_url) or {

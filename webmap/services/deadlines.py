@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import threading
 import time as _time
@@ -35,9 +34,8 @@ from workflow import cases, roles
 from workflow import deadlines as rules
 from workflow.clock import SHANGHAI, WorkCalendar
 
-from . import scope
+from . import events, scope
 from .errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError
-from .intake import NOTIFY_CHANNEL
 
 # ---------------------------------------------------------------- the calendar of this installation
 
@@ -708,18 +706,6 @@ def _event_for_deadline(action: str):
     )
 
 
-_INSERT_EVENT = text("""
-    INSERT INTO case_events
-           (incident_id, at, actor_id, role, action, from_state, to_state, note, data)
-    SELECT :i, :at, NULL, :role, :action, :from_state, :to_state, :note, CAST(:data AS jsonb)
-     WHERE NOT EXISTS (
-           SELECT 1 FROM case_events
-            WHERE incident_id = :i AND action = :action
-              AND CAST(data->>'deadline' AS timestamptz) = CAST(:deadline AS timestamptz))
-    RETURNING id""")
-_NOTIFY = text("SELECT pg_notify(:channel, :m)")
-
-
 def _append(
     db: Session,
     row,
@@ -731,52 +717,22 @@ def _append(
     now: datetime,
 ) -> bool:
     deadline = _iso(row.deadline)
-    return (
-        db.execute(
-            _INSERT_EVENT,
-            {
-                "i": row.id,
-                "at": now,
-                "role": rules.SYSTEM_ROLE,
-                "action": action,
-                "from_state": from_state,
-                "to_state": to_state,
-                "note": note,
-                "deadline": deadline,
-                "data": json.dumps({**data, "deadline": deadline}, ensure_ascii=False),
-            },
-        ).first()
-        is not None
+    return events.record_event(
+        db,
+        row.id,
+        action,
+        at=now,
+        role=rules.SYSTEM_ROLE,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data={**data, "deadline": deadline},
+        once_for_deadline=deadline,
     )
 
 
-def _notify(db: Session, row, event: str, state: str, version: int) -> None:
-    db.execute(
-        _NOTIFY,
-        {
-            "channel": NOTIFY_CHANNEL,
-            "m": json.dumps(
-                {
-                    "id": row.id,
-                    "case_no": row.case_no,
-                    "event": event,
-                    "state": state,
-                    "status": rules.RED,
-                    "deadline": _iso(row.deadline),
-                    "version": version,
-                    "grid_code": row.grid_code,
-                    "village_code": row.village_code,
-                    "department_id": row.department_id,
-                    "reporter_id": row.reporter_id,
-                    "lng": row.lng,
-                    "lat": row.lat,
-                    "category": row.cat_name,
-                    "dispatched": row.dispatched_at is not None and row.department_id is not None,
-                },
-                ensure_ascii=False,
-            ),
-        },
-    )
+def _notify(db: Session, row, event: str) -> None:
+    events.notify_cases(db, [row.id], event, status=rules.RED)
 
 
 def _job_candidates(db: Session, now: datetime) -> list:
@@ -795,13 +751,7 @@ def _job_candidates(db: Session, now: datetime) -> list:
             Incident.reported_at,
             Incident.extension_pending,
             Incident.tier,
-            Incident.grid_code,
-            Incident.village_code,
             Incident.department_id,
-            Incident.reporter_id,
-            func.ST_X(Incident.geom).label("lng"),
-            func.ST_Y(Incident.geom).label("lat"),
-            Category.name.label("cat_name"),
             Category.time_unit,
             marked.label("marked"),
             supervised.label("supervised"),
@@ -911,7 +861,7 @@ def run_overdue_job(
                 counts["overdue_marked"] += 1
                 events.append(rules.OVERDUE)
                 if not dry_run:
-                    _notify(db, row, rules.OVERDUE, row.state, row.version)
+                    _notify(db, row, rules.OVERDUE)
             if not row.supervised and rules.should_auto_supervise(
                 row.state,
                 st,
@@ -929,7 +879,7 @@ def run_overdue_job(
                     counts["supervised"] += 1
                     events.append(rules.AUTO_SUPERVISE)
                     if not dry_run:
-                        _notify(db, row, rules.AUTO_SUPERVISE, cases.SUPERVISED, version)
+                        _notify(db, row, rules.AUTO_SUPERVISE)
             if events and not dry_run:
                 db.commit()
                 counts["notified"] += sum(e != "conflict" for e in events)

@@ -5,8 +5,9 @@ plus the category, the report time and the external id), converted to WGS84, rou
 the STRtree twin of ``db/sql/route_point.sql`` (:func:`spatial.nearby.route_points`: covering grid,
 lowest code on shared edges, else the nearest grid within 50 m flagged ``near_boundary``, else no
 grid and ``outside_grids``), given its department and deadline from its category and its worker and
-leader from the current grid assignments, and stored with a first ``report`` case event — all in
-one transaction, through COPY.
+leader from the current grid assignments, and stored with a first ``report`` case event and a live
+message per case (``services/events.py``, as every report sends) — all in one transaction, through
+COPY.
 
 All or nothing by default: one bad row and nothing is written (the summary lists every bad row).
 With ``skip_bad`` the good rows are imported and the bad ones reported. A row with an
@@ -37,7 +38,7 @@ from spatial.nearby import route_points
 from spatial.readers import PointRows, Problem, ReadError, read_points
 from workflow.clock import SHANGHAI, WorkCalendar
 
-from . import deadlines
+from . import deadlines, events
 from .errors import InvalidInputError
 from .intake import NEAR_BOUNDARY_M, parse_report
 
@@ -561,7 +562,9 @@ def import_rows(
         for lo in range(0, n, COPY_CHUNK):
             hi = min(lo + COPY_CHUNK, n)
             cursor.execute(INSERT, {"lo": ids[lo], "hi": ids[hi - 1]})
-            inserted.update(row[0] for row in cursor.fetchall())
+            landed_now = [row[0] for row in cursor.fetchall()]
+            inserted.update(landed_now)
+            events.notify_cases(conn, landed_now, "reported")  # live maps hear of imports as of reports
             update(hi - lo)
         cursor.close()
         landed = np.array([i in inserted for i in ids], dtype=bool)

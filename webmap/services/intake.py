@@ -22,6 +22,7 @@ from spatial.crs import CoordinateError, to_wgs84
 from workflow.clock import SHANGHAI, WorkCalendar
 
 from .errors import FieldError, InvalidInputError
+from .events import NOTIFY_CHANNEL, live_message
 
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 200
@@ -31,7 +32,6 @@ NEAR_BOUNDARY_M = 50.0
 SHA256 = re.compile(r"[0-9a-f]{64}")
 PHONE = re.compile(r"[0-9+\- ]{5,20}")
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:\-]{8,100}")
-NOTIFY_CHANNEL = "wangge_incidents"
 
 
 ReportError = InvalidInputError  # the name callers outside the services (tests, scripts) still use
@@ -208,12 +208,13 @@ def report_incident(
         calendar = load_calendar(db)
     deadline = calendar.add(now, category.time_limit, category.time_unit)
     route = route or {}
-    message = {  # what live listeners get: no personal data
-        "state": "待受理", "category": category.name, "grid_code": route.get("grid_code"),
-        "village_code": route.get("village_code"), "department": category.department_code,
-        "department_id": category.department_id, "lng": report.lng, "lat": report.lat,
-        "reported_at": now.isoformat(), "flags": flags, "reporter_id": reporter_id, "event": "reported",
-    }
+    # what live listeners get (the statement fills in the id and the case number)
+    message = live_message(
+        id=None, case_no=None, event="reported", at=now, state="待受理", grid_code=route.get("grid_code"),
+        village_code=route.get("village_code"), department_id=category.department_id,
+        department=category.department_code, dispatched_at=None, reporter_id=reporter_id,
+        category=category.name, lng=report.lng, lat=report.lat, reported_at=now, deadline=deadline,
+        version=1, flags=flags)
     row = db.execute(query("insert_incident"), {
         "day": f"{now:%Y%m%d}",
         "lng": report.lng, "lat": report.lat,

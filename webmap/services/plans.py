@@ -15,7 +15,8 @@ whose ``version`` is stale gets 409 with the edits made since.
   village, and grids that changed since the plan began (another plan was published).
 - :func:`impact` previews areas, households, residents, the cases that change grid and the
   workers whose area changes. :func:`publish` writes new grid versions from the effective date
-  and re-routes the open cases the plan touches (``db/sql/plan_reroute.sql``); a future date
+  and re-routes the open cases the plan touches (``db/sql/plan_reroute.sql``; each moved case
+  sends its live message); a future date
   schedules it for the job (:func:`publish_due`). :func:`inverse` drafts the plan that undoes a
   published one.
 
@@ -44,7 +45,7 @@ from workflow.cases import OPEN_STATES
 from workflow.clock import SHANGHAI
 from workflow.deadlines import SYSTEM_ROLE
 
-from . import features
+from . import events, features
 from .errors import ServiceError
 
 GAP_M2 = 1.0  # a gap above this is an error; below, a sliver (a warning)
@@ -828,6 +829,7 @@ def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_
         "codes": list(codes), "open": list(OPEN_STATES), "near_m": NEAR_M, "near_deg": NEAR_M / 80_000,
         "now": now, "actor": actor_id, "role": role if actor_id else SYSTEM_ROLE, "plan": plan_id,
         "note": f"改划方案 {plan_id} 发布, 网格调整"}).all()
+    events.notify_cases(db, [m.id for m in moved], "reroute", now)
     db.execute(text("UPDATE grid_plans SET status = 'published', effective_at = :eff, published_at = :now, "
                     "published_by = coalesce(published_by, :u), version = version + 1, updated_at = now() "
                     "WHERE id = :p"), {"eff": effective, "now": now, "u": actor_id, "p": plan_id})
