@@ -17,6 +17,7 @@ import geopandas as gpd
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 
+from db.cluster import normalise_url
 from workflow.clock import SHANGHAI
 
 CASE_COLUMNS = """
@@ -36,7 +37,7 @@ def connect(url: str | None = None) -> Engine:
             from db import cluster
 
             url = cluster.up(echo=lambda _m: None)
-    return create_engine(url)
+    return create_engine(normalise_url(url))
 
 
 def _moment(value, *, end: bool = False) -> datetime | None:
@@ -52,7 +53,7 @@ def _moment(value, *, end: bool = False) -> datetime | None:
 
 
 def _bind(db):
-    return create_engine(db) if isinstance(db, str) else db
+    return create_engine(normalise_url(db)) if isinstance(db, str) else db
 
 
 def load_cases(db: Engine | Connection | str, since=None, until=None, bbox=None, categories=None,

@@ -68,8 +68,33 @@ def default_cluster() -> Cluster:
 
 
 def database_url() -> str:
-    """The URL every command uses: ``DATABASE_URL`` or the private cluster's."""
-    return os.environ.get("DATABASE_URL") or default_cluster().url()
+    """The URL every command uses: ``DATABASE_URL`` (normalised) or the private cluster's."""
+    return normalise_url(os.environ.get("DATABASE_URL") or default_cluster().url())
+
+
+# the URL schemes PostgreSQL's own tools print, and Heroku-style ``postgres://``
+_PLAIN_SCHEMES = ("postgresql", "postgres")
+
+
+def normalise_url(url: str) -> str:
+    """The SQLAlchemy URL for ``url`` with psycopg2 named as its driver.
+
+    ``postgresql://`` and ``postgres://`` become ``postgresql+psycopg2://``: SQLAlchemy 2.1 made
+    psycopg 3 the default driver of ``postgresql://``, and we ship psycopg2. Everything after the
+    scheme is kept as written (credentials, and query args such as ``?host=/var/run/postgresql``
+    for a unix socket). Other URLs are returned unchanged.
+
+    >>> normalise_url("postgresql://wangge@127.0.0.1:54329/wangge")
+    'postgresql+psycopg2://wangge@127.0.0.1:54329/wangge'
+    >>> normalise_url("postgres:///wangge?host=/var/run/postgresql")
+    'postgresql+psycopg2:///wangge?host=/var/run/postgresql'
+    >>> normalise_url("postgresql+psycopg2://u:p%40ss@db/w")
+    'postgresql+psycopg2://u:p%40ss@db/w'
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in _PLAIN_SCHEMES:
+        return "postgresql+psycopg2://" + rest
+    return url
 
 
 # ---------------------------------------------------------------- binaries and PostGIS
@@ -188,12 +213,12 @@ def is_running(cluster: Cluster) -> bool:
 def up(cluster: Cluster | None = None, echo=print) -> str:
     """Make the database ready and return its URL. Idempotent."""
     if os.environ.get("DATABASE_URL"):
-        url = os.environ["DATABASE_URL"]
+        url = normalise_url(os.environ["DATABASE_URL"])
         try:
             create_database(url)
         except psycopg2.Error:
             # no right to list or create databases there: the database itself must answer
-            psycopg2.connect(**_connect_params(url)).close()
+            psycopg2.connect(**connect_params(url)).close()
         return url
 
     cluster = cluster or default_cluster()
@@ -275,24 +300,27 @@ def down(cluster: Cluster | None = None, echo=print) -> None:
     echo("已停止 / stopped")
 
 
-def _connect_params(url: str, dbname: str | None = None) -> dict:
-    u = make_url(url)
-    params = {
-        "host": u.host or "127.0.0.1",
-        "port": u.port or 5432,
-        "user": u.username,
-        "dbname": dbname or u.database,
-    }
-    if u.password:
-        params["password"] = u.password
-    return {k: v for k, v in params.items() if v is not None}
+def connect_params(url: str, dbname: str | None = None) -> dict:
+    """``psycopg2.connect`` keywords for a database URL (any form ``normalise_url`` accepts).
+
+    Query args pass through as libpq keywords, so ``?host=/var/run/postgresql&port=5433`` reaches a
+    unix socket; what the URL leaves out libpq decides, exactly as for the engine on the same URL.
+    ``dbname`` replaces the URL's database (``postgres`` for CREATE/DROP DATABASE).
+    """
+    u = make_url(normalise_url(url))
+    # a repeated query arg arrives as a tuple: the last one wins, as in libpq's conninfo
+    params = {k: v[-1] if isinstance(v, tuple) else v for k, v in u.query.items()}
+    given = {"host": u.host, "port": u.port, "user": u.username, "password": u.password,
+             "dbname": dbname or u.database}
+    params.update({k: v for k, v in given.items() if v})
+    return params
 
 
 def _wait_ready(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            psycopg2.connect(**_connect_params(url, "postgres")).close()
+            psycopg2.connect(**connect_params(url, "postgres")).close()
             return
         except psycopg2.OperationalError:
             if time.monotonic() > deadline:
@@ -303,7 +331,7 @@ def _wait_ready(url: str, seconds: float = 30) -> None:
 @contextmanager
 def _maintenance_cursor(url: str):
     """An autocommit cursor on the server's ``postgres`` database (CREATE/DROP DATABASE)."""
-    conn = psycopg2.connect(**_connect_params(url, "postgres"))
+    conn = psycopg2.connect(**connect_params(url, "postgres"))
     conn.autocommit = True
     try:
         with conn.cursor() as cur:

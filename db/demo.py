@@ -240,7 +240,7 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
             address = f"{vname}{T.ROADS[roads[i]]}{numbers[i]}号附近"
             incidents.append((
                 iid,
-                f"YJB{reported:%Y%m%d}{iid:07d}",
+                f"{T.CASE_PREFIX}{reported:%Y%m%d}{iid:07d}",
                 geom_hex[i],
                 lon[i], lat[i], "wgs84",
                 sources[i],
@@ -352,6 +352,14 @@ def load_demo(
     return counts
 
 
+INSERT_TOWN = """
+    INSERT INTO towns (area_id, name, name_en, center_name, center_name_en, supervision_office,
+                       supervision_phone, case_prefix, map_lat, map_lng, map_zoom)
+    VALUES (%(area_id)s, %(name)s, %(name_en)s, %(center_name)s, %(center_name_en)s, %(supervision_office)s,
+            %(supervision_phone)s, %(case_prefix)s, %(map_lat)s, %(map_lng)s, %(map_zoom)s)
+"""
+
+
 def _load_reference(cur, town: T.Town, rng, password: str, until: datetime) -> dict:
     ctx: dict = {}
     cur.execute(
@@ -365,6 +373,7 @@ def _load_reference(cur, town: T.Town, rng, password: str, until: datetime) -> d
         (T.TOWN_CODE, T.TOWN_NAME, district_id, _hex([T.as_multipolygon(town.outline)])[0]),
     )
     town_id = cur.fetchone()[0]
+    cur.execute(INSERT_TOWN, {"area_id": town_id, **T.TOWN_RECORD})
     village_id = {}
     for v in town.villages:
         cur.execute(

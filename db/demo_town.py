@@ -30,7 +30,17 @@ CENTER_LON, CENTER_LAT = 117.745, 39.318  # approximate, north of Binhai New Are
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(CENTER_LAT))
 SNAP_DEG = 1e-7
+SUPERVISION_OFFICE = "杨家泊镇纪检办公室"  # seed: 监督方式 of every item of the list of duties
 SUPERVISION_PHONE = "022-67259291"  # 杨家泊镇纪检办公室, from the seed list of duties
+CASE_PREFIX = "YJB"  # case numbers: YJB + report day + the id in 7 digits
+MAP_ZOOM = 12
+# the town's record (table towns), as the loader and migration 0010 write it
+TOWN_RECORD = {
+    "name": "杨家泊镇", "name_en": "Yangjiabo Town",
+    "center_name": "杨家泊镇综合治理中心", "center_name_en": "Yangjiabo Town Comprehensive Governance Center",
+    "supervision_office": SUPERVISION_OFFICE, "supervision_phone": SUPERVISION_PHONE,
+    "case_prefix": CASE_PREFIX, "map_lat": CENTER_LAT, "map_lng": CENTER_LON, "map_zoom": MAP_ZOOM,
+}
 
 VILLAGE_NAMES = (
     "杨家泊村", "付庄村", "魏庄村", "东尹庄村", "西尹庄村", "高庄村", "刘圈村", "南台村",
@@ -43,7 +53,7 @@ ROADS = ("振兴路", "新华街", "东环路", "西环路", "杨北公路", "�
 
 # (code, name, phone, level)
 DEPARTMENTS = (
-    ("zongzhi", "杨家泊镇综合治理中心", "022-67259000", "town"),
+    ("zongzhi", TOWN_RECORD["center_name"], "022-67259000", "town"),
     ("jiaojing", "滨海公安交警支队杨家泊大队", "022-67259122", "district"),
     ("zhifa", "镇综合执法大队", "022-67259110", "town"),
     ("huanwei", "镇环卫所", "022-67259111", "town"),

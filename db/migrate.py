@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from geoalchemy2 import alembic_helpers
 
+from db.cluster import normalise_url
+
 
 def include_object(obj, name, type_, reflected, compare_to):
     """What autogenerate compares: our tables, not PostGIS's own."""
@@ -19,7 +21,7 @@ def include_object(obj, name, type_, reflected, compare_to):
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("db") / "migrations"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return config
 
 
@@ -41,7 +43,7 @@ def current(url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    engine = create_engine(url)
+    engine = create_engine(normalise_url(url))
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()

@@ -85,6 +85,33 @@ class Area(Base):
     parent: Mapped[Area | None] = relationship(remote_side="Area.id")
 
 
+class Town(Base):
+    """What the town shows of itself, kept with the town's area (its code and boundary): the name in
+    page headers, the governance centre (镇综合治理中心) that owns the town's queue, the supervision
+    office and phone (监督电话) of boards and receipts, the case-number prefix and the map's first view."""
+
+    __tablename__ = "towns"
+    __table_args__ = (
+        CheckConstraint("case_prefix ~ '^[A-Z]{1,8}$'", name="case_prefix"),
+        CheckConstraint("map_lat BETWEEN -90 AND 90 AND map_lng BETWEEN -180 AND 180", name="map_center"),
+        CheckConstraint("map_zoom BETWEEN 1 AND 19", name="map_zoom"),
+    )
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(100))
+    center_name: Mapped[str] = mapped_column(String(100))
+    center_name_en: Mapped[str | None] = mapped_column(String(200))
+    supervision_office: Mapped[str] = mapped_column(String(100))
+    supervision_phone: Mapped[str] = mapped_column(String(20))
+    case_prefix: Mapped[str] = mapped_column(String(8))
+    map_lat: Mapped[float] = mapped_column(Double)
+    map_lng: Mapped[float] = mapped_column(Double)
+    map_zoom: Mapped[int] = mapped_column(Integer, server_default=text("12"))
+
+    area: Mapped[Area] = relationship()
+
+
 class Grid(Base):
     """One version of a unit grid. The current version of a code has ``valid_to IS NULL``."""
 

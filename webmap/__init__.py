@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         planner,
         stats,
         supervision,
+        town,
     )
     from webmap.folium_local import localize_folium
 
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
+    town.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     compress.init_app(app)

@@ -19,7 +19,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
-from webmap import database
+from webmap import database, town
 from webmap.services import boards, features, incidents
 from webmap.services.errors import FieldError, InvalidInputError
 
@@ -142,6 +142,7 @@ def poster(code: str):
     db = database.session()
     b = _board(code)
     pdf = boards.poster_pdf(b, boards.supervision(db), _page_url(code), photos=boards.poster_photos(db, b),
+                            center_name=town.current().label("center_name", g.lang),
                             gettext=gettext, synthetic=features.is_synthetic(db))
     response = current_app.response_class(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="grid-{b.code}.pdf"'

@@ -6,11 +6,15 @@ from flask import Flask, current_app, g
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.cluster import normalise_url
+
 
 def init_app(app: Flask) -> None:
     # no pre-ping: it costs a round trip on every request; stale connections are recycled instead.
     # No JIT: compiling costs 50–70 ms on the map's aggregate queries, more than it ever saves on
     # queries that read an index or a small table.
+    # every reader of the setting (the engine, the LISTEN connection) sees the psycopg2 form
+    app.config["DATABASE_URL"] = normalise_url(app.config["DATABASE_URL"])
     engine = create_engine(app.config["DATABASE_URL"], pool_size=10, max_overflow=30, pool_recycle=1800,
                            connect_args={"options": "-c jit=off"})
     app.extensions["wangge.engine"] = engine

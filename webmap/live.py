@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterator
 import psycopg2
 from flask import Blueprint, Response, current_app
 from flask_login import current_user, login_required
-from sqlalchemy.engine import make_url
 
+from db.cluster import connect_params
 from webmap.services.events import NOTIFY_CHANNEL
 from webmap.services.scope import event_visible
 
@@ -70,8 +70,7 @@ class Broker:
                 self._thread.start()
 
     def _connect(self):
-        u = make_url(self.url)
-        conn = psycopg2.connect(host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database)
+        conn = psycopg2.connect(**connect_params(self.url))
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(f"LISTEN {NOTIFY_CHANNEL}")  # a constant identifier, not user input

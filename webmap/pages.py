@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
@@ -33,13 +33,14 @@ def dispatch():
     config = {
         "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),
         "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
-        "casesUrl": f"{request.script_root}/api/v1/map/cases",
-        "listUrl": f"{request.script_root}/api/v1/map/list",
-        "heatUrl": f"{request.script_root}/api/v1/map/heat",
+        "casesUrl": url_for("mapdata.cases"),
+        "listUrl": url_for("mapdata.case_list"),
+        "heatUrl": url_for("mapdata.heat"),
         # personal whereabouts: the layer is offered only to the roles that may see tracks
-        "patrolsUrl": f"{request.script_root}/api/v1/map/patrols" if tracks.may_see_tracks(current_user) else None,
-        "searchUrl": f"{request.script_root}/api/v1/map/search",
-        "incidentUrl": f"{request.script_root}/api/v1/incidents/",
+        "patrolsUrl": url_for("mapdata.patrols") if tracks.may_see_tracks(current_user) else None,
+        "searchUrl": url_for("mapdata.search"),
+        # the script appends a case's id (and "/actions")
+        "incidentUrl": url_for("api.list_incidents") + "/",
         "categoriesUrl": url_for("api.list_categories"),
         "departmentsUrl": url_for("api.list_departments"),
         "streamUrl": url_for("live.stream"),

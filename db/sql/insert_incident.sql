@@ -1,7 +1,8 @@
 -- Store a routed report in one statement: the incident (its case number made from its id), its
 -- first case event (the columns of services/events.py EVENT_COLUMNS), and a NOTIFY for live
 -- listeners (delivered at commit; :message is built by events.live_message). A resent report whose
--- idempotency key is already stored inserts nothing and returns no row.
+-- idempotency key is already stored inserts nothing and returns no row. The case number is the
+-- town's prefix (towns.case_prefix, migration 0010), the report day and the id in 7 digits.
 WITH n AS (
     SELECT nextval('incidents_id_seq') AS id
 ), ins AS (
@@ -10,7 +11,7 @@ WITH n AS (
         grid_id, grid_code, village_code, worker_id, leader_id, department_id, reporter_id,
         reporter_name, reporter_phone, state, flags, reported_at, deadline, idempotency_key, photos,
         distance_m, tier)
-    SELECT n.id, 'YJB' || :day || lpad(n.id::text, 7, '0'),
+    SELECT n.id, wangge_case_prefix() || :day || lpad(n.id::text, 7, '0'),
            ST_SetSRID(ST_MakePoint(:lng, :lat), 4326), :raw_lng, :raw_lat, :raw_crs, :source,
            :category_id, :description, :address, :grid_id, :grid_code, :village_code, :worker_id,
            :leader_id, :department_id, :reporter_id, :reporter_name, :reporter_phone, '待受理',

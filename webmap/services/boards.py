@@ -29,10 +29,10 @@ from workflow.clock import SHANGHAI
 
 from . import intake, privacy
 from .errors import FieldError, InvalidInputError, NotFoundError
+from .town import load_town
 
 GRID_CODE = re.compile(r"[0-9]{15}")
 FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-SUPERVISION_OFFICE = "杨家泊镇纪检办公室"  # seed: 监督方式 of every item
 # The board's own location, when the resident does not tap the map: the grid's point on surface.
 DEFAULT_LOCATION_FLAG = "location_grid_point"
 # Same options for the page and the poster; tests rebuild the code with them.
@@ -205,15 +205,13 @@ def find_board(db: Session, code: str) -> Board:
 
 
 def supervision(db: Session) -> Supervision:
-    """The supervision phone (监督电话): settings 'board', then 'demo', then the seed's own."""
-    for key in ("board", "demo"):
-        row = db.get(Setting, key)
-        value = row.value if row is not None and isinstance(row.value, dict) else {}
-        if value.get("supervision_phone"):
-            return Supervision(value.get("supervision_office") or SUPERVISION_OFFICE, value["supervision_phone"])
-    from db.demo_town import SUPERVISION_PHONE
-
-    return Supervision(SUPERVISION_OFFICE, SUPERVISION_PHONE)
+    """The supervision office and phone (监督电话): settings 'board' when set, else the town's record."""
+    town = load_town(db)
+    row = db.get(Setting, "board")
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    if value.get("supervision_phone"):
+        return Supervision(value.get("supervision_office") or town.supervision_office, value["supervision_phone"])
+    return Supervision(town.supervision_office, town.supervision_phone)
 
 
 def member_photo(db: Session, code: str, person_id: int) -> Attachment | None:
@@ -383,10 +381,12 @@ def _identity(message: str, **values) -> str:
     return message % values if values else message
 
 
-def poster_pdf(board: Board, sup: Supervision, url: str, *, photos: Mapping[int, bytes] | None = None,
+def poster_pdf(board: Board, sup: Supervision, url: str, *, center_name: str,
+               photos: Mapping[int, bytes] | None = None,
                gettext: Callable[..., str] = _identity, synthetic: bool = False,
                today: datetime | None = None) -> bytes:
-    """The board as a printable A4 poster. Chinese text in the built-in CID font STSong-Light (no
+    """The board as a printable A4 poster, signed by the town's governance centre (``center_name``,
+    in the poster's language). Chinese text in the built-in CID font STSong-Light (no
     font file); codes, phones and the URL in Helvetica. Content streams are left uncompressed so the
     text can be searched; the file stays small (one page)."""
     from reportlab.lib import colors
@@ -412,7 +412,7 @@ def poster_pdf(board: Board, sup: Supervision, url: str, *, photos: Mapping[int,
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=0)
     c.setTitle(f"{board.name} {board.code} {_('上岗公示')}")
     c.setSubject(board.code)
-    c.setAuthor(_("杨家泊镇综合治理中心"))
+    c.setAuthor(center_name)
     c.setCreator("Wangge")
 
     # header band
@@ -422,7 +422,7 @@ def poster_pdf(board: Board, sup: Supervision, url: str, *, photos: Mapping[int,
     c.setFont(cjk, 28)
     c.drawString(margin, height - 18 * mm, _("网格员上岗公示"))
     c.setFont(cjk, 11)
-    c.drawString(margin, height - 27 * mm, _("网格化服务管理 · 杨家泊镇综合治理中心"))
+    c.drawString(margin, height - 27 * mm, _("网格化服务管理 · %(center)s", center=center_name))
     if synthetic or board.synthetic:
         label = _("合成演示数据")
         c.setFillColor(colors.HexColor("#f1c40f"))

@@ -518,6 +518,7 @@ def import_rows(
 
         ids = sorted(conn.execute(text("SELECT nextval('incidents_id_seq') FROM generate_series(1, :n)"),
                                   {"n": n}).scalars())
+        prefix = conn.execute(text("SELECT wangge_case_prefix()")).scalar()  # the town's, as intake's
         update = progress("暂存 stage", n)
         cursor = conn.connection.cursor()
         cursor.execute(STAGING)
@@ -539,7 +540,7 @@ def import_rows(
                      "import": {"file": file_name, "row": good.rows[i], "external_id": good.external_id[i],
                                 "imported_at": imported_at}}
             values = (
-                ids[i], f"YJB{reported:%Y%m%d}{ids[i]:07d}", float(lng[i]), float(lat[i]),
+                ids[i], f"{prefix}{reported:%Y%m%d}{ids[i]:07d}", float(lng[i]), float(lat[i]),
                 float(good.raw_lng[i]), float(good.raw_lat[i]), crs_i, source, cat["id"],
                 good.description[i], good.address[i],
                 grids["id"][g] if g >= 0 else None, grids["code"][g] if g >= 0 else None,

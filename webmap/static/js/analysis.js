@@ -48,7 +48,7 @@
   }
 
   // ------------------------------------------------------------ map and layers
-  const map = L.map("map", { zoomSnap: 0.5 }).setView([39.318, 117.745], 12);
+  const map = L.map("map", { zoomSnap: 0.5 }).setView(...Wangge.townView());
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
   const baseLayers = {};

@@ -123,6 +123,12 @@
   // every weight by 1 / 2^(maxZoom − zoom) (capped at 2^12): weights times this undo that, so that
   // max is the answer's.
   const heatScale = (map) => 2 ** Math.max(0, Math.min(map.getMaxZoom() - map.getZoom(), 12));
+  // The town's first view, from its record (base.html's <body data-map-view>): [[lat, lng], zoom],
+  // spread into map.setView(...townView()).
+  function townView() {
+    const view = JSON.parse(document.body.dataset.mapView);
+    return [view.center, view.zoom];
+  }
 
   // ------------------------------------------------------------ geometry (GeoJSON lon/lat, planar)
   const polygonsOf = (g) => (!g ? [] : g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : []);
@@ -167,6 +173,6 @@
   window.Wangge = Object.freeze({
     TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet,
     dateFormat, clockFmt, clock, today, message, errorsZh, getJSON, fetchJSON, listen,
-    openDatabase, transact, bboxParam, heatScale, polygonsOf, inRing, contains, ringArea, largestRing, centre,
+    openDatabase, transact, bboxParam, heatScale, townView, polygonsOf, inRing, contains, ringArea, largestRing, centre,
   });
 })();

@@ -413,7 +413,7 @@
       for (const c of cats.items) $("f-category").append(el("option", { value: c.code }, `${c.class} · ${c.name}`));
       const b = grids.getBounds();
       if (b.isValid()) map.fitBounds(b, { padding: [10, 10] });
-      else map.setView([39.318, 117.745], 12);
+      else map.setView(...Wangge.townView());
       listen();
     });
 })();

@@ -95,7 +95,7 @@
       villageLayer.bringToFront();
       const bounds = gridLayer.getBounds();
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] });
-      else map.setView([39.318, 117.745], 12);
+      else map.setView(...Wangge.townView());
       for (const inc of incidents.items) addIncident(inc, false);
       listenLive();
       status.textContent = fmt(t.loaded, { v: villages.numberReturned, g: grids.numberReturned, i: incidents.items.length });

@@ -84,7 +84,7 @@
     pickMap = L.map(box, { zoomSnap: 0.5 });
     const layer = L.geoJSON(grids, { style: { color: "#1f4e79", weight: 1, fillOpacity: 0.08 } }).addTo(pickMap);
     if (layer.getBounds().isValid()) pickMap.fitBounds(layer.getBounds());
-    else pickMap.setView([39.318, 117.745], 12);
+    else pickMap.setView(...Wangge.townView());
     pickMap.on("click", (e) => {
       point = { lng: e.latlng.lng, lat: e.latlng.lat, crs: "wgs84" };
       if (pickMarker) pickMarker.setLatLng(e.latlng);

@@ -236,7 +236,7 @@
                                       interactive: false }).addTo(map);
   const placesLayer = L.layerGroup().addTo(map);
   const trackLayer = L.layerGroup().addTo(map);
-  map.setView([39.318, 117.745], 12);
+  map.setView(...Wangge.townView());
   let gridFeatures = [];
   let villageFeatures = [];
 

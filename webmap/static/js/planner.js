@@ -578,7 +578,7 @@
     }
     const b = currentLayer.getBounds();
     if (b.isValid()) map.fitBounds(b, { padding: [10, 10] });
-    else map.setView([39.318, 117.745], 12);
+    else map.setView(...Wangge.townView());
     await loadPlans();
     const wanted = new URLSearchParams(location.search).get("plan");
     if (wanted && /^\d+$/.test(wanted)) await openPlan(Number(wanted));
