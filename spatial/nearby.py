@@ -13,6 +13,7 @@ only a point within a centimetre of the ``near_m`` ring can be classed different
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +21,6 @@ import shapely
 from pyproj import Transformer
 
 from spatial.routing import locate_points
-
-NEAR_BOUNDARY_M = 50.0
 
 
 @dataclass(frozen=True)
@@ -51,13 +50,27 @@ def _project(geoms, transformer: Transformer):
     return shapely.transform(np.asarray(geoms, dtype=object), fn)
 
 
-def route_points(xs, ys, polygons, codes, near_m: float = NEAR_BOUNDARY_M) -> Routing:
-    """Route WGS84 points to grids: covered (lowest code wins), else nearest within ``near_m`` m.
+def degrees_covering(metres: float, lat: float) -> float:
+    """A margin in degrees of EPSG:4326 that surely covers ``metres`` metres in every direction at
+    latitude ``lat`` (degrees): for the bounding-box pre-filter (``&&``, ``ST_Expand``) in front of
+    a test in metres. 1.5 × the east–west length, which is the longer one in degrees.
+
+    >>> round(degrees_covering(50.0, 39.3), 6), round(degrees_covering(50.0, 0.0), 6)
+    (0.000871, 0.000674)
+    >>> degrees_covering(0.0, 39.3)
+    0.0
+    """
+    return metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.01)) * 1.5
+
+
+def route_points(xs, ys, polygons, codes, near_m: float) -> Routing:
+    """Route WGS84 points to grids: covered (lowest code wins), else nearest within ``near_m`` m
+    (the setting ``WANGGE_NEAR_BOUNDARY_M``, passed in by the caller).
 
     >>> a = shapely.box(117.700, 39.300, 117.701, 39.301)     # about 86 m × 111 m
     >>> b = shapely.box(117.701, 39.300, 117.702, 39.301)
     >>> r = route_points([117.7005, 117.701, 117.7030, 117.7021, 118.0],
-    ...                  [39.3005, 39.3005, 39.3005, 39.3005, 39.3], [b, a], ["002", "001"])
+    ...                  [39.3005, 39.3005, 39.3005, 39.3005, 39.3], [b, a], ["002", "001"], near_m=50.0)
     >>> r.index.tolist(), r.near.tolist()
     ([1, 1, -1, 0, -1], [False, False, False, True, False])
     >>> round(float(r.distance_m[3]), 1), bool(np.isnan(r.distance_m[2]))

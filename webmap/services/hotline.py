@@ -52,7 +52,7 @@ from . import intake, privacy
 from .actions import ConflictError, NotFound
 from .deadlines import load_calendar
 from .imports import number_cell, parse_time
-from .intake import NEAR_BOUNDARY_M, FieldError, ReportError
+from .intake import FieldError, ReportError
 
 __all__ = ["ConflictError", "NotFound", "AccessDenied", "ReportError", "ReadError", "import_orders", "list_orders",
            "detail", "act", "import_excel"]
@@ -258,7 +258,7 @@ def check_batch(db: Session, payloads: list, now: datetime) -> tuple[list[OrderI
 
 
 def store(db: Session, inputs: list[OrderInput], *, actor_id: int | None, role: str, via: dict,
-          now: datetime, calendar: WorkCalendar, near_m: float = NEAR_BOUNDARY_M) -> ImportResult:
+          now: datetime, calendar: WorkCalendar, near_m: float | None = None) -> ImportResult:
     """Write checked orders in one transaction; commits. Orders already stored are answered."""
     numbers = [x.order_no for x in inputs]
     stored = dict(db.execute(select(HotlineOrder.order_no, HotlineOrder.id)
@@ -323,7 +323,7 @@ class ImportAnswer:
 
 
 def import_orders(db: Session, user, body: Any, *, now: datetime | None = None,
-                  calendar: WorkCalendar | None = None, near_m: float = NEAR_BOUNDARY_M) -> ImportAnswer:
+                  calendar: WorkCalendar | None = None, near_m: float | None = None) -> ImportAnswer:
     """``POST /orders``: one order (an object) or a batch (a list). Answers the stored orders as
     (id, created) pairs, and for a single order its detail. Raises AccessDenied or ReportError
     (fields named ``[i].field`` in a batch); nothing is saved unless everything is good."""
@@ -422,7 +422,7 @@ class ExcelSummary:
 
 
 def import_excel(db: Session, path, *, dry_run: bool = False, now: datetime | None = None,
-                 calendar: WorkCalendar | None = None, near_m: float = NEAR_BOUNDARY_M) -> ExcelSummary:
+                 calendar: WorkCalendar | None = None, near_m: float | None = None) -> ExcelSummary:
     """``wangge hotline import FILE.xlsx``: all rows or none. Row errors name the sheet row and
     the column (its Chinese header). Raises ReadError when the file cannot be read at all."""
     path = Path(path)

@@ -38,7 +38,9 @@ from sqlalchemy.orm import Session
 
 from db.queries import query
 from spatial import planning
+from spatial.nearby import degrees_covering
 from spatial.tiling import as_multipolygon
+from webmap.config import near_boundary_m
 from workflow.cases import OPEN_STATES
 from workflow.clock import SHANGHAI
 from workflow.deadlines import SYSTEM_ROLE
@@ -54,7 +56,6 @@ OVERLAP_M2 = 0.01  # overlaps below this are float noise
 # sliver of several m²), coarse enough that the round trip through metres gives back the very
 # coordinates of the vertices it did not move.
 PRECISION_DEG = 1e-11
-NEAR_M = 50.0  # routing: a case this close to a grid goes to it (as at intake)
 OPS = ("reshape", "split", "merge", "create", "transfer", "propose_split", "set", "revert", "replace")
 MAX_VERTICES = 20_000
 M_PER_DEG_LAT = 110_574.0
@@ -710,9 +711,10 @@ def _round(value):
 
 
 def publish(db: Session, user, plan_id: int, version: int | None, effective_at: datetime | None = None,
-            now: datetime | None = None) -> dict:
+            now: datetime | None = None, near_m: float | None = None) -> dict:
     """Publish a checked draft: from ``effective_at`` (default now) the plan's grids have new
-    versions and the open cases it touches are re-routed. A future date schedules it. Refused with
+    versions and the open cases it touches are re-routed (with the near-boundary distance
+    ``near_m`` in metres, as at intake; None: the setting). A future date schedules it. Refused with
     the problems (422) while the check finds errors, with what changed (409) when another plan
     changed its grids since."""
     now = now or _now()
@@ -735,13 +737,15 @@ def publish(db: Session, user, plan_id: int, version: int | None, effective_at: 
                    {"e": effective, "u": user.id, "p": plan_id})
         db.commit()
         return {**view(db, user, plan_id), "rerouted": 0}
-    moved = _apply(db, plan_id, effective, now, user.id, user.role)
+    moved = _apply(db, plan_id, effective, now, user.id, user.role, near_m)
     db.commit()
     return {**view(db, user, plan_id), "rerouted": len(moved)}
 
 
-def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_id, role: str) -> list:
+def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_id, role: str,
+           near_m: float | None) -> list:
     """Write the new versions from ``effective`` and re-route the open cases; no commit."""
+    near_m = near_boundary_m() if near_m is None else near_m
     floor = db.execute(text("""
         SELECT max(g.valid_from) FROM grid_plan_items i JOIN grids g ON g.id = i.base_grid_id
          WHERE i.plan_id = :p"""), {"p": plan_id}).scalar()
@@ -813,9 +817,14 @@ def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_
         db.execute(text("UPDATE grid_assignments SET valid_to = greatest(valid_from, CAST(:day AS date)) "
                         "WHERE grid_code = ANY(:codes) AND valid_to IS NULL"), {"codes": retired, "day": day})
     codes = db.execute(text("SELECT code FROM grid_plan_items WHERE plan_id = :p"), {"p": plan_id}).scalars().all()
+    # the margin in degrees for the index pre-filters, at the latitude of the plan's grids farthest from
+    # the equator (the distances themselves are in metres)
+    lat = db.execute(text("SELECT max(greatest(abs(ST_YMin(geom)), abs(ST_YMax(geom)))) FROM grids "
+                          "WHERE code = ANY(:codes)"), {"codes": list(codes)}).scalar() or 0.0
     db.execute(text("SET LOCAL jit = off"))  # compiling it costs more than the statement saves
     moved = db.execute(query("plan_reroute"), {
-        "codes": list(codes), "open": list(OPEN_STATES), "near_m": NEAR_M, "near_deg": NEAR_M / 80_000,
+        "codes": list(codes), "open": list(OPEN_STATES), "near_m": near_m,
+        "near_deg": degrees_covering(near_m, lat),
         "now": now, "actor": actor_id, "role": role if actor_id else SYSTEM_ROLE, "plan": plan_id,
         "note": f"改划方案 {plan_id} 发布, 网格调整"}).all()
     db.execute(text("UPDATE grid_plans SET status = 'published', effective_at = :eff, published_at = :now, "
@@ -824,9 +833,10 @@ def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_
     return moved
 
 
-def publish_due(db: Session, now: datetime | None = None) -> list[dict]:
-    """The job: publish the scheduled plans whose date has come. A plan that no longer applies
-    (another plan changed its grids) goes back to draft with its problems."""
+def publish_due(db: Session, now: datetime | None = None, near_m: float | None = None) -> list[dict]:
+    """The job: publish the scheduled plans whose date has come (re-routing within ``near_m``
+    metres; None: the setting). A plan that no longer applies (another plan changed its grids)
+    goes back to draft with its problems."""
     now = now or _now()
     out = []
     due = db.execute(text("SELECT id FROM grid_plans WHERE status = 'scheduled' AND effective_at <= :now "
@@ -839,7 +849,7 @@ def publish_due(db: Session, now: datetime | None = None) -> list[dict]:
             db.rollback()
             continue
         try:
-            moved = _apply(db, plan_id, effective, now, None, SYSTEM_ROLE)
+            moved = _apply(db, plan_id, effective, now, None, SYSTEM_ROLE, near_m)
         except PlanError as exc:
             db.rollback()
             db.execute(text("UPDATE grid_plans SET status = 'draft', version = version + 1 WHERE id = :p"),
