@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from db.models import CaseEvent, Category, Department, Grid, Holiday, Incident, Setting
 from workflow import cases
 from workflow import deadlines as rules
-from workflow.clock import SHANGHAI, WorkCalendar
+from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
 from . import scope
 from .intake import NOTIFY_CHANNEL, FieldError, ReportError
@@ -529,10 +529,6 @@ def parse_filter(db: Session, args: Mapping) -> SupervisionFilter:
     return SupervisionFilter(statuses, department)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def _clock_conditions(user, f: SupervisionFilter) -> list:
     where = [
         scope.incident_visible(user),
@@ -675,8 +671,8 @@ def _list_item(row, st: rules.DeadlineStatus) -> dict:
         "department": {"code": row.dept_code, "name": row.dept_name} if row.dept_code else None,
         "state": row.state,
         "tier": row.tier,
-        "clock_started_at": _iso(rules.clock_start(row.dispatched_at, row.reported_at)),
-        "deadline": _iso(row.deadline),
+        "clock_started_at": format_iso(rules.clock_start(row.dispatched_at, row.reported_at)),
+        "deadline": format_iso(row.deadline),
         "status": st.status,
         "status_label": {"zh": st.label_zh, "en": st.label_en},
         "clock": "work" if st.working else "wall",  # how the hours below are measured
@@ -734,7 +730,7 @@ def _append(
     data: dict,
     now: datetime,
 ) -> bool:
-    deadline = _iso(row.deadline)
+    deadline = format_iso(row.deadline)
     return (
         db.execute(
             _INSERT_EVENT,
@@ -766,7 +762,7 @@ def _notify(db: Session, row, event: str, state: str, version: int) -> None:
                     "event": event,
                     "state": state,
                     "status": rules.RED,
-                    "deadline": _iso(row.deadline),
+                    "deadline": format_iso(row.deadline),
                     "version": version,
                     "grid_code": row.grid_code,
                     "village_code": row.village_code,

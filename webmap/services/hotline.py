@@ -46,7 +46,7 @@ from db.models import (
 )
 from spatial.readers import Problem, ReadError
 from workflow import hotline as rules
-from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar
+from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar, format_iso
 
 from . import intake, privacy
 from .actions import ConflictError, NotFound
@@ -510,10 +510,6 @@ def _actor(user) -> rules.Actor:
     return rules.Actor(id=user.id, role=user.role, department_id=user.department_id)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def _label(table: dict, code: str) -> dict:
     zh, en = table[code][0], table[code][1]
     return {"code": code, "label_zh": zh, "label_en": en}
@@ -548,17 +544,17 @@ def _serialize(row, user, now: datetime, calendar: WorkCalendar) -> dict:
         "instruction": o.instruction,
         "draft": o.draft,
         "reply": o.reply,
-        "dispatched_at": _iso(o.dispatched_at),
-        "signed_at": _iso(o.signed_at),
-        "assigned_at": _iso(o.assigned_at),
-        "drafted_at": _iso(o.drafted_at),
-        "replied_at": _iso(o.replied_at),
-        "closed_at": _iso(o.closed_at),
-        "returned_at": _iso(o.returned_at),
+        "dispatched_at": format_iso(o.dispatched_at),
+        "signed_at": format_iso(o.signed_at),
+        "assigned_at": format_iso(o.assigned_at),
+        "drafted_at": format_iso(o.drafted_at),
+        "replied_at": format_iso(o.replied_at),
+        "closed_at": format_iso(o.closed_at),
+        "returned_at": format_iso(o.returned_at),
         "deadlines": {
             "accept": clocks["accept"].as_dict(),
             "reply": clocks["reply"].as_dict(),
-            "return": {"deadline": _iso(rules.return_deadline(o.dispatched_at, calendar))},
+            "return": {"deadline": format_iso(rules.return_deadline(o.dispatched_at, calendar))},
         },
         "overdue": rules.overdue(order, now),
         "return_count": o.return_count,
@@ -620,7 +616,7 @@ def timeline(db: Session, order_id: int) -> list[dict]:
         e: HotlineEvent = r.HotlineEvent
         action = rules.ACTIONS.get(e.action)
         out.append({
-            "at": _iso(e.at), "action": e.action,
+            "at": format_iso(e.at), "action": e.action,
             "label_zh": action.label_zh if action else {"import": "派单导入"}.get(e.action, e.action),
             "label_en": action.label_en if action else {"import": "dispatched by the platform"}.get(e.action, e.action),
             "role": e.role, "actor": r.actor, "from_state": e.from_state, "to_state": e.to_state,

@@ -42,7 +42,7 @@ from spatial.nearby import degrees_covering
 from spatial.tiling import as_multipolygon
 from webmap.config import near_boundary_m
 from workflow.cases import OPEN_STATES
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, format_iso, shanghai_now
 from workflow.deadlines import SYSTEM_ROLE
 
 from .errors import ServiceError
@@ -95,14 +95,6 @@ def _may_read(user) -> None:
 def _may_edit(user) -> None:
     if user.role not in EDIT_ROLES:
         raise _forbidden()
-
-
-def _now() -> datetime:
-    return datetime.now(SHANGHAI)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
 
 
 # ---------------------------------------------------------------- geometry in and out
@@ -180,8 +172,8 @@ def list_plans(db: Session, user) -> list[dict]:
           FROM grid_plans p LEFT JOIN accounts a ON a.id = p.created_by
          ORDER BY p.status = 'draft' DESC, p.id DESC LIMIT 200""")).all()
     return [{"id": r.id, "title": r.title, "status": r.status, "source": r.source, "version": r.version,
-             "created_by": r.creator, "created_at": _iso(r.created_at), "effective_at": _iso(r.effective_at),
-             "published_at": _iso(r.published_at), "inverse_of": r.inverse_of, "codes": r.codes or []}
+             "created_by": r.creator, "created_at": format_iso(r.created_at), "effective_at": format_iso(r.effective_at),
+             "published_at": format_iso(r.published_at), "inverse_of": r.inverse_of, "codes": r.codes or []}
             for r in rows]
 
 
@@ -339,7 +331,7 @@ def _edits(db: Session, plan_id: int, since: int = 0) -> list[dict]:
         "SELECT e.version, e.op, e.codes, e.at, e.undone, a.username FROM grid_plan_edits e "
         "LEFT JOIN accounts a ON a.id = e.actor_id WHERE e.plan_id = :p AND e.version > :since ORDER BY e.id"),
         {"p": plan_id, "since": since}).all()
-    return [{"version": r.version, "op": r.op, "codes": r.codes, "by": r.username, "at": _iso(r.at),
+    return [{"version": r.version, "op": r.op, "codes": r.codes, "by": r.username, "at": format_iso(r.at),
              "undone": r.undone} for r in rows]
 
 
@@ -440,7 +432,7 @@ def _propose_split(v: Village, p: dict) -> list[str]:
     if balance == "cases":
         rows = v.db.execute(text(
             "SELECT ST_X(geom), ST_Y(geom) FROM incidents WHERE grid_code = :c AND reported_at >= :since"),
-            {"c": code, "since": _now() - timedelta(days=365)}).all()
+            {"c": code, "since": shanghai_now() - timedelta(days=365)}).all()
         if len(rows) >= parts * 5:
             pts = shapely.points(np.array(rows, dtype=float))
             points = shapely.get_coordinates(v.local.to_m(shapely.multipoints(pts)))
@@ -648,8 +640,8 @@ def view(db: Session, user, plan_id: int) -> dict:
          GROUP BY p.id, p.title, a.username ORDER BY p.id"""), {"p": plan_id, "codes": codes}).all()
     return {
         "id": plan.id, "title": plan.title, "note": plan.note, "status": plan.status, "source": plan.source,
-        "version": plan.version, "created_by": plan.creator, "created_at": _iso(plan.created_at),
-        "effective_at": _iso(plan.effective_at), "published_at": _iso(plan.published_at),
+        "version": plan.version, "created_by": plan.creator, "created_at": format_iso(plan.created_at),
+        "effective_at": format_iso(plan.effective_at), "published_at": format_iso(plan.published_at),
         "inverse_of": plan.inverse_of,
         "grids": {"type": "FeatureCollection", "features": features},
         "problems": problems,
@@ -676,7 +668,7 @@ def impact(db: Session, user, plan_id: int, max_cases: int = 500) -> dict:
         "geometry_after": json.loads(r.geojson_after) if r.geojson_after else None,
     } for r in db.execute(query("plan_impact"), {"plan": plan_id}).all()]
     moves = db.execute(query("plan_moves"), {"plan": plan_id, "open": list(OPEN_STATES),
-                                             "since": _now() - timedelta(days=365)}).all()
+                                             "since": shanghai_now() - timedelta(days=365)}).all()
     flows: dict[tuple, dict] = {}
     for m in moves:
         flow = flows.setdefault((m.old_code, m.new_code), {"from": m.old_code, "to": m.new_code, "open": 0,
@@ -717,7 +709,7 @@ def publish(db: Session, user, plan_id: int, version: int | None, effective_at: 
     ``near_m`` in metres, as at intake; None: the setting). A future date schedules it. Refused with
     the problems (422) while the check finds errors, with what changed (409) when another plan
     changed its grids since."""
-    now = now or _now()
+    now = now or shanghai_now()
     _draft(db, user, plan_id, version)
     effective = effective_at or now
     problems = check(db, plan_id)
@@ -750,8 +742,8 @@ def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_
         SELECT max(g.valid_from) FROM grid_plan_items i JOIN grids g ON g.id = i.base_grid_id
          WHERE i.plan_id = :p"""), {"p": plan_id}).scalar()
     if floor is not None and effective <= floor:
-        raise PlanError(422, f"生效时间应晚于现行网格版本的起始时间 {_iso(floor)}",
-                        f"the effective date must be after {_iso(floor)}, when the current versions began")
+        raise PlanError(422, f"生效时间应晚于现行网格版本的起始时间 {format_iso(floor)}",
+                        f"the effective date must be after {format_iso(floor)}, when the current versions began")
     db.execute(text("""
         SELECT g.id FROM grids g JOIN grid_plan_items i ON i.code = g.code AND i.plan_id = :p
          WHERE g.valid_to IS NULL FOR UPDATE OF g"""), {"p": plan_id})
@@ -837,7 +829,7 @@ def publish_due(db: Session, now: datetime | None = None, near_m: float | None =
     """The job: publish the scheduled plans whose date has come (re-routing within ``near_m``
     metres; None: the setting). A plan that no longer applies (another plan changed its grids)
     goes back to draft with its problems."""
-    now = now or _now()
+    now = now or shanghai_now()
     out = []
     due = db.execute(text("SELECT id FROM grid_plans WHERE status = 'scheduled' AND effective_at <= :now "
                           "ORDER BY effective_at, id"), {"now": now}).scalars().all()
@@ -896,7 +888,6 @@ def discard(db: Session, user, plan_id: int, version: int | None) -> dict:
     return view(db, user, plan_id)
 
 
-
 # ---------------------------------------------------------------- workload against the norms
 
 NORM_HOUSEHOLDS = {"village": 300, "community": 500}  # rural ≈ 300 households; urban 300–500
@@ -910,7 +901,7 @@ def workload(db: Session, user, village: str | None = None, now: datetime | None
     hours (the last 30 days); ``over`` lists the norms a grid is far above (households over 1.5×
     the norm of its kind of village, residents over 2,500, cases over twice the median grid's)."""
     _may_read(user)
-    now = now or _now()
+    now = now or shanghai_now()
     rows = db.execute(text("""
         SELECT g.code, g.name, g.kind, g.households, g.residents, v.code AS village, v.name AS village_name,
                v.kind AS village_kind, ST_Area(g.geom::geography) AS area_m2,
