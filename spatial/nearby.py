@@ -4,11 +4,11 @@
 shared edge or vertex), else the nearest grid within ``near_m`` metres (geography distance, ties to
 the lowest code), else none. :func:`route_points` does the same for many points at once:
 :func:`spatial.routing.locate_points` (STRtree) for the covering grid, then, for the points left
-over, an STRtree ``dwithin`` query in a transverse Mercator projection centred on the grids
-(WGS84 ellipsoid, scale 1 on the central meridian), where planar metres equal ellipsoidal metres
-to a few parts in a million across a town. Distances agree with PostGIS's geography distances to
-about a centimetre (the grid edges are straight in degrees, PostGIS measures to geodesic edges), so
-only a point within a centimetre of the ``near_m`` ring can be classed differently.
+over, an STRtree ``dwithin`` query in local metres (:func:`spatial.local.local_metres`, the UTM
+zone of the grids: scale within 4 parts in 10 000). Distances agree with PostGIS's geography
+distances to about two centimetres at 50 m (the grid edges are straight in degrees, PostGIS
+measures to geodesic edges), so only a point that close to the ``near_m`` ring can be classed
+differently.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 
+from spatial.local import local_metres
 from spatial.routing import locate_points
 
 
@@ -31,23 +31,6 @@ class Routing:
     index: np.ndarray
     near: np.ndarray
     distance_m: np.ndarray
-
-
-def local_metres(lng0: float, lat0: float) -> Transformer:
-    """A lon/lat → metres transformer (transverse Mercator centred at ``lng0``, ``lat0``)."""
-    return Transformer.from_crs(
-        "EPSG:4326",
-        f"+proj=tmerc +lat_0={float(lat0)!r} +lon_0={float(lng0)!r} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs",
-        always_xy=True,
-    )
-
-
-def _project(geoms, transformer: Transformer):
-    def fn(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(np.asarray(geoms, dtype=object), fn)
 
 
 def degrees_covering(metres: float, lat: float) -> float:
@@ -87,9 +70,9 @@ def route_points(xs, ys, polygons, codes, near_m: float) -> Routing:
         return Routing(index, near, distance)
     polys = np.asarray(polygons, dtype=object)
     minx, miny, maxx, maxy = shapely.total_bounds(polys)
-    transformer = local_metres((minx + maxx) / 2.0, (miny + maxy) / 2.0)
-    local_polys = _project(polys, transformer)
-    px, py = transformer.transform(xs[todo], ys[todo])
+    local = local_metres((minx + maxx) / 2.0, (miny + maxy) / 2.0)
+    local_polys = local.to_m(polys)
+    px, py = local.forward.transform(xs[todo], ys[todo])
     points = shapely.points(px, py)
     tree = shapely.STRtree(local_polys)
     pt_idx, poly_idx = tree.query(points, predicate="dwithin", distance=near_m)
