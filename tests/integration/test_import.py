@@ -297,15 +297,19 @@ def test_geojson_features_without_points_and_with_their_own_crs(import_url, impo
 # ---------------------------------------------------------------- near and outside the grids
 
 
-def test_near_boundary_and_outside_grids(import_url, import_engine, tmp_path, tag):
-    with import_engine.connect() as conn:
-        north = conn.execute(text(
+def north_of_the_grids(engine, metres: list[float]) -> list:
+    """(lng, lat) of points ``metres`` due north of the northernmost grid vertex."""
+    with engine.connect() as conn:
+        return conn.execute(text(
             "WITH v AS (SELECT (ST_DumpPoints(geom)).geom AS p FROM grids WHERE valid_to IS NULL), "
             "top AS (SELECT p FROM v ORDER BY ST_Y(p) DESC LIMIT 1) "
             "SELECT ST_X(ST_Project(p::geography, m, 0)::geometry), ST_Y(ST_Project(p::geography, m, 0)::geometry) "
-            "  FROM top, unnest(ARRAY[10.0, 5000.0]) AS m"
-        )).all()
-    (nx, ny), (fx, fy) = north
+            "  FROM top, unnest(CAST(:metres AS float8[])) WITH ORDINALITY AS u(m, k) ORDER BY k"
+        ), {"metres": metres}).all()
+
+
+def test_near_boundary_and_outside_grids(import_url, import_engine, tmp_path, tag):
+    (nx, ny), (fx, fy) = north_of_the_grids(import_engine, [10.0, 5000.0])
     rows = [("SR01", nx, ny, f"{tag} 10 m outside", "", "", f"{tag}-near"),
             ("SR01", fx, fy, f"{tag} 5 km outside", "", "", f"{tag}-far")]
     out = run_import(import_url, write_csv(tmp_path / "edge.csv", HEADER, rows))
@@ -320,13 +324,7 @@ def test_near_boundary_and_outside_grids(import_url, import_engine, tmp_path, ta
 
 def test_the_near_boundary_setting_reaches_the_import(import_url, import_engine, tmp_path, tag):
     """WANGGE_NEAR_BOUNDARY_M=200: a case 120 m outside every grid is routed near, one 250 m out is not."""
-    with import_engine.connect() as conn:
-        points = conn.execute(text(
-            "WITH v AS (SELECT (ST_DumpPoints(geom)).geom AS p FROM grids WHERE valid_to IS NULL), "
-            "top AS (SELECT p FROM v ORDER BY ST_Y(p) DESC LIMIT 1) "
-            "SELECT ST_X(ST_Project(p::geography, m, 0)::geometry), ST_Y(ST_Project(p::geography, m, 0)::geometry) "
-            "  FROM top, unnest(ARRAY[120.0, 250.0]) AS m"
-        )).all()
+    points = north_of_the_grids(import_engine, [120.0, 250.0])
     rows = [("SR01", x, y, f"{tag} {m} m outside", "", "", f"{tag}-{m}") for (x, y), m in zip(points, (120, 250), strict=True)]
     out = run_import(import_url, write_csv(tmp_path / "setting.csv", HEADER, rows),
                      env={"WANGGE_NEAR_BOUNDARY_M": "200"})
