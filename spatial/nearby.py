@@ -4,24 +4,23 @@
 shared edge or vertex), else the nearest grid within ``near_m`` metres (geography distance, ties to
 the lowest code), else none. :func:`route_points` does the same for many points at once:
 :func:`spatial.routing.locate_points` (STRtree) for the covering grid, then, for the points left
-over, an STRtree ``dwithin`` query in a transverse Mercator projection centred on the grids
-(WGS84 ellipsoid, scale 1 on the central meridian), where planar metres equal ellipsoidal metres
-to a few parts in a million across a town. Distances agree with PostGIS's geography distances to
-about a centimetre (the grid edges are straight in degrees, PostGIS measures to geodesic edges), so
-only a point within a centimetre of the ``near_m`` ring can be classed differently.
+over, an STRtree ``dwithin`` query in local metres (:func:`spatial.local.local_metres`, the UTM
+zone of the grids: scale within 4 parts in 10 000). Distances agree with PostGIS's geography
+distances to about two centimetres at 50 m (the grid edges are straight in degrees, PostGIS
+measures to geodesic edges), so only a point that close to the ``near_m`` ring can be classed
+differently.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 
+from spatial.local import local_metres
 from spatial.routing import locate_points
-
-NEAR_BOUNDARY_M = 50.0
 
 
 @dataclass(frozen=True)
@@ -34,30 +33,27 @@ class Routing:
     distance_m: np.ndarray
 
 
-def local_metres(lng0: float, lat0: float) -> Transformer:
-    """A lon/lat → metres transformer (transverse Mercator centred at ``lng0``, ``lat0``)."""
-    return Transformer.from_crs(
-        "EPSG:4326",
-        f"+proj=tmerc +lat_0={float(lat0)!r} +lon_0={float(lng0)!r} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs",
-        always_xy=True,
-    )
+def degrees_covering(metres: float, lat: float) -> float:
+    """A margin in degrees of EPSG:4326 that surely covers ``metres`` metres in every direction at
+    latitude ``lat`` (degrees): for the bounding-box pre-filter (``&&``, ``ST_Expand``) in front of
+    a test in metres. 1.5 × the east–west length, which is the longer one in degrees.
+
+    >>> round(degrees_covering(50.0, 39.3), 6), round(degrees_covering(50.0, 0.0), 6)
+    (0.000871, 0.000674)
+    >>> degrees_covering(0.0, 39.3)
+    0.0
+    """
+    return metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.01)) * 1.5
 
 
-def _project(geoms, transformer: Transformer):
-    def fn(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(np.asarray(geoms, dtype=object), fn)
-
-
-def route_points(xs, ys, polygons, codes, near_m: float = NEAR_BOUNDARY_M) -> Routing:
-    """Route WGS84 points to grids: covered (lowest code wins), else nearest within ``near_m`` m.
+def route_points(xs, ys, polygons, codes, near_m: float) -> Routing:
+    """Route WGS84 points to grids: covered (lowest code wins), else nearest within ``near_m`` m
+    (the setting ``WANGGE_NEAR_BOUNDARY_M``, passed in by the caller).
 
     >>> a = shapely.box(117.700, 39.300, 117.701, 39.301)     # about 86 m × 111 m
     >>> b = shapely.box(117.701, 39.300, 117.702, 39.301)
     >>> r = route_points([117.7005, 117.701, 117.7030, 117.7021, 118.0],
-    ...                  [39.3005, 39.3005, 39.3005, 39.3005, 39.3], [b, a], ["002", "001"])
+    ...                  [39.3005, 39.3005, 39.3005, 39.3005, 39.3], [b, a], ["002", "001"], near_m=50.0)
     >>> r.index.tolist(), r.near.tolist()
     ([1, 1, -1, 0, -1], [False, False, False, True, False])
     >>> round(float(r.distance_m[3]), 1), bool(np.isnan(r.distance_m[2]))
@@ -74,9 +70,9 @@ def route_points(xs, ys, polygons, codes, near_m: float = NEAR_BOUNDARY_M) -> Ro
         return Routing(index, near, distance)
     polys = np.asarray(polygons, dtype=object)
     minx, miny, maxx, maxy = shapely.total_bounds(polys)
-    transformer = local_metres((minx + maxx) / 2.0, (miny + maxy) / 2.0)
-    local_polys = _project(polys, transformer)
-    px, py = transformer.transform(xs[todo], ys[todo])
+    local = local_metres((minx + maxx) / 2.0, (miny + maxy) / 2.0)
+    local_polys = local.to_m(polys)
+    px, py = local.forward.transform(xs[todo], ys[todo])
     points = shapely.points(px, py)
     tree = shapely.STRtree(local_polys)
     pt_idx, poly_idx = tree.query(points, predicate="dwithin", distance=near_m)

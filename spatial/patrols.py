@@ -42,6 +42,8 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
+from spatial.local import local_metres
+
 __all__ = [
     "FLAG_CODES",
     "Fix",
@@ -319,9 +321,8 @@ def _optional_float(text: str | None) -> float | None:
 
 
 def local_metric_crs(lng: float, lat: float) -> CRS:
-    """The WGS84 / UTM zone CRS (EPSG:326xx north, 327xx south) of a WGS84 point, metres.
-
-    Standard 6° zones only (the Norway and Svalbard exceptions do not matter in China). A track or
+    """The WGS84 / UTM zone CRS (EPSG:326xx north, 327xx south) of a WGS84 point, metres: the CRS of
+    :func:`spatial.local.local_metres`, after checking the point. A track or
     grid a few kilometres across stays well inside its zone's accuracy even when it straddles a
     zone border.
 
@@ -335,13 +336,7 @@ def local_metric_crs(lng: float, lat: float) -> CRS:
     spatial.patrols.PatrolError: coordinates out of range: nan, 0.0
     """
     _check_lnglat(lng, lat)
-    zone = min(int((float(lng) + 180.0) // 6.0) + 1, 60)
-    return _utm(32600 + zone if lat >= 0 else 32700 + zone)
-
-
-@lru_cache(maxsize=16)
-def _utm(epsg: int) -> CRS:
-    return CRS.from_epsg(epsg)
+    return local_metres(lng, lat).crs
 
 
 def _transformer(crs: CRS) -> Transformer:

@@ -27,7 +27,6 @@ bp = Blueprint("boards", __name__, url_prefix="/grids")
 
 # Per client address. Memory storage unless RATELIMIT_STORAGE_URI says otherwise (with several
 # server processes, point it at a shared store such as Redis so the limit is not per process).
-REPORT_LIMITS = "5 per minute;30 per day"
 limiter = Limiter(get_remote_address, key_prefix="wangge-board")
 
 
@@ -40,7 +39,7 @@ bp.record_once(_attach_limiter)
 
 
 def _report_limits() -> str:
-    return current_app.config.get("BOARD_REPORT_RATE_LIMIT", REPORT_LIMITS)
+    return current_app.config["BOARD_REPORT_RATE_LIMIT"]  # default in Settings (WANGGE_BOARD_RATE_LIMIT)
 
 
 # ---------------------------------------------------------------- helpers

@@ -44,6 +44,17 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+# The one default of the near-boundary rule (metres); every intake path reads the setting below.
+DEFAULT_NEAR_BOUNDARY_M = 50
+
+
+def near_boundary_m() -> float:
+    """WANGGE_NEAR_BOUNDARY_M: a report outside every grid but this close to one (metres, 0–1000)
+    is routed to it and flagged near_boundary. The API, boards, Open311, 12345, the bulk import and
+    plan re-routing all take this value (the web views through ``Settings.NEAR_BOUNDARY_M``)."""
+    return float(_int("WANGGE_NEAR_BOUNDARY_M", DEFAULT_NEAR_BOUNDARY_M, 0, 1000))
+
+
 @dataclass
 class Settings:
     DATABASE_URL: str = field(default_factory=database_url)
@@ -52,7 +63,7 @@ class Settings:
     OGC_DEFAULT_LIMIT: int = field(default_factory=lambda: _int("WANGGE_OGC_DEFAULT_LIMIT", 100, 1, 10_000))
     OGC_MAX_LIMIT: int = field(default_factory=lambda: _int("WANGGE_OGC_MAX_LIMIT", 10_000, 1, 100_000))
     # Outside every grid but this close to one: routed to it, flagged near_boundary (metres).
-    NEAR_BOUNDARY_M: float = field(default_factory=lambda: float(_int("WANGGE_NEAR_BOUNDARY_M", 50, 0, 1000)))
+    NEAR_BOUNDARY_M: float = field(default_factory=near_boundary_m)
     # one photo of 10 MB plus the multipart envelope
     MAX_CONTENT_LENGTH: int = 10 * 1024 * 1024 + 64 * 1024
     MAP_LATEST_INCIDENTS: int = field(default_factory=lambda: _int("WANGGE_MAP_LATEST", 300, 1, 2_000))

@@ -19,7 +19,7 @@ GeoJSON in WGS84. Same authentication and CSRF rule as ``/api/v1``.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
@@ -96,7 +96,8 @@ def impact(plan_id: int):
 def publish(plan_id: int):
     body = json_body()
     return jsonify(service.publish(database.session(), current_user, plan_id, _version(body),
-                                   effective_at=service.parse_effective_at(body.get("effective_at"))))
+                                   effective_at=service.parse_effective_at(body.get("effective_at")),
+                                   near_m=current_app.config["NEAR_BOUNDARY_M"]))
 
 
 @api.post("/<int:plan_id>/inverse")

@@ -28,6 +28,25 @@ WORK_DAY = sum((datetime.combine(date.min, end) - datetime.combine(date.min, beg
                 for begin, end in WORK_PERIODS), timedelta())
 
 
+def shanghai_now() -> datetime:
+    """The current moment, aware, in Asia/Shanghai."""
+    return datetime.now(SHANGHAI)
+
+
+def format_iso(value: datetime | None, timespec: str = "auto") -> str | None:
+    """An aware moment as the API writes it: ISO 8601 in Asia/Shanghai (``+08:00``); None stays None.
+
+    >>> from datetime import timezone
+    >>> format_iso(datetime(2026, 3, 1, 1, 2, 3, 450000, tzinfo=timezone.utc))
+    '2026-03-01T09:02:03.450000+08:00'
+    >>> format_iso(datetime(2026, 3, 1, 1, 2, 3, 450000, tzinfo=timezone.utc), timespec="seconds")
+    '2026-03-01T09:02:03+08:00'
+    >>> format_iso(None) is None
+    True
+    """
+    return value.astimezone(SHANGHAI).isoformat(timespec=timespec) if value is not None else None
+
+
 @lru_cache(maxsize=4096)
 def _statutory_workday(day: date) -> bool | None:
     try:

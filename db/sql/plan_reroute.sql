@@ -6,6 +6,7 @@
 -- leader, a new version and a 'reroute' event. A case that stays in its grid keeps the version it
 -- was routed by, as closed and void cases do. :codes the plan's grid codes, :open the open states;
 -- returns one row per moved case (the caller sends their live messages: services/events.py).
+-- Distances in metres (geography); :near_deg only widens the bounding boxes of the index pre-filters.
 WITH changed AS (
     SELECT ST_Union(geom) AS geom FROM grids WHERE code = ANY(:codes) AND valid_to IS NULL
 ), cand AS (
@@ -16,7 +17,8 @@ WITH changed AS (
     SELECT i.id, i.grid_code, i.geom, i.state
       FROM incidents i, changed c
      WHERE i.state = ANY(:open) AND (i.grid_code IS NULL OR i.distance_m > 0)
-       AND i.geom && c.geom AND ST_DWithin(i.geom, c.geom, :near_deg)
+       AND i.geom && ST_Expand(c.geom, :near_deg)
+       AND ST_DWithin(i.geom::geography, c.geom::geography, :near_m)
 ), routed AS (
     SELECT c.id, c.grid_code AS old_code, c.state,
            coalesce(cover.id, near.id) AS grid_id, coalesce(cover.code, near.code) AS grid_code,

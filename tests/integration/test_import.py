@@ -72,8 +72,8 @@ def tag() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
-def run_import(url: str, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WANGGE_HOME": str(ROOT), "DATABASE_URL": url}
+def run_import(url: str, *args, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WANGGE_HOME": str(ROOT), "DATABASE_URL": url, **(env or {})}
     return subprocess.run([WANGGE, "incidents", "import", *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=900)
 
@@ -297,15 +297,19 @@ def test_geojson_features_without_points_and_with_their_own_crs(import_url, impo
 # ---------------------------------------------------------------- near and outside the grids
 
 
-def test_near_boundary_and_outside_grids(import_url, import_engine, tmp_path, tag):
-    with import_engine.connect() as conn:
-        north = conn.execute(text(
+def north_of_the_grids(engine, metres: list[float]) -> list:
+    """(lng, lat) of points ``metres`` due north of the northernmost grid vertex."""
+    with engine.connect() as conn:
+        return conn.execute(text(
             "WITH v AS (SELECT (ST_DumpPoints(geom)).geom AS p FROM grids WHERE valid_to IS NULL), "
             "top AS (SELECT p FROM v ORDER BY ST_Y(p) DESC LIMIT 1) "
             "SELECT ST_X(ST_Project(p::geography, m, 0)::geometry), ST_Y(ST_Project(p::geography, m, 0)::geometry) "
-            "  FROM top, unnest(ARRAY[10.0, 5000.0]) AS m"
-        )).all()
-    (nx, ny), (fx, fy) = north
+            "  FROM top, unnest(CAST(:metres AS float8[])) WITH ORDINALITY AS u(m, k) ORDER BY k"
+        ), {"metres": metres}).all()
+
+
+def test_near_boundary_and_outside_grids(import_url, import_engine, tmp_path, tag):
+    (nx, ny), (fx, fy) = north_of_the_grids(import_engine, [10.0, 5000.0])
     rows = [("SR01", nx, ny, f"{tag} 10 m outside", "", "", f"{tag}-near"),
             ("SR01", fx, fy, f"{tag} 5 km outside", "", "", f"{tag}-far")]
     out = run_import(import_url, write_csv(tmp_path / "edge.csv", HEADER, rows))
@@ -316,6 +320,20 @@ def test_near_boundary_and_outside_grids(import_url, import_engine, tmp_path, ta
     assert near.flags == ["near_boundary"] and near.grid_code and 9.5 < near.distance_m <= 10.01
     assert far.flags == ["outside_grids"] and far.grid_code is None and far.worker_id is None
     assert_routed_like_the_api(import_engine, [near, far])
+
+
+def test_the_near_boundary_setting_reaches_the_import(import_url, import_engine, tmp_path, tag):
+    """WANGGE_NEAR_BOUNDARY_M=200: a case 120 m outside every grid is routed near, one 250 m out is not."""
+    points = north_of_the_grids(import_engine, [120.0, 250.0])
+    rows = [("SR01", x, y, f"{tag} {m} m outside", "", "", f"{tag}-{m}") for (x, y), m in zip(points, (120, 250), strict=True)]
+    out = run_import(import_url, write_csv(tmp_path / "setting.csv", HEADER, rows),
+                     env={"WANGGE_NEAR_BOUNDARY_M": "200"})
+    assert out.returncode == 0, out.stderr
+    s = summary_of(out)
+    assert (s["imported"], s["near_boundary"], s["outside_grids"]) == (2, 1, 1)
+    near, far = stored(import_engine, tag)
+    assert near.flags == ["near_boundary"] and near.grid_code and 119 < near.distance_m <= 120.1
+    assert far.flags == ["outside_grids"] and far.grid_code is None
 
 
 # ---------------------------------------------------------------- bad rows

@@ -18,8 +18,9 @@ from sqlalchemy import text
 
 from db.queries import query
 from spatial.nearby import route_points
+from webmap.config import DEFAULT_NEAR_BOUNDARY_M as NEAR_BOUNDARY_M
 from webmap.services.imports import load_grids
-from webmap.services.intake import NEAR_BOUNDARY_M, route_point
+from webmap.services.intake import route_point
 
 
 def postgis_route_all(conn, xs, ys, near_m: float = NEAR_BOUNDARY_M) -> list[tuple]:

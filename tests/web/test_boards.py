@@ -330,6 +330,23 @@ def test_a_tapped_point_routes_to_the_grid_it_falls_in(client, connection, grid)
     assert "杨家泊镇综合治理中心" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("setting", "near"), [(5.0, False), (200.0, True)])
+def test_the_near_boundary_setting_decides_at_the_board(app, client, connection, monkeypatch, grid, setting, near):
+    """A point tapped 120 m outside the town: routed to a grid only when NEAR_BOUNDARY_M allows."""
+    monkeypatch.setitem(app.config, "NEAR_BOUNDARY_M", setting)
+    lng, lat = connection.execute(text("""
+        SELECT ST_X(p) + 120 / (111320 * cos(radians(ST_Y(p)))), ST_Y(p) FROM (
+          SELECT (ST_DumpPoints(geom)).geom AS p FROM areas WHERE level = 'town') pts
+         ORDER BY ST_X(p) DESC LIMIT 1""")).one()
+    response = client.post(f"/grids/{grid.code}/report", data=form(lng=f"{lng:.7f}", lat=f"{lat:.7f}"))
+    assert response.status_code == 201
+    case_no = re.search(r'id="case-no" class="code">(YJB\d+)<', response.get_data(as_text=True)).group(1)
+    grid_code, flags = connection.execute(text("SELECT grid_code, flags FROM incidents WHERE case_no = :n"),
+                                          {"n": case_no}).one()
+    assert (grid_code is not None) is near
+    assert ("near_boundary" in flags) is near and ("outside_grids" in flags) is not near
+
+
 def test_double_submit_of_one_form_creates_one_incident(client, connection, grid):
     data = form(description="双击提交的同一张表单")
     first = client.post(f"/grids/{grid.code}/report", data=data)

@@ -122,6 +122,17 @@ def test_just_outside_a_grid_is_routed_to_it_and_flagged(client, connection):
     assert 10 < body["distance_m"] < 50
 
 
+@pytest.mark.parametrize(("setting", "metres_out", "near"), [(5.0, 20, False), (200.0, 120, True)])
+def test_the_near_boundary_setting_decides_at_the_api(app, client, connection, monkeypatch, setting, metres_out, near):
+    """NEAR_BOUNDARY_M (WANGGE_NEAR_BOUNDARY_M at start-up) reaches the API, not a constant of 50 m."""
+    monkeypatch.setitem(app.config, "NEAR_BOUNDARY_M", setting)
+    lng, lat = _town_edge_point(connection, metres_out)
+    body = client.post("/api/v1/incidents", json=report(lng, lat), headers=bearer(client, "dispatcher1")).get_json()
+    assert ("near_boundary" in body["flags"]) is near
+    assert ("outside_grids" in body["flags"]) is not near
+    assert (body["grid"] is not None) is near
+
+
 def test_far_outside_goes_to_the_town_queue(client, connection):
     lng, lat = _town_edge_point(connection, 3000)
     created = client.post("/api/v1/incidents", json=report(lng, lat), headers=bearer(client, "dispatcher1"))

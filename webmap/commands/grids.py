@@ -27,7 +27,7 @@ from pathlib import Path
 import click
 
 from spatial.tiling import as_multipolygon
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, format_iso
 
 FORMATS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
 SHAPEFILE = "ESRI Shapefile"
@@ -88,10 +88,6 @@ def parse_moment(raw: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def grids_frame(rows):
     """The grids as a GeoDataFrame of :data:`FIELDS` in EPSG:4326 (times as ISO text)."""
     import geopandas as gpd
@@ -107,8 +103,8 @@ def grids_frame(rows):
         "households": pd.Series([r.households for r in rows], dtype="int32"),
         "residents": pd.Series([r.residents for r in rows], dtype="int32"),
         "version": pd.Series([r.version for r in rows], dtype="int32"),
-        "valid_from": pd.Series([_iso(r.valid_from) for r in rows], dtype=object),
-        "valid_to": pd.Series([_iso(r.valid_to) for r in rows], dtype=object),
+        "valid_from": pd.Series([format_iso(r.valid_from) for r in rows], dtype=object),
+        "valid_to": pd.Series([format_iso(r.valid_to) for r in rows], dtype=object),
     }
     geoms = [as_multipolygon(shapely.from_wkb(bytes(r.wkb))) for r in rows]
     return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
@@ -565,7 +561,7 @@ def export(file: str, at_raw: str | None) -> None:
         click.echo(f"注意: Shapefile 文本字段最多 {SHAPEFILE_TEXT_BYTES} 字节, 网格 {_listed(cut)} 的名称被截断, "
                    f"请改用 .gpkg\nnote: a Shapefile text field holds {SHAPEFILE_TEXT_BYTES} bytes; the names of "
                    f"grids {_listed(cut)} were cut: use .gpkg", err=True)
-    when_zh, when_en = ("现行", "current grids") if at is None else (f"{_iso(at)} 时有效的", f"grids valid at {_iso(at)}")
+    when_zh, when_en = ("现行", "current grids") if at is None else (f"{format_iso(at)} 时有效的", f"grids valid at {format_iso(at)}")
     click.echo(f"已导出 {len(frame)} 个{when_zh}网格 → {path}\nexported {len(frame)} {when_en} to {path}")
 
 

@@ -90,6 +90,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     then: systemctl enable --now wangge-jobs.timer
     """
     from webmap.cli import _ready_url
+    from webmap.config import near_boundary_m
     from webmap.services import deadlines, patrols, plans
 
     now = _parse_now(now_raw)
@@ -99,7 +100,8 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
             db, now=now, supervise_after=timedelta(hours=supervise_after), dry_run=dry_run
         )
         if not dry_run and not summary.get("locked"):
-            summary["plans"] = plans.publish_due(db, now=now)  # redraw plans whose date has come
+            # redraw plans whose date has come
+            summary["plans"] = plans.publish_due(db, now=now, near_m=near_boundary_m())
             summary["retention"] = patrols.purge(db, now=now)  # whereabouts past the retention
     finally:
         db.close()

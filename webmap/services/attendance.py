@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from spatial import patrols as analysis
 from workflow import roles
-from workflow.clock import SHANGHAI, WorkCalendar
+from workflow.clock import SHANGHAI, WorkCalendar, format_iso, shanghai_now
 
 from .deadlines import load_calendar
 from .patrols import PatrolError
@@ -43,14 +43,6 @@ CHINA = ((73.0, 136.0), (3.0, 54.0))  # lng, lat bounds of a plausible fix (WGS8
 ACCESS_ZH = ("无权查看签到考勤: 签到位置属于个人行踪信息, 仅限镇综治中心、镇领导、网格长和网格员本人查看")
 ACCESS_EN = ("no access to attendance: sign-in places are personal whereabouts, shown only to the town "
              "centre, town leaders, grid leaders and each grid worker for their own")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
-def _now() -> datetime:
-    return datetime.now(SHANGHAI)
 
 
 def tolerance_m() -> float:
@@ -345,7 +337,7 @@ _RECORD = """
 
 def _record(r) -> dict:
     return {
-        "id": r.id, "kind": r.kind, "at": _iso(r.at),
+        "id": r.id, "kind": r.kind, "at": format_iso(r.at),
         "lng": None if r.lng is None else round(r.lng, 6), "lat": None if r.lat is None else round(r.lat, 6),
         "accuracy_m": r.accuracy_m, "grid_code": r.grid_code, "inside": r.inside,
         "distance_m": None if r.distance_m is None else round(r.distance_m, 1),
@@ -361,7 +353,7 @@ def sign(db: Session, user, payload, now: datetime | None = None) -> dict:
     distance_m``) with ``worker``, ``worker_name``, ``tolerance_m`` and ``created``. ``distance_m``
     is metres on the WGS84 ellipsoid to the grid's current polygon, 0 inside; ``inside`` is
     ``distance_m <= tolerance_m``."""
-    now = now or _now()
+    now = now or shanghai_now()
     if not roles.has_permission(user.role, "sign_in"):  # a leader only where they also work a grid
         raise PatrolError(403, "只有网格员签到", "only grid workers sign in")
     values = _parse_sign(payload, now)
@@ -424,7 +416,7 @@ def _worker_of(db: Session, user, scope: Scope, worker: str | None, first: date,
 def day(db: Session, user, worker: str | None, on: date | None = None, now: datetime | None = None) -> dict:
     """A worker's sign-ins of a day (Asia/Shanghai; default today): ``{worker, worker_name,
     grid_code, date, hours, records: [...]}`` (``hours``: from in/out pairs, clipped to the day)."""
-    now = now or _now()
+    now = now or shanghai_now()
     on = on or local_day(now)
     scope = reader_scope(db, user)
     w = _worker_of(db, user, scope, worker, on, on)
@@ -441,7 +433,7 @@ def day(db: Session, user, worker: str | None, on: date | None = None, now: date
 def parse_week(raw: str | date | None, now: datetime | None = None) -> date:
     """A week's Monday (YYYY-MM-DD); default this week's. 400 for another weekday or bad text."""
     if raw in (None, ""):
-        today = local_day(now or _now())
+        today = local_day(now or shanghai_now())
         return today - timedelta(days=today.weekday())
     if isinstance(raw, date):
         value = raw
@@ -474,7 +466,7 @@ def weekly(db: Session, user, week_start: date | str | None, village: str | None
     unmatched_out, below_rule}]}``. Hours come from in/out pairs clipped to the week; an unmatched
     "in" counts 0 and is reported in ``open_sessions``; ``missing_days`` are the working days up
     to yesterday (holidays table included) without a sign-in."""
-    now = now or _now()
+    now = now or shanghai_now()
     week_start = parse_week(week_start, now)
     scope = reader_scope(db, user, village)
     check_village_exists(db, parse_village(village))

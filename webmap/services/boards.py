@@ -293,7 +293,7 @@ def _coordinate(raw: str, name: str, errors: list[FieldError]) -> float | None:
 
 
 def submit_report(db: Session, board: Board, form: Mapping[str, str], *, secret: str,
-                  near_m: float = intake.NEAR_BOUNDARY_M) -> Receipt:
+                  near_m: float | None = None) -> Receipt:
     """A resident's report from the board, as an incident routed like any other (source
     ``resident``). Without a tapped point the report stands at the grid's point on surface, so it
     is routed to this grid. Raises ``InvalidInputError`` with every reason at once; nothing is saved then.

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from db.models import CaseEvent, Category, Department, Grid, Holiday, Incident, Setting
 from workflow import cases, roles
 from workflow import deadlines as rules
-from workflow.clock import SHANGHAI, WorkCalendar
+from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
 from . import events, scope
 from .errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError
@@ -523,10 +523,6 @@ def parse_filter(db: Session, args: Mapping) -> SupervisionFilter:
     return SupervisionFilter(statuses, department)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def _clock_conditions(user, f: SupervisionFilter) -> list:
     where = [
         scope.incident_visible(user),
@@ -669,8 +665,8 @@ def _list_item(row, st: rules.DeadlineStatus) -> dict:
         "department": {"code": row.dept_code, "name": row.dept_name} if row.dept_code else None,
         "state": row.state,
         "tier": row.tier,
-        "clock_started_at": _iso(rules.clock_start(row.dispatched_at, row.reported_at)),
-        "deadline": _iso(row.deadline),
+        "clock_started_at": format_iso(rules.clock_start(row.dispatched_at, row.reported_at)),
+        "deadline": format_iso(row.deadline),
         "status": st.status,
         "status_label": {"zh": st.label_zh, "en": st.label_en},
         "clock": "work" if st.working else "wall",  # how the hours below are measured
@@ -716,7 +712,7 @@ def _append(
     data: dict,
     now: datetime,
 ) -> bool:
-    deadline = _iso(row.deadline)
+    deadline = format_iso(row.deadline)
     return events.record_event(
         db,
         row.id,

@@ -33,7 +33,7 @@ from sqlalchemy import BigInteger, any_, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.models import Category, Department, Incident
-from workflow.clock import SHANGHAI
+from workflow.clock import format_iso
 
 NOTIFY_CHANNEL = "wangge_incidents"
 EVENT_COLUMNS = ("incident_id", "at", "actor_id", "role", "action", "from_state", "to_state", "note", "data")
@@ -73,10 +73,6 @@ def record_event(db, incident_id: int, action: str, *, at: datetime, role: str |
     return db.execute(_INSERT_EVENT_ONCE, {**params, "deadline": once_for_deadline}).first() is not None
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def live_message(*, id: int | None, case_no: str | None, event: str, at: datetime, state: str,
                  grid_code: str | None, village_code: str | None, department_id: int | None,
                  department: str | None, dispatched_at: datetime | None, reporter_id: int | None,
@@ -94,12 +90,12 @@ def live_message(*, id: int | None, case_no: str | None, event: str, at: datetim
     (True, False, '2026-12-01T09:00:00+08:00')
     """
     return {
-        "id": id, "case_no": case_no, "event": event, "at": _iso(at), "state": state,
+        "id": id, "case_no": case_no, "event": event, "at": format_iso(at), "state": state,
         "grid_code": grid_code, "village_code": village_code,
         "department_id": department_id, "department": department,
         "dispatched": dispatched_at is not None and department_id is not None,
         "reporter_id": reporter_id, "category": category, "lng": lng, "lat": lat,
-        "reported_at": _iso(reported_at), "deadline": _iso(deadline), "version": version,
+        "reported_at": format_iso(reported_at), "deadline": format_iso(deadline), "version": version,
         "flags": list(flags or []), "status": status,
     }
 

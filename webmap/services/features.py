@@ -17,7 +17,7 @@ from sqlalchemy import Numeric, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Area, Category, Department, Grid, GridAssignment, Incident, Person, Setting
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, format_iso
 
 from . import scope as scopes
 from .errors import BadRequestError
@@ -313,17 +313,13 @@ def _bbox_filter(collection_id: str, bbox):
     return and_(column.op("&&")(envelope), func.ST_Intersects(column, envelope))
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def _feature(row, skip=("fid", "geojson")) -> dict:
     props = {}
     for key, value in row._mapping.items():
         if key in skip:
             continue
         if isinstance(value, datetime):
-            value = _iso(value)
+            value = format_iso(value)
         elif hasattr(value, "as_integer_ratio") and not isinstance(value, (int, float)):
             value = float(value)  # Decimal
         props[key] = value
@@ -373,8 +369,8 @@ def extent(db: Session, collection: Collection, user) -> dict:
         column = {"grids": Grid.valid_from, "incidents": Incident.reported_at}[collection.id]
         lo, hi = db.execute(select(func.min(column), func.max(column))).one()
         # grids stay valid until redrawn: their interval is open-ended
-        end = None if collection.id == "grids" else _iso(hi)
-        result["temporal"] = {"interval": [[_iso(lo), end]],
+        end = None if collection.id == "grids" else format_iso(hi)
+        result["temporal"] = {"interval": [[format_iso(lo), end]],
                               "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     return result
 

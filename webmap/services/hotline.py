@@ -47,7 +47,7 @@ from db.models import (
 from spatial.readers import Problem, ReadError
 from workflow import hotline as rules
 from workflow import roles
-from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar
+from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar, format_iso
 
 from . import intake, privacy
 from .deadlines import load_calendar
@@ -60,7 +60,6 @@ from .errors import (
     refused,
 )
 from .imports import number_cell, parse_time
-from .intake import NEAR_BOUNDARY_M
 
 __all__ = ["ConflictError", "NotFoundError", "AccessDenied", "InvalidInputError", "ReadError", "import_orders", "list_orders",
            "detail", "act", "import_excel"]
@@ -263,7 +262,7 @@ def check_batch(db: Session, payloads: list, now: datetime) -> tuple[list[OrderI
 
 
 def store(db: Session, inputs: list[OrderInput], *, actor_id: int | None, role: str, via: dict,
-          now: datetime, calendar: WorkCalendar, near_m: float = NEAR_BOUNDARY_M) -> ImportResult:
+          now: datetime, calendar: WorkCalendar, near_m: float | None = None) -> ImportResult:
     """Write checked orders in one transaction; commits. Orders already stored are answered."""
     numbers = [x.order_no for x in inputs]
     stored = dict(db.execute(select(HotlineOrder.order_no, HotlineOrder.id)
@@ -328,7 +327,7 @@ class ImportAnswer:
 
 
 def import_orders(db: Session, user, body: Any, *, now: datetime | None = None,
-                  calendar: WorkCalendar | None = None, near_m: float = NEAR_BOUNDARY_M) -> ImportAnswer:
+                  calendar: WorkCalendar | None = None, near_m: float | None = None) -> ImportAnswer:
     """``POST /orders``: one order (an object) or a batch (a list). Answers the stored orders as
     (id, created) pairs, and for a single order its detail. Raises AccessDenied or InvalidInputError
     (fields named ``[i].field`` in a batch); nothing is saved unless everything is good."""
@@ -427,7 +426,7 @@ class ExcelSummary:
 
 
 def import_excel(db: Session, path, *, dry_run: bool = False, now: datetime | None = None,
-                 calendar: WorkCalendar | None = None, near_m: float = NEAR_BOUNDARY_M) -> ExcelSummary:
+                 calendar: WorkCalendar | None = None, near_m: float | None = None) -> ExcelSummary:
     """``wangge hotline import FILE.xlsx``: all rows or none. Row errors name the sheet row and
     the column (its Chinese header). Raises ReadError when the file cannot be read at all."""
     path = Path(path)
@@ -516,10 +515,6 @@ def _actor(user) -> rules.Actor:
     return rules.Actor(id=user.id, role=user.role, department_id=user.department_id)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def _label(table: dict, code: str) -> dict:
     zh, en = table[code][0], table[code][1]
     return {"code": code, "label_zh": zh, "label_en": en}
@@ -554,17 +549,17 @@ def _serialize(row, user, now: datetime, calendar: WorkCalendar) -> dict:
         "instruction": o.instruction,
         "draft": o.draft,
         "reply": o.reply,
-        "dispatched_at": _iso(o.dispatched_at),
-        "signed_at": _iso(o.signed_at),
-        "assigned_at": _iso(o.assigned_at),
-        "drafted_at": _iso(o.drafted_at),
-        "replied_at": _iso(o.replied_at),
-        "closed_at": _iso(o.closed_at),
-        "returned_at": _iso(o.returned_at),
+        "dispatched_at": format_iso(o.dispatched_at),
+        "signed_at": format_iso(o.signed_at),
+        "assigned_at": format_iso(o.assigned_at),
+        "drafted_at": format_iso(o.drafted_at),
+        "replied_at": format_iso(o.replied_at),
+        "closed_at": format_iso(o.closed_at),
+        "returned_at": format_iso(o.returned_at),
         "deadlines": {
             "accept": clocks["accept"].as_dict(),
             "reply": clocks["reply"].as_dict(),
-            "return": {"deadline": _iso(rules.return_deadline(o.dispatched_at, calendar))},
+            "return": {"deadline": format_iso(rules.return_deadline(o.dispatched_at, calendar))},
         },
         "overdue": rules.overdue(order, now),
         "return_count": o.return_count,
@@ -626,7 +621,7 @@ def timeline(db: Session, order_id: int) -> list[dict]:
         e: HotlineEvent = r.HotlineEvent
         action = rules.ACTIONS.get(e.action)
         out.append({
-            "at": _iso(e.at), "action": e.action,
+            "at": format_iso(e.at), "action": e.action,
             "label_zh": action.label_zh if action else {"import": "派单导入"}.get(e.action, e.action),
             "label_en": action.label_en if action else {"import": "dispatched by the platform"}.get(e.action, e.action),
             "role": e.role, "actor": r.actor, "from_state": e.from_state, "to_state": e.to_state,

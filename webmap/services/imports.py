@@ -3,8 +3,8 @@
 Every row is checked with the rules of the intake API (:func:`webmap.services.intake.parse_report`,
 plus the category, the report time and the external id), converted to WGS84, routed in bulk with
 the STRtree twin of ``db/sql/route_point.sql`` (:func:`spatial.nearby.route_points`: covering grid,
-lowest code on shared edges, else the nearest grid within 50 m flagged ``near_boundary``, else no
-grid and ``outside_grids``), given its department and deadline from its category and its worker and
+lowest code on shared edges, else the nearest grid within ``WANGGE_NEAR_BOUNDARY_M`` metres flagged
+``near_boundary``, else no grid and ``outside_grids``), given its department and deadline from its category and its worker and
 leader from the current grid assignments, and stored with a first ``report`` case event and a live
 message per case (``services/events.py``, as every report sends) — all in one transaction, through
 COPY.
@@ -36,11 +36,12 @@ from db.models import SOURCES, Holiday
 from spatial.crs import bd09_to_wgs84, gcj02_to_wgs84
 from spatial.nearby import route_points
 from spatial.readers import PointRows, Problem, ReadError, read_points
+from webmap.config import near_boundary_m
 from workflow.clock import SHANGHAI, WorkCalendar
 
 from . import deadlines, events
 from .errors import InvalidInputError
-from .intake import NEAR_BOUNDARY_M, parse_report
+from .intake import parse_report
 
 MAX_EXTERNAL_ID = 200
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -466,19 +467,21 @@ def import_rows(
     dry_run: bool = False,
     file_name: str | None = None,
     progress: Progress | None = None,
-    near_m: float = NEAR_BOUNDARY_M,
+    near_m: float | None = None,
     calendar: WorkCalendar | None = None,
     now: datetime | None = None,
 ) -> ImportSummary:
     """Validate, route and store the rows of an import file in one transaction (see the module).
 
     ``crs`` is the coordinate system of rows that do not name their own (default wgs84).
+    ``near_m`` is the near-boundary distance in metres (None: the setting, :func:`near_boundary_m`).
     ``progress(stage, total)`` returns a function called with the number of rows done.
     Nothing is written when a row is bad and ``skip_bad`` is false, or with ``dry_run``.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     progress = progress or _no_progress
+    near_m = near_boundary_m() if near_m is None else near_m
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).replace(microsecond=0)
     summary = ImportSummary(rows=len(table), dry_run=dry_run)
     with engine.connect() as conn, conn.begin():

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Area, Category, Department, Grid, Incident, Person
-from workflow.clock import SHANGHAI
+from workflow.clock import format_iso
 
 from . import privacy, scope
 
@@ -30,10 +30,6 @@ class IncidentFilter:
     since: datetime | None = None
     until: datetime | None = None
     bbox: tuple[float, float, float, float] | None = None
-
-
-def _iso(value):
-    return value.astimezone(SHANGHAI).isoformat() if value else None
 
 
 def filter_conditions(user, *, states=(), category: str | None = None, grid_code: str | None = None,
@@ -97,9 +93,9 @@ def list_incidents(db: Session, user, limit: int, offset: int = 0,
             "grid": {"code": inc.grid_code, "name": grid_name} if inc.grid_code else None,
             "location": {"lng": lng, "lat": lat, "crs": "wgs84"},
             "flags": list(inc.flags or []),
-            "reported_at": _iso(inc.reported_at),
-            "deadline": _iso(inc.deadline),
-            "closed_at": _iso(inc.closed_at),
+            "reported_at": format_iso(inc.reported_at),
+            "deadline": format_iso(inc.deadline),
+            "closed_at": format_iso(inc.closed_at),
             "synthetic": inc.synthetic,
         }
         for inc, code, name, klass, grid_name, lng, lat in rows
@@ -167,7 +163,7 @@ def serialize_detail(row, user, photo_url=lambda sha: f"/api/v1/attachments/{sha
         "source_label": SOURCE_LABELS.get(row.source, row.source),
         "state": row.state,
         "tier": row.tier,
-        "dispatched_at": _iso(row.dispatched_at),
+        "dispatched_at": format_iso(row.dispatched_at),
         "extension_pending": row.extension_pending,
         "rework_count": row.rework_count,
         "return_count": row.return_count,
@@ -179,10 +175,10 @@ def serialize_detail(row, user, photo_url=lambda sha: f"/api/v1/attachments/{sha
         "leader": _person(row.leader_name, row.leader_phone),
         "department": {"code": row.dept_code, "name": row.dept_name, "phone": row.dept_phone}
         if row.dept_code else None,
-        "deadline": _iso(row.deadline),
+        "deadline": format_iso(row.deadline),
         "time_limit": {"value": row.time_limit, "unit": row.time_unit},
-        "reported_at": _iso(row.reported_at),
-        "closed_at": _iso(row.closed_at),
+        "reported_at": format_iso(row.reported_at),
+        "closed_at": format_iso(row.closed_at),
         "flags": list(row.flags or []),
         "distance_m": row.distance_m,
         "photos": [{"id": sha, "url": photo_url(sha)} for sha in row.photos or []],

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from db.models import Attachment, Category, Department, Incident
 from db.queries import query
 from spatial.crs import CoordinateError, to_wgs84
+from spatial.nearby import degrees_covering
+from webmap.config import near_boundary_m
 from workflow.clock import SHANGHAI, WorkCalendar
 
 from .errors import FieldError, InvalidInputError
@@ -28,7 +30,6 @@ MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 200
 MAX_PHOTOS = 9
 MAX_NAME = 50
-NEAR_BOUNDARY_M = 50.0
 SHA256 = re.compile(r"[0-9a-f]{64}")
 PHONE = re.compile(r"[0-9+\- ]{5,20}")
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:\-]{8,100}")
@@ -138,10 +139,12 @@ def parse_report(payload: Any) -> Report:
     )
 
 
-def route_point(db: Session, lng: float, lat: float, near_m: float = NEAR_BOUNDARY_M) -> dict | None:
-    """The grid for a WGS84 point (see ``db/sql/route_point.sql``), or None outside every grid."""
-    # degrees that surely cover near_m metres at this latitude (for the index pre-filter)
-    near_deg = near_m / (111_320.0 * max(math.cos(math.radians(lat)), 0.01)) * 1.5
+def route_point(db: Session, lng: float, lat: float, near_m: float | None = None) -> dict | None:
+    """The grid for a WGS84 point (see ``db/sql/route_point.sql``), or None outside every grid.
+    ``near_m``: the near-boundary distance in metres (None: the setting, :func:`near_boundary_m`)."""
+    if near_m is None:
+        near_m = near_boundary_m()
+    near_deg = degrees_covering(near_m, lat)  # for the index pre-filter
     row = db.execute(query("route_point"), {"lng": lng, "lat": lat, "near_m": near_m, "near_deg": near_deg})
     row = row.mappings().first()
     return dict(row) if row else None
@@ -170,7 +173,7 @@ def report_incident(
     reporter_id: int | None,
     reporter_role: str,
     idempotency_key: str | None,
-    near_m: float = NEAR_BOUNDARY_M,
+    near_m: float | None = None,
     calendar: WorkCalendar | None = None,
     now: datetime | None = None,
 ) -> tuple[int, SimpleNamespace | None]:

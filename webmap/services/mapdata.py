@@ -33,7 +33,7 @@ from db.models import (
 )
 from workflow import deadlines as rules
 from workflow import roles
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, format_iso
 
 from . import features, incidents, scope
 from .deadlines import load_calendar
@@ -460,10 +460,6 @@ def _min_heat_size(bbox) -> float:
 # ---------------------------------------------------------------- the list beside the map
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def _list_select(now):
     return (
         select(Incident.id, Incident.case_no, Incident.state, Incident.grid_code, Incident.address,
@@ -492,7 +488,7 @@ def _list_item(row, now, calendar) -> dict:
         "category": {"code": row.cat_code, "name": row.cat_name},
         "grid": {"code": row.grid_code, "name": row.grid_name} if row.grid_code else None,
         "department": row.dept_name, "address": row.address,
-        "reported_at": _iso(row.reported_at), "deadline": _iso(row.deadline),
+        "reported_at": format_iso(row.reported_at), "deadline": format_iso(row.deadline),
         "status": _exact_status(row, now, calendar),
         "location": {"lng": _round(row.lng), "lat": _round(row.lat), "crs": "wgs84"},
     }

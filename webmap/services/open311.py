@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import ApiClient, CaseEvent, Category, Department, Grid, Incident
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, format_iso
 
 from . import intake
 from .errors import InvalidInputError, ServiceError
@@ -84,10 +84,6 @@ class Open311Error(ServiceError):
 
 def _bad(problems: list[Problem]) -> Open311Error:
     return Open311Error(400, problems)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat(timespec="seconds") if value else None
 
 
 def _limit_text(limit: int, unit: str) -> tuple[str, str]:
@@ -256,9 +252,9 @@ def _request_rows(db: Session, where: Iterable, limit: int) -> list[dict]:
             "description": inc.description,
             "agency_responsible": dept,
             "service_notice": notice(dept, limit_value, unit),
-            "requested_datetime": _iso(inc.reported_at),
-            "updated_datetime": _iso(max(filter(None, (changed, inc.reported_at, inc.closed_at)))),
-            "expected_datetime": _iso(inc.deadline),
+            "requested_datetime": format_iso(inc.reported_at, timespec="seconds"),
+            "updated_datetime": format_iso(max(filter(None, (changed, inc.reported_at, inc.closed_at))), timespec="seconds"),
+            "expected_datetime": format_iso(inc.deadline, timespec="seconds"),
             "address": inc.address,
             "lat": lat,
             "long": lng,

@@ -28,7 +28,7 @@ from sqlalchemy import and_, text
 from sqlalchemy.orm import Session
 
 from db.models import Patrol
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, shanghai_now
 
 from . import attendance, patrols
 from .attendance import Worker, local_day, local_midnight
@@ -41,10 +41,6 @@ NOTE_EN = ("patrols rejected on review are excluded; flagged patrols not yet rev
            "marked (unreviewed_flagged)")
 
 
-def _now() -> datetime:
-    return datetime.now(SHANGHAI)
-
-
 def _field_error(name: str, zh: str, en: str) -> PatrolError:
     return PatrolError(400, f"{name}: {zh}", f"{name}: {en}", field=name,
                        errors=[{"field": name, "zh": zh, "en": en}])
@@ -53,7 +49,7 @@ def _field_error(name: str, zh: str, en: str) -> PatrolError:
 def parse_day(raw: str | date | None, now: datetime | None = None) -> date:
     """A day as YYYY-MM-DD; default today (Asia/Shanghai)."""
     if raw in (None, ""):
-        return local_day(now or _now())
+        return local_day(now or shanghai_now())
     if isinstance(raw, date):
         return raw
     try:
@@ -65,7 +61,7 @@ def parse_day(raw: str | date | None, now: datetime | None = None) -> date:
 def parse_month(raw: str | None, now: datetime | None = None) -> date:
     """The first day of a month given as YYYY-MM; default this month."""
     if raw in (None, ""):
-        return local_day(now or _now()).replace(day=1)
+        return local_day(now or shanghai_now()).replace(day=1)
     match = re.fullmatch(r"(\d{4})-(\d{2})", str(raw))
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
         raise _field_error("month", "应为 YYYY-MM, 如 2026-06", "YYYY-MM expected, e.g. 2026-06")
@@ -225,7 +221,7 @@ def daily(db: Session, user, day: date | str | None, village: str | None = None,
     ``best_coverage`` (0–1), ``places_visited``/``places_required`` (``visited_places``,
     ``missed_places``), ``flags``/``flag_codes``, ``unreviewed_flagged``, ``rejected``, ``cases``
     reported, ``signed_in`` (a sign-in that day) and ``attendance_hours``; ``totals``."""
-    now = now or _now()
+    now = now or shanghai_now()
     day = parse_day(day, now)
     scope, head = _header(db, user, "daily", village, now)
     end = day + timedelta(days=1)
@@ -301,7 +297,7 @@ def weekly(db: Session, user, week_start: date | str | None, village: str | None
     ``mean_coverage``, ``place_visit_rate``, ``flagged``/``unreviewed_flagged``/``rejected``,
     ``attendance_hours`` and ``below_rule`` (< 40 h), ``cases``; per-village totals
     (``villages``), ``totals`` and ``findings`` (``{code, zh, en}``)."""
-    now = now or _now()
+    now = now or shanghai_now()
     first = attendance.parse_week(week_start, now)
     scope, head = _header(db, user, "weekly", village, now)
     end = first + timedelta(days=7)
@@ -358,7 +354,7 @@ def monthly(db: Session, user, month: str | None, village: str | None = None,
     """月汇总: per worker and per village the month's totals, averages (a worker's per day patrolled,
     a village's per worker) and the trend against the previous month (``previous``, ``change``
     = this month minus the previous)."""
-    now = now or _now()
+    now = now or shanghai_now()
     first = parse_month(month, now)
     scope, head = _header(db, user, "monthly", village, now)
     end, before = _next_month(first), _previous_month(first)

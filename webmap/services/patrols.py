@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from db.models import Account, Patrol, Person, Setting
 from spatial import patrols as analysis
 from workflow import roles
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, format_iso, shanghai_now
 
 from . import features
 from .errors import ServiceError
@@ -62,14 +62,6 @@ def parse_page(args) -> tuple[int, int]:
         return features.parse_limit(args.get("limit"), PAGE, PAGE), features.parse_offset(args.get("offset"))
     except features.FeatureQueryError as exc:
         raise PatrolError(400, exc.zh, exc.en, field=exc.param) from exc
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
-def _now() -> datetime:
-    return datetime.now(SHANGHAI)
 
 
 def _walker(db: Session, user) -> tuple[int, str | None]:
@@ -113,7 +105,7 @@ def _client_id(raw, field: str = "client_id") -> str:
 def start(db: Session, user, payload: dict, now: datetime | None = None) -> dict:
     """Start a patrol of the signed-in worker in their grid; the same ``client_id`` again answers
     the same patrol (a start resent after a dropped connection)."""
-    now = now or _now()
+    now = now or shanghai_now()
     payload = payload if isinstance(payload, dict) else {}
     client_id = _client_id(payload.get("client_id"))
     started = _parse_time(payload["started_at"], "started_at") if payload.get("started_at") else now
@@ -192,7 +184,7 @@ def add_fixes(db: Session, user, patrol_id: int, payload: dict, now: datetime | 
     """A batch of fixes ``[{t, lng, lat, accuracy, speed}]`` (WGS84). A stopped patrol takes late
     batches too (a phone back online): its metrics are computed again when it is next read (once,
     not once per batch of a day's backlog)."""
-    now = now or _now()
+    now = now or shanghai_now()
     patrol = _own(db, user, patrol_id)
     rows = _fix_rows((payload or {}).get("fixes") if isinstance(payload, dict) else None, patrol.started_at, now)
     total = db.execute(text("SELECT count(*) FROM gps_fixes WHERE patrol_id = :p"), {"p": patrol_id}).scalar_one()
@@ -209,7 +201,7 @@ def add_fixes(db: Session, user, patrol_id: int, payload: dict, now: datetime | 
 def stop(db: Session, user, patrol_id: int, payload: dict | None = None, now: datetime | None = None) -> dict:
     """Stop a patrol (``ended_at``, default the last fix or now) and compute its metrics; again:
     the same answer."""
-    now = now or _now()
+    now = now or shanghai_now()
     patrol = _own(db, user, patrol_id)
     payload = payload if isinstance(payload, dict) else {}
     if patrol.ended_at is None:
@@ -326,14 +318,14 @@ def _select():
 def _item(r) -> dict:
     return {
         "id": r.id, "worker": r.username, "worker_name": r.worker, "grid_code": r.grid_code,
-        "started_at": _iso(r.started_at), "ended_at": _iso(r.ended_at), "source": r.source,
+        "started_at": format_iso(r.started_at), "ended_at": format_iso(r.ended_at), "source": r.source,
         "distance_m": None if r.distance_m is None else round(r.distance_m, 1),
         "duration_s": None if r.duration_s is None else round(r.duration_s),
         "moving_s": None if r.moving_s is None else round(r.moving_s),
         "coverage": None if r.coverage is None else round(r.coverage, 4),
         "checkpoints": r.checkpoints, "outside_s": None if r.outside_s is None else round(r.outside_s),
         "flags": r.flags or [], "review": r.review, "review_note": r.review_note,
-        "reviewed_at": _iso(r.reviewed_at), "synthetic": r.synthetic,
+        "reviewed_at": format_iso(r.reviewed_at), "synthetic": r.synthetic,
     }
 
 
@@ -362,7 +354,7 @@ def detail(db: Session, user, patrol_id: int, with_fixes: bool = False) -> dict:
         raise PatrolError(404, "没有这次巡查, 或您无权查看", "no such patrol within your rights")
     out = _item(row)
     if with_fixes:
-        out["fixes"] = [{"t": _iso(f.t), "lng": round(f.lng, ROUND), "lat": round(f.lat, ROUND)}
+        out["fixes"] = [{"t": format_iso(f.t), "lng": round(f.lng, ROUND), "lat": round(f.lat, ROUND)}
                         for f in _fixes_of(db, patrol_id)]
     return out
 
@@ -478,7 +470,7 @@ def retention_days(db: Session) -> int:
 def purge(db: Session, now: datetime | None = None, days: int | None = None) -> dict:
     """Forget whereabouts older than the retention: the fixes, the tracks' lines and the places of
     sign-ins. The patrols' metrics stay (they are no whereabouts). Commits."""
-    now = now or _now()
+    now = now or shanghai_now()
     days = days or retention_days(db)
     before = now - timedelta(days=days)
     fixes = db.execute(text("DELETE FROM gps_fixes WHERE at < :b"), {"b": before}).rowcount
@@ -487,6 +479,6 @@ def purge(db: Session, now: datetime | None = None, days: int | None = None) -> 
     places = db.execute(text("UPDATE attendance SET geom = NULL WHERE at < :b AND geom IS NOT NULL"),
                         {"b": before}).rowcount
     db.commit()
-    return {"retention_days": days, "before": _iso(before), "fixes_deleted": fixes, "tracks_cleared": tracks,
+    return {"retention_days": days, "before": format_iso(before), "fixes_deleted": fixes, "tracks_cleared": tracks,
             "sign_in_places_cleared": places}
 

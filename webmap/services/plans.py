@@ -39,10 +39,12 @@ from sqlalchemy.orm import Session
 
 from db.queries import query
 from spatial import planning
+from spatial.nearby import degrees_covering
 from spatial.tiling import as_multipolygon
+from webmap.config import near_boundary_m
 from workflow import roles
 from workflow.cases import OPEN_STATES
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, format_iso, shanghai_now
 from workflow.deadlines import SYSTEM_ROLE
 
 from . import events, features
@@ -55,7 +57,6 @@ OVERLAP_M2 = 0.01  # overlaps below this are float noise
 # sliver of several m²), coarse enough that the round trip through metres gives back the very
 # coordinates of the vertices it did not move.
 PRECISION_DEG = 1e-11
-NEAR_M = 50.0  # routing: a case this close to a grid goes to it (as at intake)
 OPS = ("reshape", "split", "merge", "create", "transfer", "propose_split", "set", "revert", "replace")
 MAX_VERTICES = 20_000
 M_PER_DEG_LAT = 110_574.0
@@ -95,14 +96,6 @@ def _may_read(user) -> None:
 def _may_edit(user) -> None:
     if not roles.has_permission(user.role, "plan_grids"):
         raise _forbidden()
-
-
-def _now() -> datetime:
-    return datetime.now(SHANGHAI)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
 
 
 # ---------------------------------------------------------------- geometry in and out
@@ -180,8 +173,8 @@ def list_plans(db: Session, user) -> list[dict]:
           FROM grid_plans p LEFT JOIN accounts a ON a.id = p.created_by
          ORDER BY p.status = 'draft' DESC, p.id DESC LIMIT 200""")).all()
     return [{"id": r.id, "title": r.title, "status": r.status, "source": r.source, "version": r.version,
-             "created_by": r.creator, "created_at": _iso(r.created_at), "effective_at": _iso(r.effective_at),
-             "published_at": _iso(r.published_at), "inverse_of": r.inverse_of, "codes": r.codes or []}
+             "created_by": r.creator, "created_at": format_iso(r.created_at), "effective_at": format_iso(r.effective_at),
+             "published_at": format_iso(r.published_at), "inverse_of": r.inverse_of, "codes": r.codes or []}
             for r in rows]
 
 
@@ -339,7 +332,7 @@ def _edits(db: Session, plan_id: int, since: int = 0) -> list[dict]:
         "SELECT e.version, e.op, e.codes, e.at, e.undone, a.username FROM grid_plan_edits e "
         "LEFT JOIN accounts a ON a.id = e.actor_id WHERE e.plan_id = :p AND e.version > :since ORDER BY e.id"),
         {"p": plan_id, "since": since}).all()
-    return [{"version": r.version, "op": r.op, "codes": r.codes, "by": r.username, "at": _iso(r.at),
+    return [{"version": r.version, "op": r.op, "codes": r.codes, "by": r.username, "at": format_iso(r.at),
              "undone": r.undone} for r in rows]
 
 
@@ -440,7 +433,7 @@ def _propose_split(v: Village, p: dict) -> list[str]:
     if balance == "cases":
         rows = v.db.execute(text(
             "SELECT ST_X(geom), ST_Y(geom) FROM incidents WHERE grid_code = :c AND reported_at >= :since"),
-            {"c": code, "since": _now() - timedelta(days=365)}).all()
+            {"c": code, "since": shanghai_now() - timedelta(days=365)}).all()
         if len(rows) >= parts * 5:
             pts = shapely.points(np.array(rows, dtype=float))
             points = shapely.get_coordinates(v.local.to_m(shapely.multipoints(pts)))
@@ -648,8 +641,8 @@ def view(db: Session, user, plan_id: int) -> dict:
          GROUP BY p.id, p.title, a.username ORDER BY p.id"""), {"p": plan_id, "codes": codes}).all()
     return {
         "id": plan.id, "title": plan.title, "note": plan.note, "status": plan.status, "source": plan.source,
-        "version": plan.version, "created_by": plan.creator, "created_at": _iso(plan.created_at),
-        "effective_at": _iso(plan.effective_at), "published_at": _iso(plan.published_at),
+        "version": plan.version, "created_by": plan.creator, "created_at": format_iso(plan.created_at),
+        "effective_at": format_iso(plan.effective_at), "published_at": format_iso(plan.published_at),
         "inverse_of": plan.inverse_of,
         "grids": {"type": "FeatureCollection", "features": features},
         "problems": problems,
@@ -676,7 +669,7 @@ def impact(db: Session, user, plan_id: int, max_cases: int = 500) -> dict:
         "geometry_after": json.loads(r.geojson_after) if r.geojson_after else None,
     } for r in db.execute(query("plan_impact"), {"plan": plan_id}).all()]
     moves = db.execute(query("plan_moves"), {"plan": plan_id, "open": list(OPEN_STATES),
-                                             "since": _now() - timedelta(days=365)}).all()
+                                             "since": shanghai_now() - timedelta(days=365)}).all()
     flows: dict[tuple, dict] = {}
     for m in moves:
         flow = flows.setdefault((m.old_code, m.new_code), {"from": m.old_code, "to": m.new_code, "open": 0,
@@ -721,12 +714,13 @@ def parse_effective_at(raw) -> datetime | None:
 
 
 def publish(db: Session, user, plan_id: int, version: int | None, effective_at: datetime | None = None,
-            now: datetime | None = None) -> dict:
+            now: datetime | None = None, near_m: float | None = None) -> dict:
     """Publish a checked draft: from ``effective_at`` (default now) the plan's grids have new
-    versions and the open cases it touches are re-routed. A future date schedules it. Refused with
+    versions and the open cases it touches are re-routed (with the near-boundary distance
+    ``near_m`` in metres, as at intake; None: the setting). A future date schedules it. Refused with
     the problems (422) while the check finds errors, with what changed (409) when another plan
     changed its grids since."""
-    now = now or _now()
+    now = now or shanghai_now()
     _draft(db, user, plan_id, version)
     effective = effective_at or now
     problems = check(db, plan_id)
@@ -746,19 +740,21 @@ def publish(db: Session, user, plan_id: int, version: int | None, effective_at: 
                    {"e": effective, "u": user.id, "p": plan_id})
         db.commit()
         return {**view(db, user, plan_id), "rerouted": 0}
-    moved = _apply(db, plan_id, effective, now, user.id, user.role)
+    moved = _apply(db, plan_id, effective, now, user.id, user.role, near_m)
     db.commit()
     return {**view(db, user, plan_id), "rerouted": len(moved)}
 
 
-def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_id, role: str) -> list:
+def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_id, role: str,
+           near_m: float | None) -> list:
     """Write the new versions from ``effective`` and re-route the open cases; no commit."""
+    near_m = near_boundary_m() if near_m is None else near_m
     floor = db.execute(text("""
         SELECT max(g.valid_from) FROM grid_plan_items i JOIN grids g ON g.id = i.base_grid_id
          WHERE i.plan_id = :p"""), {"p": plan_id}).scalar()
     if floor is not None and effective <= floor:
-        raise PlanError(422, f"生效时间应晚于现行网格版本的起始时间 {_iso(floor)}",
-                        f"the effective date must be after {_iso(floor)}, when the current versions began")
+        raise PlanError(422, f"生效时间应晚于现行网格版本的起始时间 {format_iso(floor)}",
+                        f"the effective date must be after {format_iso(floor)}, when the current versions began")
     db.execute(text("""
         SELECT g.id FROM grids g JOIN grid_plan_items i ON i.code = g.code AND i.plan_id = :p
          WHERE g.valid_to IS NULL FOR UPDATE OF g"""), {"p": plan_id})
@@ -824,9 +820,14 @@ def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_
         db.execute(text("UPDATE grid_assignments SET valid_to = greatest(valid_from, CAST(:day AS date)) "
                         "WHERE grid_code = ANY(:codes) AND valid_to IS NULL"), {"codes": retired, "day": day})
     codes = db.execute(text("SELECT code FROM grid_plan_items WHERE plan_id = :p"), {"p": plan_id}).scalars().all()
+    # the margin in degrees for the index pre-filters, at the latitude of the plan's grids farthest from
+    # the equator (the distances themselves are in metres)
+    lat = db.execute(text("SELECT max(greatest(abs(ST_YMin(geom)), abs(ST_YMax(geom)))) FROM grids "
+                          "WHERE code = ANY(:codes)"), {"codes": list(codes)}).scalar() or 0.0
     db.execute(text("SET LOCAL jit = off"))  # compiling it costs more than the statement saves
     moved = db.execute(query("plan_reroute"), {
-        "codes": list(codes), "open": list(OPEN_STATES), "near_m": NEAR_M, "near_deg": NEAR_M / 80_000,
+        "codes": list(codes), "open": list(OPEN_STATES), "near_m": near_m,
+        "near_deg": degrees_covering(near_m, lat),
         "now": now, "actor": actor_id, "role": role if actor_id else SYSTEM_ROLE, "plan": plan_id,
         "note": f"改划方案 {plan_id} 发布, 网格调整"}).all()
     events.notify_cases(db, [m.id for m in moved], "reroute", now)
@@ -836,10 +837,11 @@ def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_
     return moved
 
 
-def publish_due(db: Session, now: datetime | None = None) -> list[dict]:
-    """The job: publish the scheduled plans whose date has come. A plan that no longer applies
-    (another plan changed its grids) goes back to draft with its problems."""
-    now = now or _now()
+def publish_due(db: Session, now: datetime | None = None, near_m: float | None = None) -> list[dict]:
+    """The job: publish the scheduled plans whose date has come (re-routing within ``near_m``
+    metres; None: the setting). A plan that no longer applies (another plan changed its grids)
+    goes back to draft with its problems."""
+    now = now or shanghai_now()
     out = []
     due = db.execute(text("SELECT id FROM grid_plans WHERE status = 'scheduled' AND effective_at <= :now "
                           "ORDER BY effective_at, id"), {"now": now}).scalars().all()
@@ -851,7 +853,7 @@ def publish_due(db: Session, now: datetime | None = None) -> list[dict]:
             db.rollback()
             continue
         try:
-            moved = _apply(db, plan_id, effective, now, None, SYSTEM_ROLE)
+            moved = _apply(db, plan_id, effective, now, None, SYSTEM_ROLE, near_m)
         except PlanError as exc:
             db.rollback()
             db.execute(text("UPDATE grid_plans SET status = 'draft', version = version + 1 WHERE id = :p"),
@@ -898,7 +900,6 @@ def discard(db: Session, user, plan_id: int, version: int | None) -> dict:
     return view(db, user, plan_id)
 
 
-
 # ---------------------------------------------------------------- workload against the norms
 
 NORM_HOUSEHOLDS = {"village": 300, "community": 500}  # rural ≈ 300 households; urban 300–500
@@ -912,7 +913,7 @@ def workload(db: Session, user, village: str | None = None, now: datetime | None
     hours (the last 30 days); ``over`` lists the norms a grid is far above (households over 1.5×
     the norm of its kind of village, residents over 2,500, cases over twice the median grid's)."""
     _may_read(user)
-    now = now or _now()
+    now = now or shanghai_now()
     rows = db.execute(text("""
         SELECT g.code, g.name, g.kind, g.households, g.residents, v.code AS village, v.name AS village_name,
                v.kind AS village_kind, ST_Area(g.geom::geography) AS area_m2,

@@ -22,7 +22,7 @@ from db.models import Holiday, Setting
 from db.queries import query
 from workflow import indicators as ind
 from workflow import roles
-from workflow.clock import SHANGHAI, WorkCalendar
+from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
 from .errors import FieldError, InvalidParametersError
 from .incidents import SOURCE_LABELS
@@ -89,10 +89,6 @@ def _label(by: str, key: str | None, label: str | None) -> str:
     return label or key
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).isoformat()
-
-
 PARAMS = {"by", "since", "until", "lang"}  # anything else is a typo that would silently widen the window
 
 
@@ -132,12 +128,12 @@ def indicators(db: Session, user, window: ind.Window, *, now: datetime | None = 
     return {
         "by": window.by,
         "by_label": {"zh": zh, "en": en},
-        "since": _iso(window.since),
-        "until": _iso(window.until),
+        "since": format_iso(window.since),
+        "until": format_iso(window.until),
         "period": window.period,
         "timezone": TIMEZONE,
         "cohort": "cases reported in [since, until), as they stand now / 按上报时间统计, 状态截至当前",
-        "generated_at": _iso(now),
+        "generated_at": format_iso(now),
         "synthetic": is_synthetic(db),
         "scope": {"role": user.role, "role_label": {"zh": role_zh, "en": role_en},
                   "code": user.scope_code or None, "department_id": user.department_id},

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Account, GridAssignment, Patrol, Person
 from workflow import roles
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, format_iso
 
 from . import mapdata
 from .errors import ForbiddenError
@@ -91,10 +91,6 @@ def _simplified():
     return func.ST_Transform(func.ST_SimplifyPreserveTopology(mercator, SIMPLIFY_M * stretch), 4326)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat() if value else None
-
-
 def todays_patrols(db: Session, user, bbox: tuple[float, float, float, float],
                    now: datetime | None = None) -> dict:
     """Today's patrols (started on ``now``'s day in Asia/Shanghai) whose track meets ``bbox``
@@ -118,7 +114,7 @@ def todays_patrols(db: Session, user, bbox: tuple[float, float, float, float],
     items = [
         {"type": "Feature", "id": r.id, "geometry": json.loads(r.geojson),
          "properties": {"id": r.id, "worker": r.name, "grid_code": r.grid_code,
-                        "started_at": _iso(r.started_at), "ended_at": _iso(r.ended_at),
+                        "started_at": format_iso(r.started_at), "ended_at": format_iso(r.ended_at),
                         "distance_m": None if r.distance_m is None else round(r.distance_m, 1)}}
         for r in rows[:MAX_FEATURES]
     ]
