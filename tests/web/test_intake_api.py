@@ -258,9 +258,9 @@ def test_listing_is_bounded_and_filtered(client):
     assert closed["items"] and all(i["state"] == "结案" for i in closed["items"])
     grid = closed["items"][0]["grid"]["code"]
     in_grid = client.get(f"/api/v1/incidents?grid={grid}&limit=500", headers=headers).get_json()
-    assert all(i["grid"]["code"] == grid for i in in_grid["items"])
+    assert in_grid["items"] and all(i["grid"]["code"] == grid for i in in_grid["items"])
     window = client.get("/api/v1/incidents?since=2026-06-01&until=2026-06-30&limit=500", headers=headers).get_json()
-    assert all(i["reported_at"].startswith("2026-06") for i in window["items"])
+    assert window["items"] and all(i["reported_at"].startswith("2026-06") for i in window["items"])
     assert client.get("/api/v1/incidents?since=soon", headers=headers).status_code == 400
     assert client.get("/api/v1/incidents?bbox=1,2", headers=headers).status_code == 400
 
