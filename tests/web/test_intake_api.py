@@ -7,29 +7,13 @@ import pytest
 from sqlalchemy import text
 
 from spatial.crs import wgs84_to_bd09, wgs84_to_gcj02
+from tests.conftest import JPEG, bearer, count, report
 from webmap.services.intake import route_point
-
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
-
-
-def bearer(client, username, password="demo") -> dict:
-    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 @pytest.fixture
 def worker(client):
     return bearer(client, "worker001")
-
-
-def count(connection, table="incidents"):
-    return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
-
-
-def report(lng, lat, crs="wgs84", **extra):
-    return {"category": "SR01", "description": "路边有暴露垃圾", "location": {"lng": lng, "lat": lat, "crs": crs},
-            "address": "振兴路 12 号", **extra}
 
 
 def test_api_login_issues_a_token(client):

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from tests.web.test_intake_api import JPEG, bearer, report
+from tests.conftest import JPEG, bearer, report
 from webmap.services import accounts, actions, attachments, intake
 from workflow import cases
 
