@@ -3,15 +3,18 @@ town; each test that writes runs inside a transaction that is rolled back."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import socket
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
-from sqlalchemy import create_engine
+import shapely
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -131,6 +134,35 @@ def login(client, username: str, password: str = "demo"):
     return client.post("/auth/login", data={"username": username, "password": password})
 
 
+# ---------------------------------------------------------------- helpers the test modules share
+# Plain functions, imported as ``from tests.conftest import bearer, report, sql``.
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
+
+
+def bearer(client, username: str, password: str = "demo") -> dict:
+    """The Authorization header of USERNAME's API token."""
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def report(lng, lat, crs="wgs84", **extra) -> dict:
+    """The JSON body of an incident report (exposed garbage) at LNG, LAT."""
+    return {"category": "SR01", "description": "路边有暴露垃圾", "location": {"lng": lng, "lat": lat, "crs": crs},
+            "address": "振兴路 12 号", **extra}
+
+
+def sql(connection, query, **params) -> list:
+    """All rows of QUERY with bound PARAMS."""
+    return connection.execute(text(query), params).all()
+
+
+def count(connection, table: str = "incidents") -> int:
+    """The number of rows in TABLE (a name from the test itself, never from input)."""
+    return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app served by waitress on a free localhost port, for real clients (OWSLib, GDAL, Chromium)."""
@@ -163,3 +195,45 @@ def browser_type_launch_args(browser_type_launch_args, chromium_path):
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"],
     }
+
+
+# ---------------------------------------------------------------- a patrol's walk and its GPX upload
+
+
+def walk(grid_geom, start: datetime, seconds: int = 1800, every: int = 5, speed: float = 1.3, seed: int = 1):
+    """A walk at ``speed`` m/s inside the grid, a fix every ``every`` s with about 3 m of GPS
+    noise: the true path (lng, lat arrays) and the noisy fixes."""
+    rng = np.random.default_rng(seed)
+    c = grid_geom.representative_point()
+    kx = 111_320 * math.cos(math.radians(c.y))
+    x, y, heading = 0.0, 0.0, rng.uniform(0, 2 * math.pi)
+    xs, ys = [x], [y]
+    for _ in range(seconds // every):
+        for _turn in range(20):
+            heading += rng.normal(0, 0.3)
+            nx, ny = x + speed * every * math.cos(heading), y + speed * every * math.sin(heading)
+            if grid_geom.buffer(-0.0002).contains(shapely.Point(c.x + nx / kx, c.y + ny / 110_574)):
+                break
+            heading += math.pi / 2
+        else:
+            nx, ny = x, y
+        x, y = nx, ny
+        xs.append(x)
+        ys.append(y)
+    lng, lat = c.x + np.array(xs) / kx, c.y + np.array(ys) / 110_574
+    noisy_lng = lng + rng.normal(0, 3, len(lng)) / kx
+    noisy_lat = lat + rng.normal(0, 3, len(lat)) / 110_574
+    times = [start + timedelta(seconds=every * i) for i in range(len(lng))]
+    return (lng, lat), list(zip(times, noisy_lng, noisy_lat, strict=True))
+
+
+def gpx(points) -> bytes:
+    body = "".join(f'<trkpt lat="{lat:.7f}" lon="{lng:.7f}"><time>{t.isoformat()}</time></trkpt>'
+                   for t, lng, lat in points)
+    return (f'<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="test" '
+            f'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{body}</trkseg></trk></gpx>').encode()
+
+
+def upload(client, headers, data: bytes, **query):
+    return client.post("/api/v1/patrols/gpx", data=data, headers={**headers, "Content-Type": "application/gpx+xml"},
+                       query_string=query)

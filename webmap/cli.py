@@ -10,28 +10,8 @@ import time
 import click
 
 from db import cluster
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(1)
-
-
-def _ready_url() -> str:
-    """Start (or reach) the database; exit 1 with the reason when that is impossible."""
-    try:
-        return cluster.up(echo=lambda m: click.echo(m, err=True))
-    except cluster.ClusterError as exc:
-        _fail(str(exc))
-    except Exception as exc:  # a refused connection, a bad DATABASE_URL
-        _fail(f"无法连接数据库 / cannot reach the database: {exc}")
-    raise AssertionError("unreachable")
-
-
-def _engine(url: str):
-    from sqlalchemy import create_engine
-
-    return create_engine(url)
+from webmap.commands import grids, hotline, jobs, patrols, stats
+from webmap.commands.common import fail, make_engine, ready_url
 
 
 @click.group()
@@ -50,7 +30,7 @@ def db() -> None:
 @db.command("up")
 def db_up() -> None:
     """Start the database (DATABASE_URL, or a private PostGIS cluster under var/)."""
-    url = _ready_url()
+    url = ready_url()
     click.echo(f"数据库就绪 / database ready: {url}")
 
 
@@ -60,7 +40,7 @@ def db_down() -> None:
     try:
         cluster.down(echo=click.echo)
     except cluster.ClusterError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @db.command("migrate")
@@ -69,7 +49,7 @@ def db_migrate(revision: str) -> None:
     """Run the Alembic migrations."""
     from db import migrate
 
-    url = _ready_url()
+    url = ready_url()
     migrate.upgrade(url, revision)
     click.echo(f"迁移完成 / migrated to {migrate.current(url)}")
 
@@ -81,7 +61,7 @@ def db_downgrade(revision: str) -> None:
     """Undo migrations down to REVISION (default: base, an empty database)."""
     from db import migrate
 
-    url = _ready_url()
+    url = ready_url()
     migrate.downgrade(url, revision)
     click.echo(f"已回退 / now at {migrate.current(url)}")
 
@@ -95,7 +75,7 @@ def db_status() -> None:
     try:
         rev = migrate.current(url)
     except Exception as exc:
-        _fail(f"数据库不可用 / not reachable ({url}): {exc.__class__.__name__}")
+        fail(f"数据库不可用 / not reachable ({url}): {exc.__class__.__name__}")
     click.echo(json.dumps({"url": url, "revision": rev}, ensure_ascii=False))
 
 
@@ -121,21 +101,21 @@ def demo_load(incidents: int, seed: int, until: str | None, replace: bool, if_em
     from db import demo as demo_mod
     from db import migrate
 
-    url = _ready_url()
+    url = ready_url()
     if replace:
         click.echo("删除现有数据 / dropping existing data", err=True)
         migrate.downgrade(url, "base")
     migrate.upgrade(url)
-    engine = _engine(url)
+    engine = make_engine(url)
     if demo_mod.has_data(engine):
         if if_empty:
             click.echo("数据库已有数据,跳过演示数据 / database not empty: demo not loaded")
             return
-        _fail("数据库已有数据; 用 --replace 重新生成 / the database holds data; use --replace")
+        fail("数据库已有数据; 用 --replace 重新生成 / the database holds data; use --replace")
     try:
         until_dt = demo_mod.as_of(until)
     except ValueError:
-        _fail(f"--until 应为 YYYY-MM-DD, 而不是 {until!r}")
+        fail(f"--until 应为 YYYY-MM-DD, 而不是 {until!r}")
     started = time.monotonic()
     with tqdm(total=incidents, unit="件", desc="事件 incidents", disable=incidents < 50_000 and not sys.stderr.isatty()) as bar:
         counts = demo_mod.load_demo(engine, incidents=incidents, seed=seed, until=until_dt,
@@ -152,9 +132,9 @@ def demo_accounts() -> None:
 
     url = cluster.database_url()
     try:
-        accounts = demo_mod.demo_accounts(_engine(url))
+        accounts = demo_mod.demo_accounts(make_engine(url))
     except Exception as exc:
-        _fail(f"数据库不可用, 先运行 wangge db up / database not reachable: {exc.__class__.__name__}")
+        fail(f"数据库不可用, 先运行 wangge db up / database not reachable: {exc.__class__.__name__}")
     click.echo(json.dumps(accounts, ensure_ascii=False, indent=1))
 
 
@@ -213,8 +193,8 @@ def incidents_import(file: str, crs: str | None, skip_bad: bool, errors_path: st
             click.echo(f"无法写入错误报告 {errors_path}: {exc.strerror}\ncannot write {errors_path}: {exc.strerror}",
                        err=True)
             sys.exit(2)
-    url = _ready_url()
-    engine = _engine(url)
+    url = ready_url()
+    engine = make_engine(url)
     bars: list = []
 
     def progress(stage: str, total: int):
@@ -232,7 +212,7 @@ def incidents_import(file: str, crs: str | None, skip_bad: bool, errors_path: st
         if report is not None:
             imports.write_error_report(summary.errors, report)
     except (SQLAlchemyError, psycopg2.Error) as exc:
-        _fail(f"导入失败, 未写入任何数据 / import failed, nothing written: {exc.__class__.__name__}: {exc}")
+        fail(f"导入失败, 未写入任何数据 / import failed, nothing written: {exc.__class__.__name__}: {exc}")
     finally:
         for bar in bars:
             bar.close()
@@ -279,7 +259,7 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
     """Serve the web app (waitress; the debug server only with --debug)."""
     from webmap import create_app
 
-    _ready_url()
+    ready_url()
     app = create_app()
     click.echo(f"网格 Wangge: http://{host}:{port}/   (演示账号 / demo logins: wangge demo accounts, 密码 password "
                f"'{'$WANGGE_DEMO_PASSWORD' if os.environ.get('WANGGE_DEMO_PASSWORD') else 'demo'}')")
@@ -291,14 +271,9 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
     waitress_serve(app, host=host, port=port, threads=threads, ident="wangge")
 
 
-def _register_command_groups() -> None:
-    from webmap.commands import grids, hotline, jobs, patrols, stats
-
-    for module in (jobs, stats, hotline, grids, patrols):
-        main.add_command(module.group)
-
-
-_register_command_groups()
+# The command groups that live beside their use cases; they import webmap.commands.common, never this module.
+for _group_module in (jobs, stats, hotline, grids, patrols):
+    main.add_command(_group_module.group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import text
 
-from tests.web.test_intake_api import bearer, report
+from tests.conftest import bearer, report
 from webmap.services import mapdata
 
 EXACT = """

@@ -12,8 +12,7 @@ from click.testing import CliRunner
 from shapely import wkb
 from sqlalchemy import text
 
-from tests.conftest import DEMO_UNTIL
-from tests.web.test_patrols_api import gpx, walk
+from tests.conftest import DEMO_UNTIL, gpx, walk
 from webmap.commands.patrols import group
 from workflow.clock import SHANGHAI
 

@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import ARTIFACTS, login
-from tests.web.test_intake_api import bearer
+from tests.conftest import ARTIFACTS, bearer, login
 
 SINCE = "2025-11-20"  # the demo town's year of cases ends on 2026-11-20
 UNTIL = "2026-11-20"

@@ -11,16 +11,12 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
-from tests.web.test_intake_api import bearer
+from tests.conftest import bearer, sql
 from webmap.services import accounts, attendance
 from workflow.clock import SHANGHAI
 
 GEOD = Geod(ellps="WGS84")
 WEEK = date(2026, 6, 8)  # a Monday; 8–12 June 2026 are working days, the 13th and 14th a weekend
-
-
-def sql(connection, query, **params):
-    return connection.execute(text(query), params).all()
 
 
 def east_of_grid(connection, code: str, metres: float) -> tuple[float, float]:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest import bearer
 from webmap.boards import limiter
 from webmap.services import boards as svc
 
@@ -59,12 +60,6 @@ def form(**fields) -> dict:
             "form_key": secrets.token_urlsafe(24)}
     data.update(fields)
     return data
-
-
-def bearer(client, username) -> dict:
-    response = client.post("/api/v1/auth/login", json={"username": username, "password": "demo"})
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 # ---------------------------------------------------------------- the page

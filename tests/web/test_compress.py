@@ -3,7 +3,7 @@
 import gzip
 import json
 
-from tests.web.test_intake_api import bearer
+from tests.conftest import bearer
 
 
 def test_large_json_is_gzipped_and_decodes_to_the_same(client):

@@ -11,8 +11,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from tests.conftest import ARTIFACTS
-from tests.web.test_intake_api import report
+from tests.conftest import ARTIFACTS, report
 from workflow.clock import SHANGHAI
 
 

@@ -17,8 +17,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import ROOT
-from tests.web.test_intake_api import bearer
+from tests.conftest import ROOT, bearer, count
 from webmap.services import hotline as service
 from workflow.clock import SHANGHAI
 
@@ -98,10 +97,6 @@ def grid(connection):
         SELECT g.code, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
           FROM accounts a JOIN grids g ON g.code = a.scope_code AND g.valid_to IS NULL
          WHERE a.username = 'worker001'""")).one()
-
-
-def count(connection, table):
-    return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
 
 
 # ---------------------------------------------------------------- the seed's path

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import shape
 
 from db.demo_town import build_town, to_lonlat
-from tests.web.test_intake_api import bearer
+from tests.conftest import bearer
 
 SINCE = "2025-11-20"  # the demo town's year of cases ends on 2026-11-20
 UNTIL = "2026-11-20"

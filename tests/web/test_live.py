@@ -9,7 +9,7 @@ import time
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.web.test_intake_api import report
+from tests.conftest import report
 
 SECONDS = 2.0
 

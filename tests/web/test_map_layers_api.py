@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.web.test_intake_api import bearer
+from tests.conftest import bearer
 from tests.web.test_mapdata import TOWN, dense_bbox
 from webmap.services import tracks
 from workflow.clock import SHANGHAI

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.web.test_intake_api import bearer
+from tests.conftest import bearer, sql
 from webmap.services import mapdata
 from workflow.deadlines import CLOCK_STATES
 
@@ -30,10 +30,6 @@ def ok(client, headers, path, **params) -> dict:
     assert response.status_code == 200, response.get_json()
     assert len(response.data) <= MAX_BYTES, len(response.data)
     return response.get_json()
-
-
-def sql(connection, query, **params):
-    return connection.execute(text(query), params).all()
 
 
 def dense_bbox(connection, half=0.0025):

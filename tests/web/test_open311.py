@@ -10,16 +10,13 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
+from tests.conftest import count
 from workflow.clock import SHANGHAI
 
 BASE = "/open311/v2"
 PHONE = "13812345678"
 EMAIL = "zhang.san@example.cn"
 JUNE = {"start_date": "2026-06-01T00:00:00+08:00", "end_date": "2026-06-30T23:59:59+08:00"}
-
-
-def count(connection, table="incidents"):
-    return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
 
 
 @pytest.fixture

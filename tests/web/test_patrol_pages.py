@@ -27,8 +27,7 @@ from pyproj import Geod
 from shapely import wkb
 from sqlalchemy import text
 
-from tests.conftest import ARTIFACTS
-from tests.web.test_patrols_api import gpx, walk
+from tests.conftest import ARTIFACTS, gpx, walk
 from workflow.clock import SHANGHAI
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}

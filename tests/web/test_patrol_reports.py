@@ -15,17 +15,12 @@ from openpyxl import load_workbook
 from shapely import wkb
 from sqlalchemy import text
 
-from tests.web.test_intake_api import bearer, report
-from tests.web.test_patrols_api import gpx, upload, walk
+from tests.conftest import bearer, gpx, report, sql, upload, walk
 from webmap.services import accounts, attendance
 from workflow.clock import SHANGHAI
 
 DAY = date(2026, 6, 9)  # a Tuesday
 WEEK = date(2026, 6, 8)
-
-
-def sql(connection, query, **params):
-    return connection.execute(text(query), params).all()
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

@@ -13,16 +13,11 @@ import pytest
 import shapely
 from pyproj import Geod
 from shapely import wkb
-from sqlalchemy import text
 
-from tests.web.test_intake_api import bearer
+from tests.conftest import bearer, gpx, sql, upload, walk
 from workflow.clock import SHANGHAI
 
 GEOD = Geod(ellps="WGS84")
-
-
-def sql(connection, query, **params):
-    return connection.execute(text(query), params).all()
 
 
 @pytest.fixture
@@ -32,45 +27,6 @@ def grid(connection):
         SELECT g.code, ST_AsBinary(g.geom) FROM accounts a JOIN grids g ON g.code = a.scope_code
          WHERE a.username = 'worker001' AND g.valid_to IS NULL""")[0]
     return code, wkb.loads(bytes(geom))
-
-
-def walk(grid_geom, start: datetime, seconds: int = 1800, every: int = 5, speed: float = 1.3, seed: int = 1):
-    """A walk at ``speed`` m/s inside the grid, a fix every ``every`` s with about 3 m of GPS
-    noise: the true path (lng, lat arrays) and the noisy fixes."""
-    rng = np.random.default_rng(seed)
-    c = grid_geom.representative_point()
-    kx = 111_320 * math.cos(math.radians(c.y))
-    x, y, heading = 0.0, 0.0, rng.uniform(0, 2 * math.pi)
-    xs, ys = [x], [y]
-    for _ in range(seconds // every):
-        for _turn in range(20):
-            heading += rng.normal(0, 0.3)
-            nx, ny = x + speed * every * math.cos(heading), y + speed * every * math.sin(heading)
-            if grid_geom.buffer(-0.0002).contains(shapely.Point(c.x + nx / kx, c.y + ny / 110_574)):
-                break
-            heading += math.pi / 2
-        else:
-            nx, ny = x, y
-        x, y = nx, ny
-        xs.append(x)
-        ys.append(y)
-    lng, lat = c.x + np.array(xs) / kx, c.y + np.array(ys) / 110_574
-    noisy_lng = lng + rng.normal(0, 3, len(lng)) / kx
-    noisy_lat = lat + rng.normal(0, 3, len(lat)) / 110_574
-    times = [start + timedelta(seconds=every * i) for i in range(len(lng))]
-    return (lng, lat), list(zip(times, noisy_lng, noisy_lat, strict=True))
-
-
-def gpx(points) -> bytes:
-    body = "".join(f'<trkpt lat="{lat:.7f}" lon="{lng:.7f}"><time>{t.isoformat()}</time></trkpt>'
-                   for t, lng, lat in points)
-    return (f'<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="test" '
-            f'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{body}</trkseg></trk></gpx>').encode()
-
-
-def upload(client, headers, data: bytes, **query):
-    return client.post("/api/v1/patrols/gpx", data=data, headers={**headers, "Content-Type": "application/gpx+xml"},
-                       query_string=query)
 
 
 def test_a_gpx_walk_gets_distance_coverage_and_key_places(client, connection, grid):

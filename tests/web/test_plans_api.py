@@ -10,9 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 import shapely
 from shapely.geometry import mapping, shape
-from sqlalchemy import text
 
-from tests.web.test_intake_api import bearer
+from tests.conftest import bearer, sql
 from webmap.services import plans as service
 from workflow.cases import OPEN_STATES
 from workflow.clock import SHANGHAI
@@ -23,10 +22,6 @@ OPEN = list(OPEN_STATES)
 @pytest.fixture
 def planner(client):
     return bearer(client, "planner1")
-
-
-def sql(connection, query, **params):
-    return connection.execute(text(query), params).all()
 
 
 @pytest.fixture

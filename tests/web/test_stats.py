@@ -14,8 +14,7 @@ from sqlalchemy import func, select, text
 
 from db.models import Incident
 from db.queries import query
-from tests.conftest import ROOT
-from tests.web.test_intake_api import JPEG, bearer
+from tests.conftest import JPEG, ROOT, bearer
 from tests.web.test_workflow_api import Desk
 from webmap.services import accounts, scope, stats
 from workflow import indicators

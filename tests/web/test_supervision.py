@@ -16,8 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import DEMO_UNTIL, ROOT
-from tests.web.test_intake_api import bearer
+from tests.conftest import DEMO_UNTIL, ROOT, bearer
 from webmap import supervision
 from webmap.services import deadlines
 from workflow.clock import DEFAULT_CALENDAR, SHANGHAI

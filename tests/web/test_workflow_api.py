@@ -9,7 +9,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from tests.web.test_intake_api import JPEG, bearer, report
+from tests.conftest import JPEG, bearer, report
 from workflow.clock import DEFAULT_CALENDAR
 
 

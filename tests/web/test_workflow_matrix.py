@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from tests.web.test_intake_api import JPEG, bearer, report
+from tests.conftest import JPEG, bearer, report
 from webmap.services import accounts, actions, attachments, intake
 from workflow import cases
 
@@ -20,24 +20,36 @@ ROLES = ["worker001", "worker002", "leader01", "leader02", "dispatcher1", "townl
 def test_offered_actions_are_exactly_the_accepted_ones(client, worker_grid, username):
     _code, lng, lat = worker_grid
     reporter = bearer(client, "worker001")
-    case = client.post("/api/v1/incidents", json=report(lng, lat, category="SR01"), headers=reporter).get_json()
     headers = bearer(client, username)
-    seen = client.get(f"/api/v1/incidents/{case['id']}", headers=headers)
-    offered = {a["name"] for a in seen.get_json()["actions"]} if seen.status_code == 200 else set()
+
+    def fresh_case() -> tuple[int, set[str]]:
+        """A new case just reported, and the actions GET offers this role on it."""
+        case = client.post("/api/v1/incidents", json=report(lng, lat, category="SR01"), headers=reporter)
+        assert case.status_code == 201, case.get_json()
+        seen = client.get(f"/api/v1/incidents/{case.get_json()['id']}", headers=headers)
+        return case.get_json()["id"], ({a["name"] for a in seen.get_json()["actions"]} if seen.status_code == 200
+                                       else set())
+
+    case_id, offered = fresh_case()
+    checked = []
     for name in cases.ACTIONS:
-        r = client.post(f"/api/v1/incidents/{case['id']}/actions", headers=headers,
+        r = client.post(f"/api/v1/incidents/{case_id}/actions", headers=headers,
                         json={"action": name, "version": 1})
+        checked.append(name)
         if name in offered:
             # allowed: refused at most for a missing note/photo/department, never for role or state
             assert r.status_code in (200, 422), (username, name, r.get_json())
             if r.status_code == 422:
                 assert r.get_json()["errors"][0]["field"] != "action", (username, name)
             if r.status_code == 200:
-                return  # the case moved on; the rest of the matrix is for another state
+                # the case moved on: the rest of the matrix is checked on another newly reported case
+                case_id, again = fresh_case()
+                assert again == offered, (username, name)
         else:
             assert r.status_code in (403, 404, 422), (username, name, r.status_code)
             if r.status_code == 422:
                 assert r.get_json()["errors"][0]["field"] == "action", (username, name)
+    assert checked == list(cases.ACTIONS)
 
 
 @pytest.mark.parametrize("username", ROLES)

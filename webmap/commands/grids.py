@@ -535,7 +535,7 @@ def export(file: str, at_raw: str | None) -> None:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
 
-    from webmap.cli import _engine, _fail, _ready_url
+    from webmap.commands.common import fail, make_engine, ready_url
 
     path = Path(file)
     try:
@@ -544,19 +544,19 @@ def export(file: str, at_raw: str | None) -> None:
         click.echo(f"无法导出 {path}: {exc.zh}\ncannot export {path}: {exc.en}", err=True)
         sys.exit(2)
     at = parse_moment(at_raw)
-    engine = _engine(_ready_url())
+    engine = make_engine(ready_url())
     try:
         with Session(engine) as db:
             rows = grids_at(db, at)
     except SQLAlchemyError as exc:
-        _fail(f"读取网格失败 / cannot read the grids: {exc.__class__.__name__}: {exc}")
+        fail(f"读取网格失败 / cannot read the grids: {exc.__class__.__name__}: {exc}")
     finally:
         engine.dispose()
     frame = grids_frame(rows)
     try:
         write_grids(frame, path)
     except GridFileError as exc:
-        _fail(f"{exc.zh}\n{exc.en}")
+        fail(f"{exc.zh}\n{exc.en}")
     if driver == SHAPEFILE and (cut := too_long_for_shapefile(frame)):
         click.echo(f"注意: Shapefile 文本字段最多 {SHAPEFILE_TEXT_BYTES} 字节, 网格 {_listed(cut)} 的名称被截断, "
                    f"请改用 .gpkg\nnote: a Shapefile text field holds {SHAPEFILE_TEXT_BYTES} bytes; the names of "
@@ -585,7 +585,7 @@ def import_file(file: str, title: str | None, username: str | None, dry_run: boo
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
 
-    from webmap.cli import _engine, _fail, _ready_url
+    from webmap.commands.common import fail, make_engine, ready_url
 
     path = Path(file)
     try:
@@ -596,7 +596,7 @@ def import_file(file: str, title: str | None, username: str | None, dry_run: boo
         click.echo(f"注意: {zh}\nnote: {en}", err=True)
     click.echo(f"读取 {len(grid_file.grids)} 个网格 (图层 {grid_file.layer}) / read {len(grid_file.grids)} grids "
                f"(layer {grid_file.layer})", err=True)
-    engine = _engine(_ready_url())
+    engine = make_engine(ready_url())
     connection = engine.connect()
     outer = connection.begin()  # the service's commits are savepoints in it; rolled back unless kept
     db = Session(bind=connection, join_transaction_mode="create_savepoint")
@@ -605,7 +605,7 @@ def import_file(file: str, title: str | None, username: str | None, dry_run: boo
         if keep:
             outer.commit()
     except SQLAlchemyError as exc:
-        _fail(f"导入失败, 未保存 / import failed, nothing saved: {exc.__class__.__name__}: {exc}")
+        fail(f"导入失败, 未保存 / import failed, nothing saved: {exc.__class__.__name__}: {exc}")
     finally:
         db.close()
         if outer.is_active:

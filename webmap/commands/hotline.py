@@ -33,11 +33,11 @@ def import_file(file: str, dry_run: bool) -> None:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
 
-    from webmap.cli import _fail, _ready_url
+    from webmap.commands.common import fail, ready_url
     from webmap.config import near_boundary_m
     from webmap.services import hotline, imports
 
-    url = _ready_url()
+    url = ready_url()
     engine = create_engine(url)
     try:
         with Session(engine) as db:
@@ -46,7 +46,7 @@ def import_file(file: str, dry_run: bool) -> None:
         click.echo(f"无法导入 {file}: {exc.zh}\ncannot import {file}: {exc.en}", err=True)
         sys.exit(2)
     except (SQLAlchemyError, psycopg2.Error) as exc:
-        _fail(f"导入失败, 未写入任何数据 / import failed, nothing written: {exc.__class__.__name__}: {exc}")
+        fail(f"导入失败, 未写入任何数据 / import failed, nothing written: {exc.__class__.__name__}: {exc}")
     finally:
         engine.dispose()
 

@@ -89,12 +89,12 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
       WantedBy=timers.target
     then: systemctl enable --now wangge-jobs.timer
     """
-    from webmap.cli import _ready_url
+    from webmap.commands.common import ready_url
     from webmap.config import near_boundary_m
     from webmap.services import deadlines, patrols, plans
 
     now = _parse_now(now_raw)
-    engine, connection, db = _session(_ready_url())
+    engine, connection, db = _session(ready_url())
     try:
         summary = deadlines.run_overdue_job(
             db, now=now, supervise_after=timedelta(hours=supervise_after), dry_run=dry_run
@@ -131,7 +131,7 @@ def holidays_import(file: str, dry_run: bool) -> None:
       2027-02-06,workday,春节调休上班
       2027-02-08,holiday,春节
     """
-    from webmap.cli import _ready_url
+    from webmap.commands.common import ready_url
     from webmap.services import deadlines
 
     try:
@@ -139,7 +139,7 @@ def holidays_import(file: str, dry_run: bool) -> None:
     except deadlines.HolidayFileError as exc:
         click.echo(f"无法导入 {file}: {exc.zh}\ncannot import {file}: {exc.en}", err=True)
         sys.exit(2)
-    engine, connection, db = _session(_ready_url())
+    engine, connection, db = _session(ready_url())
     try:
         result = deadlines.import_holidays(db, rows, dry_run=dry_run)
     finally:

@@ -74,10 +74,10 @@ def import_gpx(file: str, worker: str, as_user: str | None) -> None:
     Exit status: 0 imported or already there, 1 a bad file (or an import refused) with the reason,
     2 an unknown worker or --as account.
     """
-    from webmap.cli import _ready_url
+    from webmap.commands.common import ready_url
     from webmap.services import patrols
 
-    engine, db = _session(_ready_url())
+    engine, db = _session(ready_url())
     try:
         walker = _account(db, worker)
         if walker is None:
@@ -141,10 +141,10 @@ def purge(days: int | None) -> None:
     patrols' metrics and the sign-ins themselves stay. Prints a JSON summary. `wangge jobs run`
     does the same on its schedule.
     """
-    from webmap.cli import _ready_url
+    from webmap.commands.common import ready_url
     from webmap.services import patrols
 
-    engine, db = _session(_ready_url())
+    engine, db = _session(ready_url())
     try:
         summary = patrols.purge(db, days=days)
     finally:

@@ -29,7 +29,7 @@ def export(by: str, since: str | None, until: str | None, output: str) -> None:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
 
-    from webmap.cli import _engine, _fail, _ready_url
+    from webmap.commands.common import fail, make_engine, ready_url
     from webmap.services import stats
     from workflow.clock import SHANGHAI
 
@@ -39,12 +39,12 @@ def export(by: str, since: str | None, until: str | None, output: str) -> None:
         for error in exc.errors:
             click.echo(f"{error['field']}: {error['zh']} / {error['en']}", err=True)
         sys.exit(2)
-    engine = _engine(_ready_url())
+    engine = make_engine(ready_url())
     try:
         with Session(engine) as db:
             report = stats.indicators(db, stats.WHOLE_DISTRICT, window)
     except SQLAlchemyError as exc:
-        _fail(f"统计失败 / statistics failed: {exc.__class__.__name__}: {exc}")
+        fail(f"统计失败 / statistics failed: {exc.__class__.__name__}: {exc}")
     finally:
         engine.dispose()
     data = stats.workbook(report)
@@ -55,7 +55,7 @@ def export(by: str, since: str | None, until: str | None, output: str) -> None:
         partial.replace(path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        _fail(f"无法写入 {output} / cannot write {output}: {exc.strerror}")
+        fail(f"无法写入 {output} / cannot write {output}: {exc.strerror}")
     total = report["total"]
     click.echo(f"已导出 {len(report['rows'])} 行 ({report['period']}, 上报 {total['reported']['value']} 件)"
                f"{' [合成演示数据]' if report['synthetic'] else ''} → {path}\n"
