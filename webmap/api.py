@@ -46,7 +46,7 @@ def login():
                         "message_en": "wrong username or password"}), 401
     login_user(user, remember=True)
     zh, en = user.role_label
-    return jsonify({"token": issue_token(user), "token_type": "Bearer", "expires_in": 30 * 86400,
+    return jsonify({"token": issue_token(user), "token_type": "Bearer", "expires_in": accounts.TOKEN_DAYS * 86400,
                     "user": {"username": user.username, "name": user.display_name, "role": user.role,
                              "role_label": {"zh": zh, "en": en}, "scope": user.scope_code}})
 

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import MAX_PAGE, page_args
-from webmap.services import deadlines
+from webmap.services import supervision, workdays
 from webmap.services.errors import BadRequestError
 from workflow.clock import shanghai_now
 
@@ -47,7 +47,7 @@ def _json_body():
 def supervision_list():
     """督办清单: ``?status=red|yellow|red,yellow&department=CODE&limit=&offset=``."""
     limit, offset = page_args()
-    result = deadlines.supervision_list(
+    result = supervision.supervision_list(
         database.session(),
         current_user,
         now=_now(),
@@ -61,25 +61,25 @@ def supervision_list():
 @bp.get("/holidays")
 @login_required
 def list_holidays():
-    year = deadlines.parse_year(request.args.get("year"))
-    return jsonify({"items": deadlines.list_holidays(database.session(), year), "year": year})
+    year = workdays.parse_year(request.args.get("year"))
+    return jsonify({"items": workdays.list_holidays(database.session(), year), "year": year})
 
 
 @bp.put("/holidays")
 @login_required
 def put_holidays():
-    return jsonify(deadlines.put_holidays(database.session(), current_user, _json_body()))
+    return jsonify(workdays.put_holidays(database.session(), current_user, _json_body()))
 
 
 @bp.put("/holidays/<day>")
 @login_required
 def put_holiday(day: str):
-    entry, created = deadlines.put_holiday(database.session(), current_user, day, _json_body())
+    entry, created = workdays.put_holiday(database.session(), current_user, day, _json_body())
     return jsonify(entry), 201 if created else 200
 
 
 @bp.delete("/holidays/<day>")
 @login_required
 def delete_holiday(day: str):
-    deadlines.delete_holiday(database.session(), current_user, day)
+    workdays.delete_holiday(database.session(), current_user, day)
     return "", 204

@@ -16,12 +16,6 @@ from tests.contracts import private_uses
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("webmap", "spatial", "workflow", "db")
 
-# Import circles known and being split elsewhere; each entry is one strongly connected set of modules.
-KNOWN_CIRCLES = {
-    # removed when services/deadlines and services/intake are split (issue 12, the intake branch)
-    frozenset({"webmap.services.deadlines", "webmap.services.intake"}),
-}
-
 
 def test_import_contracts_are_kept():
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
@@ -85,13 +79,11 @@ def test_the_app_has_no_import_circle():
     ours = {m for m in graph.modules if m.partition(".")[0] in PACKAGES}
     edges = {m: graph.find_modules_directly_imported_by(m) & ours for m in ours}
     assert {"webmap.cli", "webmap.commands.grids", "webmap.api", "db.models", "workflow.clock"} <= ours
-    found = set(circles(edges))
-    unexpected = {
-        circle: [f"{a} -> {b}" for a in sorted(circle) for b in sorted(edges[a] & circle)]
-        for circle in found - KNOWN_CIRCLES
+    found = {
+        tuple(sorted(circle)): [f"{a} -> {b}" for a in sorted(circle) for b in sorted(edges[a] & circle)]
+        for circle in circles(edges)
     }
-    assert not unexpected, unexpected
-    assert KNOWN_CIRCLES <= found, "a known circle is gone: remove it from KNOWN_CIRCLES"
+    assert not found, found
 
 
 @pytest.mark.parametrize(("source", "expected"), [

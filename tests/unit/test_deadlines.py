@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webmap.services.deadlines import (
+from webmap.services.intake import ReportError
+from webmap.services.workdays import (
     HolidayFileError,
     calendar_from_rows,
     parse_day,
     read_holiday_csv,
 )
-from webmap.services.intake import ReportError
 from workflow import deadlines as rules
 from workflow.clock import DEFAULT_CALENDAR, SHANGHAI, WORK_DAY, WorkCalendar
 

@@ -23,7 +23,7 @@ from tests.conftest import DEMO_UNTIL
 from tests.web.test_intake_api import report
 from tests.web.test_live import _listen
 from webmap.services import events, imports
-from webmap.services.deadlines import run_overdue_job
+from webmap.services.overdue import run_overdue_job
 from webmap.services.scope import event_visible
 from workflow.clock import SHANGHAI
 

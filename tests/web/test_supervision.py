@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import DEMO_UNTIL, ROOT, bearer
 from webmap import supervision
-from webmap.services import deadlines
+from webmap.services import overdue as overdue_job
+from webmap.services import workdays
 from workflow.clock import DEFAULT_CALENDAR, SHANGHAI
 
 WANGGE = str(Path(sys.executable).parent / "wangge")
@@ -32,9 +33,9 @@ def at(*args):
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     """Each test's edits are rolled back: drop what the process cached of them."""
-    deadlines.invalidate_calendar()
+    workdays.invalidate_calendar()
     yield
-    deadlines.invalidate_calendar()
+    workdays.invalidate_calendar()
 
 
 def make_case(
@@ -271,7 +272,7 @@ def test_a_weekend_does_not_make_a_case_due_soon(desk, connection, now):
 
 def test_holiday_editing_and_new_year_2027(desk, connection, db, now):
     start = at(2026, 12, 31, 16, 0)
-    fallback = deadlines.load_calendar(db)
+    fallback = workdays.load_calendar(db)
     assert fallback.add(start, 4, "work_hours") == at(2027, 1, 4, 11, 0)  # weekends and 1 January
 
     h = desk.headers("dispatcher1")
@@ -298,7 +299,7 @@ def test_holiday_editing_and_new_year_2027(desk, connection, db, now):
     listed = desk.get("worker001", "/api/v1/supervision/holidays", year=2027).get_json()["items"]
     assert [(i["day"], i["kind"]) for i in listed] == [("2027-01-04", "holiday")]
 
-    table = deadlines.load_calendar(db)
+    table = workdays.load_calendar(db)
     assert table.add(start, 4, "work_hours") == at(2027, 1, 5, 11, 0)
     assert table.add(start, 1, "work_days") == at(2027, 1, 5, 17, 30)
     case = make_case(connection, start=start, deadline=table.add(start, 4, "work_hours"))
@@ -314,7 +315,7 @@ def test_holiday_editing_and_new_year_2027(desk, connection, db, now):
     # without the entry 4 January counts again: 9.5 of 11.5 working hours used by 5 January 09:00
     found = [i for i in desk.listing("dispatcher1")[0] if i["id"] == case]
     assert found and found[0]["status"] == "yellow"
-    assert deadlines.load_calendar(db).add(start, 4, "work_hours") == at(2027, 1, 4, 11, 0)
+    assert workdays.load_calendar(db).add(start, 4, "work_hours") == at(2027, 1, 4, 11, 0)
 
 
 def test_a_published_schedule_replaces_a_year_all_or_nothing(desk, connection):
@@ -447,7 +448,7 @@ def _state(conn, incident_id):
 
 
 def test_job_marks_overdue_once_and_supervises(db, connection, cases):
-    first = deadlines.run_overdue_job(db, now=NOW)
+    first = overdue_job.run_overdue_job(db, now=NOW)
     assert (
         first["ran"]
         and first["overdue_marked"] >= 5
@@ -479,7 +480,7 @@ def test_job_marks_overdue_once_and_supervises(db, connection, cases):
     for quiet in ("yellow", "normal", "verifying", "parked"):
         assert _events(connection, cases[quiet]) == [], quiet
 
-    second = deadlines.run_overdue_job(db, now=NOW + timedelta(minutes=5))
+    second = overdue_job.run_overdue_job(db, now=NOW + timedelta(minutes=5))
     assert (second["overdue_marked"], second["supervised"], second["conflicts"]) == (0, 0, 0)
     assert second["last_run"] == NOW.isoformat()
     assert len(_events(connection, cases["red"])) == 2
@@ -489,13 +490,13 @@ def test_job_marks_overdue_once_and_supervises(db, connection, cases):
         text("UPDATE incidents SET deadline = :d WHERE id = :i"),
         {"d": at(2026, 12, 2, 9, 0), "i": cases["red"]},
     )
-    third = deadlines.run_overdue_job(db, now=NOW)
+    third = overdue_job.run_overdue_job(db, now=NOW)
     assert third["overdue_marked"] == 1 and third["supervised"] == 0  # already 督办
     assert len(_events(connection, cases["red"], "overdue")) == 2
 
 
 def test_job_respects_a_concurrent_human_action(db, connection, cases, monkeypatch):
-    original = deadlines._job_candidates
+    original = overdue_job._job_candidates
 
     def read_then_someone_acts(session, now):
         rows = original(session, now)
@@ -506,15 +507,15 @@ def test_job_respects_a_concurrent_human_action(db, connection, cases, monkeypat
         )
         return rows
 
-    monkeypatch.setattr(deadlines, "_job_candidates", read_then_someone_acts)
-    first = deadlines.run_overdue_job(db, now=NOW)
+    monkeypatch.setattr(overdue_job, "_job_candidates", read_then_someone_acts)
+    first = overdue_job.run_overdue_job(db, now=NOW)
     assert first["conflicts"] == 1
     assert _state(connection, cases["red"]) == ("处理中", 2)  # the person's action stands
     assert _events(connection, cases["red"], "auto_supervise") == []
     assert len(_events(connection, cases["red"], "overdue")) == 1  # the fact is recorded anyway
 
-    monkeypatch.setattr(deadlines, "_job_candidates", original)
-    retry = deadlines.run_overdue_job(db, now=NOW + timedelta(minutes=5))
+    monkeypatch.setattr(overdue_job, "_job_candidates", original)
+    retry = overdue_job.run_overdue_job(db, now=NOW + timedelta(minutes=5))
     assert retry["supervised"] == 1 and retry["overdue_marked"] == 0
     assert _state(connection, cases["red"]) == ("督办", 3)
     assert [e.from_state for e in _events(connection, cases["red"], "auto_supervise")] == ["处理中"]
@@ -523,18 +524,18 @@ def test_job_respects_a_concurrent_human_action(db, connection, cases, monkeypat
 def test_a_second_run_at_the_same_time_does_nothing(db, engine, connection, cases):
     holder = engine.connect()
     try:
-        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": deadlines.JOB_LOCK_KEY})
-        skipped = deadlines.run_overdue_job(db, now=NOW)
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": overdue_job.JOB_LOCK_KEY})
+        skipped = overdue_job.run_overdue_job(db, now=NOW)
         assert skipped["locked"] and not skipped["ran"]
         assert _events(connection, cases["red"]) == []
     finally:
-        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": deadlines.JOB_LOCK_KEY})
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": overdue_job.JOB_LOCK_KEY})
         holder.close()
-    assert deadlines.run_overdue_job(db, now=NOW)["ran"]
+    assert overdue_job.run_overdue_job(db, now=NOW)["ran"]
 
 
 def test_dry_run_writes_nothing(db, connection, cases):
-    dry = deadlines.run_overdue_job(db, now=NOW, dry_run=True)
+    dry = overdue_job.run_overdue_job(db, now=NOW, dry_run=True)
     assert dry["overdue_marked"] >= 5 and dry["supervised"] >= 2
     assert _events(connection, cases["red"]) == [] and _state(connection, cases["red"]) == (
         "立案派遣",

@@ -91,12 +91,12 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     """
     from webmap.commands.common import ready_url
     from webmap.config import near_boundary_m
-    from webmap.services import deadlines, patrols, plans
+    from webmap.services import overdue, patrols, plans
 
     now = _parse_now(now_raw)
     engine, connection, db = _session(ready_url())
     try:
-        summary = deadlines.run_overdue_job(
+        summary = overdue.run_overdue_job(
             db, now=now, supervise_after=timedelta(hours=supervise_after), dry_run=dry_run
         )
         if not dry_run and not summary.get("locked"):
@@ -132,16 +132,16 @@ def holidays_import(file: str, dry_run: bool) -> None:
       2027-02-08,holiday,春节
     """
     from webmap.commands.common import ready_url
-    from webmap.services import deadlines
+    from webmap.services import workdays
 
     try:
-        rows = deadlines.read_holiday_csv(file)
-    except deadlines.HolidayFileError as exc:
+        rows = workdays.read_holiday_csv(file)
+    except workdays.HolidayFileError as exc:
         click.echo(f"无法导入 {file}: {exc.zh}\ncannot import {file}: {exc.en}", err=True)
         sys.exit(2)
     engine, connection, db = _session(ready_url())
     try:
-        result = deadlines.import_holidays(db, rows, dry_run=dry_run)
+        result = workdays.import_holidays(db, rows, dry_run=dry_run)
     finally:
         db.close()
         connection.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
@@ -70,3 +71,24 @@ def authenticate(db: Session, username: str, password: str) -> CurrentUser | Non
     if row is None or not check_password_hash(row.password_hash, password):
         return None
     return _to_user(row)
+
+
+TOKEN_SALT = "wangge-api-token"
+TOKEN_DAYS = 30
+
+
+def issue_token(secret_key: str, user) -> str:
+    """A bearer token signed with the app's secret, naming the account; valid :data:`TOKEN_DAYS`."""
+    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT).dumps({"id": user.id})
+
+
+def user_from_token(db: Session, secret_key: str, token: str) -> CurrentUser | None:
+    """The account a bearer token names; None when it is forged, malformed or expired."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT).loads(token, max_age=TOKEN_DAYS * 86400)
+    except BadSignature:
+        return None
+    account_id = data.get("id") if isinstance(data, dict) else None
+    if isinstance(account_id, bool) or not isinstance(account_id, int):
+        return None
+    return load_user(db, account_id)

@@ -19,7 +19,7 @@ from workflow import cases
 from workflow.clock import SHANGHAI, WorkCalendar
 from workflow.deadlines import SYSTEM_EVENTS
 
-from . import deadlines, events, incidents, scope
+from . import events, incidents, scope, workdays
 from .errors import ConflictError, FieldError, InvalidInputError, NotFoundError, refused
 from .intake import SHA256
 
@@ -78,7 +78,7 @@ def timeline(db: Session, incident_id: int) -> list[dict]:
 
 def detail(db: Session, user, incident_id: int, photo_url) -> dict | None:
     """The incident as the API shows it, with its timeline and the actions open to this user."""
-    row = db.execute(incidents._detail_select().where(Incident.id == incident_id,
+    row = db.execute(incidents.detail_select().where(Incident.id == incident_id,
                                                       scope.incident_visible(user))).first()
     if row is None:
         return None
@@ -154,7 +154,7 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     """Take one action on a case. Raises NotFoundError, InvalidInputError (fields, or the rules'
     refusal on ``action``: 403 or 422) or ConflictError; commits on success and returns the case
     as it now is."""
-    row = db.execute(incidents._detail_select().where(Incident.id == incident_id,
+    row = db.execute(incidents.detail_select().where(Incident.id == incident_id,
                                                       scope.incident_visible(user))).first()
     if row is None:
         raise NotFoundError(*NOT_FOUND)
@@ -163,7 +163,7 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
         raise InvalidInputError([FieldError("version", "请提交案件的当前版本号 version", "send the case's current version")])
     if version != row.version:
         raise ConflictError(*STALE, detail(db, user, incident_id, photo_url))
-    calendar = calendar or deadlines.load_calendar(db)
+    calendar = calendar or workdays.load_calendar(db)
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     before = _case(row)
     try:

@@ -28,9 +28,9 @@ from spatial import patrols as analysis
 from workflow import roles
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso, shanghai_now
 
-from .deadlines import load_calendar
 from .patrols import PatrolError
 from .tracks import may_see_tracks
+from .workdays import load_calendar
 
 RULE_HOURS = 40  # 每周在岗不少于 40 小时 (seed 7-2)
 DEFAULT_TOLERANCE_M = 100.0

@@ -82,7 +82,7 @@ def live_message(*, id: int | None, case_no: str | None, event: str, at: datetim
 
     >>> from datetime import datetime
     >>> t = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
-    >>> m = live_message(id=7, case_no="YJB202612010000007", event="reported", at=t, state="待受理",
+    >>> m = live_message(id=7, case_no="WG202612010000007", event="reported", at=t, state="待受理",
     ...                  grid_code=None, village_code=None, department_id=4, department="huanwei",
     ...                  dispatched_at=None, reporter_id=None, category="暴露垃圾", lng=117.7, lat=39.3,
     ...                  reported_at=t, deadline=None, version=1, flags=["outside_grids"])

@@ -50,7 +50,6 @@ from workflow import roles
 from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar, format_iso
 
 from . import intake, privacy
-from .deadlines import load_calendar
 from .errors import (
     ConflictError,
     FieldError,
@@ -60,6 +59,7 @@ from .errors import (
     refused,
 )
 from .imports import number_cell, parse_time
+from .workdays import load_calendar
 
 __all__ = ["ConflictError", "NotFoundError", "AccessDenied", "InvalidInputError", "ReadError", "import_orders", "list_orders",
            "detail", "act", "import_excel"]

@@ -39,7 +39,7 @@ from spatial.readers import PointRows, Problem, ReadError, read_points
 from webmap.config import near_boundary_m
 from workflow.clock import SHANGHAI, WorkCalendar
 
-from . import deadlines, events
+from . import events, workdays
 from .errors import InvalidInputError
 from .intake import parse_report
 
@@ -486,7 +486,7 @@ def import_rows(
     summary = ImportSummary(rows=len(table), dry_run=dry_run)
     with engine.connect() as conn, conn.begin():
         if calendar is None:  # the administrators' holiday table applies to imports too
-            calendar = deadlines.calendar_from_rows(conn.execute(select(Holiday.day, Holiday.kind)).all())
+            calendar = workdays.calendar_from_rows(conn.execute(select(Holiday.day, Holiday.kind)).all())
         by_code, by_name = _categories(conn)
         good, errors, repeated = _validate(table, by_code, by_name, crs or "wgs84", now,
                                            progress("校验 validate", len(table)))

@@ -108,7 +108,7 @@ def _person(name: str | None, phone: str | None) -> dict | None:
 
 
 @cache
-def _detail_select():
+def detail_select():
     """The columns of one incident's detail (built once: building it costs more than running it)."""
     worker, leader = aliased(Person), aliased(Person)
     village = aliased(Area)
@@ -143,12 +143,12 @@ def _detail_select():
 
 def get_incident(db: Session, user, incident_id: int, photo_url=lambda sha: f"/api/v1/attachments/{sha}") -> dict | None:
     """One incident with its routing, people and photos; None when absent or out of scope."""
-    row = db.execute(_detail_select().where(Incident.id == incident_id, scope.incident_visible(user))).first()
+    row = db.execute(detail_select().where(Incident.id == incident_id, scope.incident_visible(user))).first()
     return None if row is None else serialize_detail(row, user, photo_url)
 
 
 def serialize_detail(row, user, photo_url=lambda sha: f"/api/v1/attachments/{sha}") -> dict:
-    """The API's view of one incident from a row with the columns of :func:`_detail_select`
+    """The API's view of one incident from a row with the columns of :func:`detail_select`
     (a database row, or the values the intake service has just written)."""
     full = privacy.may_see_reporter(user, row)
     return {

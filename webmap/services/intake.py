@@ -25,6 +25,7 @@ from workflow.clock import SHANGHAI, WorkCalendar
 
 from .errors import FieldError, InvalidInputError
 from .events import NOTIFY_CHANNEL, live_message
+from .workdays import load_calendar
 
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 200
@@ -178,7 +179,7 @@ def report_incident(
     now: datetime | None = None,
 ) -> tuple[int, SimpleNamespace | None]:
     """Store a report as a routed incident; commits. Returns the incident id and, when it was
-    created now, its detail row (the columns of ``incidents._detail_select``); None when the
+    created now, its detail row (the columns of ``incidents.detail_select``); None when the
     idempotency key was already stored.
 
     Four round trips: the category, the route, one statement that inserts the incident and its
@@ -206,8 +207,6 @@ def report_incident(
     if report.crs in ("gcj02", "bd09"):
         flags.append(f"converted_from_{report.crs}")
     if calendar is None:
-        from .deadlines import load_calendar  # deadlines imports intake
-
         calendar = load_calendar(db)
     deadline = calendar.add(now, category.time_limit, category.time_unit)
     route = route or {}

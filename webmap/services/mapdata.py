@@ -36,8 +36,8 @@ from workflow import roles
 from workflow.clock import SHANGHAI, format_iso
 
 from . import features, incidents, scope
-from .deadlines import load_calendar
 from .errors import FieldError, InvalidParametersError
+from .workdays import load_calendar
 
 TOWN_MAX_ZOOM = 12  # ≤ 12: per-grid aggregates
 CASES_MIN_ZOOM = 16  # ≥ 16: single cases (when they fit)
