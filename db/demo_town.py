@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from spatial.codes import grid_code, west_east_north_south
+from spatial.local import M_PER_DEG_LAT, local_plane
 from spatial.tiling import as_multipolygon, voronoi_coverage
 
 DIVISION = "120116"  # 滨海新区
@@ -27,8 +28,7 @@ TOWN_CODE = DIVISION + TOWN
 TOWN_NAME = "杨家泊镇(演示)"
 DISTRICT_NAME = "滨海新区"
 CENTER_LON, CENTER_LAT = 117.745, 39.318  # approximate, north of Binhai New Area
-M_PER_DEG_LAT = 110_574.0
-M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(CENTER_LAT))
+PLANE = local_plane(CENTER_LON, CENTER_LAT)  # the demo is drawn in metres around the centre
 SNAP_DEG = 1e-7
 SUPERVISION_OFFICE = "杨家泊镇纪检办公室"  # seed: 监督方式 of every item of the list of duties
 SUPERVISION_PHONE = "022-67259291"  # 杨家泊镇纪检办公室, from the seed list of duties
@@ -121,12 +121,12 @@ class Town:
 
 def to_lonlat(x, y):
     """Local metres (east, north of the town centre) → EPSG:4326 lon/lat degrees. Affine."""
-    return CENTER_LON + np.asarray(x) / M_PER_DEG_LON, CENTER_LAT + np.asarray(y) / M_PER_DEG_LAT
+    return PLANE.xy_to_deg(x, y)
 
 
 def to_local(lon, lat):
     """EPSG:4326 lon/lat degrees → local metres around the town centre. Affine."""
-    return (np.asarray(lon) - CENTER_LON) * M_PER_DEG_LON, (np.asarray(lat) - CENTER_LAT) * M_PER_DEG_LAT
+    return PLANE.xy_to_m(lon, lat)
 
 
 def _to_4326(geom):

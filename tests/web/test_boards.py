@@ -425,12 +425,13 @@ def test_reports_are_rate_limited_per_client_address(client, connection, grid):
 
 
 def test_the_rate_limit_is_configurable(app, client, grid):
+    before = app.config["BOARD_REPORT_RATE_LIMIT"]
     app.config["BOARD_REPORT_RATE_LIMIT"] = "2 per minute"
     try:
         codes = [client.post(f"/grids/{grid.code}/report", data=form(category=""),
                              environ_base={"REMOTE_ADDR": "10.9.8.9"}).status_code for _ in range(3)]
     finally:
-        del app.config["BOARD_REPORT_RATE_LIMIT"]
+        app.config["BOARD_REPORT_RATE_LIMIT"] = before
     assert codes == [422, 422, 429]
 
 

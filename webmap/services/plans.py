@@ -26,7 +26,6 @@ Planners and administrators edit; the town's dispatchers and leaders and the dis
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from datetime import datetime, timedelta
 
@@ -39,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from db.queries import query
 from spatial import planning
+from spatial.local import local_plane
 from spatial.nearby import degrees_covering
 from spatial.tiling import as_multipolygon
 from webmap.config import near_boundary_m
@@ -59,8 +59,6 @@ OVERLAP_M2 = 0.01  # overlaps below this are float noise
 PRECISION_DEG = 1e-11
 OPS = ("reshape", "split", "merge", "create", "transfer", "propose_split", "set", "revert", "replace")
 MAX_VERTICES = 20_000
-M_PER_DEG_LAT = 110_574.0
-M_PER_DEG_LNG_EQUATOR = 111_320.0
 PROBLEM_TEXT = {  # kind → (zh, en), formatted with codes, area, detail
     "invalid": ("网格 {codes} 图形无效: {detail}", "grid {codes}: invalid geometry: {detail}"),
     "empty": ("网格 {codes} 图形为空或面积不足 1 平方米", "grid {codes} is empty or smaller than 1 m²"),
@@ -102,22 +100,19 @@ def _may_edit(user) -> None:
 
 
 class Local:
-    """An affine map from WGS84 degrees to local metres around a point (good to < 0.5 % over a
-    town): the edits' geometry and tolerances in metres, exactly invertible up to rounding."""
+    """The edits' geometry and tolerances in metres: :func:`spatial.local.local_plane` around a
+    point, back to degrees snapped to :data:`PRECISION_DEG`."""
 
     def __init__(self, lng0: float, lat0: float):
-        self.lng0, self.lat0 = lng0, lat0
-        self.kx = M_PER_DEG_LNG_EQUATOR * math.cos(math.radians(lat0))
+        self.plane = local_plane(lng0, lat0)
 
     def to_m(self, geom):
-        return shapely.transform(geom, lambda c: np.column_stack(
-            ((c[:, 0] - self.lng0) * self.kx, (c[:, 1] - self.lat0) * M_PER_DEG_LAT)))
+        return self.plane.to_m(geom)
 
     def to_deg(self, geom):
         """Back to degrees, snapped to :data:`PRECISION_DEG`, as a MultiPolygon of the polygonal
         parts (a difference may leave lines or points behind)."""
-        out = shapely.set_precision(shapely.transform(geom, lambda c: np.column_stack(
-            (c[:, 0] / self.kx + self.lng0, c[:, 1] / M_PER_DEG_LAT + self.lat0))), PRECISION_DEG)
+        out = shapely.set_precision(self.plane.to_deg(geom), PRECISION_DEG)
         parts = [g for g in shapely.get_parts(out) for g in (shapely.get_parts(g) if g.geom_type == "MultiPolygon"
                                                               else [g]) if g.geom_type == "Polygon" and not g.is_empty]
         return as_multipolygon(shapely.MultiPolygon(parts)) if parts else shapely.MultiPolygon()
@@ -590,7 +585,7 @@ def check(db: Session, plan_id: int) -> list[dict]:
                           "WHERE i.plan_id = :p LIMIT 1"), {"p": plan_id}).scalar()
     if lat is None:
         return []
-    m2 = M_PER_DEG_LNG_EQUATOR * math.cos(math.radians(lat)) * M_PER_DEG_LAT
+    m2 = local_plane(0.0, lat).m2_per_deg2
     rows = db.execute(query("plan_check"), {"plan": plan_id, "gap_m2": GAP_M2, "overlap_m2": OVERLAP_M2,
                                             "m2_per_deg2": m2}).all()
     out = []
