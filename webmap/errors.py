@@ -3,10 +3,20 @@ in one place: JSON for the APIs, the error page for the rest."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from webmap.services.errors import ServiceError
+
+# A protocol with an error format of its own (Open311's error list, JSON or XML) renders the
+# refusals raised under its blueprint; the handler below still answers them all.
+_RENDERERS: dict[str, Callable[[ServiceError], object]] = {}
+
+
+def render_refusals_of(blueprint: Blueprint, render: Callable[[ServiceError], object]) -> None:
+    _RENDERERS[blueprint.name] = render
 
 
 def _wants_json() -> bool:
@@ -16,6 +26,8 @@ def _wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
+        if request.blueprint in _RENDERERS:
+            return _RENDERERS[request.blueprint](exc)
         if _wants_json():
             return jsonify(exc.body()), exc.status
         return render_template("error.html", status=exc.status, message=exc.zh, detail=exc.en), exc.status

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from webmap import database
+from webmap import database, errors
 from webmap.services import open311
 from webmap.services.errors import ServiceError
 from webmap.services.open311 import Open311Error, Problem
@@ -77,11 +77,13 @@ def _error_format() -> str:
     return "xml" if fmt.lower() == "xml" else "json"
 
 
-@bp.errorhandler(ServiceError)
 def _open311_error(exc: ServiceError):
     """The services' refusals in Open311's error list, in the format asked for."""
     answer = Open311Error.of(exc)
     return _render(_error_format(), "errors", answer.as_list(), answer.status)
+
+
+errors.render_refusals_of(bp, _open311_error)
 
 
 @bp.errorhandler(HTTPException)
