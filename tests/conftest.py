@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -70,17 +71,27 @@ def fresh_database(server_url):
 
 
 @pytest.fixture(scope="session")
-def database_url(fresh_database) -> str:
-    """A database built by the migrations and loaded with a small demo town."""
+def demo_database(fresh_database):
+    """Factory of databases of their own (for tests that commit), built by the migrations and
+    loaded with a demo town of ``incidents`` cases."""
     from db import migrate
     from db.demo import load_demo
 
-    url = fresh_database("main")
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    load_demo(engine, incidents=DEMO_INCIDENTS, seed=DEMO_SEED, until=DEMO_UNTIL)
-    engine.dispose()
-    return url
+    def make(suffix: str, *, incidents: int, seed: int = DEMO_SEED) -> str:
+        url = fresh_database(suffix)
+        migrate.upgrade(url)
+        engine = create_engine(url)
+        load_demo(engine, incidents=incidents, seed=seed, until=DEMO_UNTIL)
+        engine.dispose()
+        return url
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def database_url(demo_database) -> str:
+    """A database built by the migrations and loaded with a small demo town."""
+    return demo_database("main", incidents=DEMO_INCIDENTS)
 
 
 @pytest.fixture(scope="session")
@@ -163,19 +174,28 @@ def count(connection, table: str = "incidents") -> int:
     return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The app served by waitress on a free localhost port, for real clients (OWSLib, GDAL, Chromium)."""
+@contextmanager
+def serve(app, threads: int = 16):
+    """The app served by waitress on a free localhost port; yields its base URL."""
     from waitress.server import create_server
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=16)
+    server = create_server(app, host="127.0.0.1", port=port, threads=threads)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served on localhost, for real clients (OWSLib, GDAL, Chromium)."""
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import queue
 import re
-import socket
 import threading
 import time
 from datetime import datetime
@@ -19,8 +18,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from tests.conftest import DEMO_UNTIL
-from tests.web.test_intake_api import report
+from tests.conftest import report, serve
 from tests.web.test_live import _listen
 from webmap.services import events, imports
 from webmap.services.overdue import run_overdue_job
@@ -43,35 +41,19 @@ def test_every_sql_writer_of_case_events_fills_the_same_columns():
 
 
 @pytest.fixture(scope="module")
-def live_url(fresh_database):
-    from db import migrate
-    from db.demo import load_demo
-
-    url = fresh_database("live")
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    load_demo(engine, incidents=300, seed=11, until=DEMO_UNTIL)
-    engine.dispose()
-    return url
+def live_url(demo_database):
+    return demo_database("live", incidents=300, seed=11)
 
 
 @pytest.fixture(scope="module")
 def server(live_url):
-    from waitress.server import create_server
-
     from webmap import create_app
 
     app = create_app({"DATABASE_URL": live_url, "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = create_server(app, host="127.0.0.1", port=port, threads=8)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", app
-    if "wangge.broker" in app.extensions:
-        app.extensions["wangge.broker"].stop()
-    srv.close()
+    with serve(app, threads=8) as url:
+        yield url, app
+        if "wangge.broker" in app.extensions:
+            app.extensions["wangge.broker"].stop()
     app.extensions["wangge.engine"].dispose()
 
 

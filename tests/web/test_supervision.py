@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import DEMO_UNTIL, ROOT, bearer
+from tests.conftest import ROOT, bearer
 from webmap import supervision
 from webmap.services import overdue as overdue_job
 from webmap.services import workdays
@@ -554,17 +554,9 @@ def _run(*args, url):
 
 
 @pytest.fixture(scope="module")
-def jobs_url(fresh_database):
+def jobs_url(demo_database):
     """A database of its own: the command commits."""
-    from db import migrate
-    from db.demo import load_demo
-
-    url = fresh_database("jobs")
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    load_demo(engine, incidents=300, seed=7, until=DEMO_UNTIL)
-    engine.dispose()
-    return url
+    return demo_database("jobs", incidents=300, seed=7)
 
 
 def _listener(url):
