@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from workflow import cases
+from workflow import cases, hotline
 from workflow.roles import ROLES  # the accounts' check constraint lists them in the table's order
 
 NAMING = {
@@ -559,7 +559,7 @@ class Setting(Base):
     value: Mapped[dict] = mapped_column(JSONB)
 
 
-HOTLINE_STATES = ("待签收", "已签收", "已批示", "办理中", "待答复", "已答复", "已办结", "已退回")
+HOTLINE_STATES = hotline.STATES
 HOTLINE_URGENCIES = ("life_property", "utilities", "normal")
 HOTLINE_CHANNELS = ("phone", "web", "wechat", "app", "weibo", "email", "other")
 
