@@ -72,11 +72,14 @@ class Action:
     to_tier: str | None = None
     needs: frozenset[str] = field(default_factory=frozenset)  # note, photos, department, satisfaction
     starts_clock: bool = False  # the deadline is set when the case is dispatched
+    counts: str | None = None  # the counter of the case it adds one to (回退, 返工 are indicators)
+    extends_deadline: bool = False  # the deadline moves by the working days the department asked for
 
 
-def _a(name, zh, en, roles, from_states, to_state, tier=None, to_tier=None, needs=(), starts_clock=False):
+def _a(name, zh, en, roles, from_states, to_state, tier=None, to_tier=None, needs=(), starts_clock=False,
+       counts=None, extends_deadline=False):
     return Action(name, zh, en, frozenset(roles), frozenset(from_states), to_state, tier, to_tier,
-                  frozenset(needs), starts_clock)
+                  frozenset(needs), starts_clock, counts, extends_deadline)
 
 
 TOWN = roles.roles_with("handle_cases")  # the town center's desk
@@ -99,11 +102,13 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
        tier="town", needs=["note"]),
     _a("park", "挂账", "park", TOWN, [FILED, DISPATCHED, HANDLING, SUPERVISED], PARKED, needs=["note"]),
     _a("unpark", "取消挂账", "take off the books", TOWN, [PARKED], FILED),
-    _a("approve_extension", "同意延期", "approve the extension", TOWN, [HANDLING, SUPERVISED], None),
+    _a("approve_extension", "同意延期", "approve the extension", TOWN, [HANDLING, SUPERVISED], None,
+       extends_deadline=True),
     _a("refuse_extension", "不同意延期", "refuse the extension", TOWN, [HANDLING, SUPERVISED], None, needs=["note"]),
     # the department
     _a("accept", "接收", "accept", ["department"], [DISPATCHED], HANDLING),
-    _a("return", "回退", "return as misrouted", ["department"], [DISPATCHED], FILED, needs=["note"]),
+    _a("return", "回退", "return as misrouted", ["department"], [DISPATCHED], FILED, needs=["note"],
+       counts="return_count"),
     _a("request_extension", "申请延期", "ask for more time", ["department"], [HANDLING, SUPERVISED], None,
        needs=["note"]),
     _a("feedback", "处理反馈", "report back as handled", ["department"], [HANDLING, SUPERVISED], VERIFYING,
@@ -111,7 +116,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     # verification by the grid worker (结案核查)
     _a("verify_pass", "核查通过", "verified: fixed", ["worker"], [VERIFYING], CLOSED, needs=["photos"]),
     _a("verify_fail", "核查不通过(返工)", "verified: not fixed (rework)", ["worker"], [VERIFYING], HANDLING,
-       needs=["note"]),
+       needs=["note"], counts="rework_count"),
     # after closing
     _a("return_visit", "回访", "satisfaction return visit", roles.roles_with("return_visit"), [CLOSED], None,
        needs=["satisfaction"]),
@@ -232,13 +237,11 @@ def transition(case: Case, action: Action, now: datetime, calendar: WorkCalendar
         changes["department_id"] = department_id
         changes["dispatched_at"] = now
         changes["deadline"] = calendar.add(now, case.time_limit, case.time_unit)
-    if action.name == "return":
-        changes["return_count"] = case.return_count + 1
-    if action.name == "verify_fail":
-        changes["rework_count"] = case.rework_count + 1
-    if action.name == "approve_extension":
+    if action.counts:
+        changes[action.counts] = getattr(case, action.counts) + 1
+    if action.extends_deadline:
         changes["deadline"] = calendar.add(case.deadline or now, extension_days, "work_days")
-    if action.name == "return_visit":
+    if "satisfaction" in action.needs:
         changes["satisfaction"] = satisfaction
     return Transition(replace(after, **{k: v for k, v in changes.items() if k in _CASE_FIELDS}), changes)
 

@@ -177,7 +177,7 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     done = cases.transition(
         before, action, now, calendar, department_id=payload.get("department_id"),
         satisfaction=payload.get("satisfaction"),
-        extension_days=_requested_days(db, incident_id) if action.name == "approve_extension" else 0)
+        extension_days=_requested_days(db, incident_id) if action.extends_deadline else 0)
     sets, after = done.changes, done.case
     updated = db.execute(
         Incident.__table__.update()
