@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webmap.services.intake import ReportError
+from webmap.services.errors import InvalidInputError
 from webmap.services.workdays import (
     HolidayFileError,
     calendar_from_rows,
@@ -243,7 +243,7 @@ def test_who_is_escalated_to_supervision():
     "raw", ["2027-02-30", "20270104", "2027-1-4", "", None, 20270104, "1999-12-31"]
 )
 def test_bad_days_are_refused_with_a_reason(raw):
-    with pytest.raises(ReportError) as info:
+    with pytest.raises(InvalidInputError) as info:
         parse_day(raw)
     assert info.value.errors[0].field == "day" and info.value.errors[0].zh
 

@@ -32,7 +32,6 @@ MAX_EXTENSION_DAYS = 30
 
 NOT_FOUND = ("没有这个事件,或不在您的管辖范围", "no such incident within your scope")
 STALE = ("案件已被他人更新, 请查看最新状态后再操作", "the case changed since you read it; here it is as it now is")
-NotFound = NotFoundError  # the name the workflow tests catch
 
 
 def _case(row) -> cases.Case:

@@ -36,7 +36,6 @@ PHONE = re.compile(r"[0-9+\- ]{5,20}")
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:\-]{8,100}")
 
 
-ReportError = InvalidInputError  # the name callers outside the services (tests, scripts) still use
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ def run_overdue_job(
             st = status_of(row, now, calendar)
             if st.status != rules.RED:
                 continue
-            events = []
+            done = []
             if not row.marked and (
                 dry_run
                 or _append(
@@ -192,7 +192,7 @@ def run_overdue_job(
                 )
             ):
                 counts["overdue_marked"] += 1
-                events.append(rules.OVERDUE)
+                done.append(rules.OVERDUE)
                 if not dry_run:
                     _notify(db, row, rules.OVERDUE)
             if not row.supervised and rules.should_auto_supervise(
@@ -207,21 +207,21 @@ def run_overdue_job(
                 version = row.version + 1 if dry_run else _supervise(db, row, st, now)
                 if version is None:
                     counts["conflicts"] += 1
-                    events.append("conflict")
+                    done.append("conflict")
                 else:
                     counts["supervised"] += 1
-                    events.append(rules.AUTO_SUPERVISE)
+                    done.append(rules.AUTO_SUPERVISE)
                     if not dry_run:
                         _notify(db, row, rules.AUTO_SUPERVISE)
-            if events and not dry_run:
+            if done and not dry_run:
                 db.commit()
-                counts["notified"] += sum(e != "conflict" for e in events)
-            if events and len(listed) < MAX_LISTED:
+                counts["notified"] += sum(e != "conflict" for e in done)
+            if done and len(listed) < MAX_LISTED:
                 listed.append(
                     {
                         "id": row.id,
                         "case_no": row.case_no,
-                        "events": events,
+                        "events": done,
                         "overdue_hours": rules.hours(st.overdue_by),
                     }
                 )
