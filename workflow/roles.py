@@ -14,6 +14,10 @@ service checks that after the permission.
 ['admin', 'planner']
 >>> label("leader", "zh"), label("leader", "en"), label("nobody", "en")
 ('网格长', 'grid leader', 'nobody')
+>>> who("石飞", "worker"), who("石飞", "worker", lang="en"), who(None, "dispatcher")
+('石飞 · 专职网格员', '石飞 · grid worker', '镇综治中心调度员')
+>>> who("王芳", "department", department="镇城管科"), who(None, None)
+('王芳 · 镇城管科', '系统')
 """
 
 from __future__ import annotations
@@ -127,3 +131,16 @@ def short_label(role: str) -> str:
     """The role's short Chinese name, as a sentence uses it ("调度员不能…")."""
     entry = TABLE.get(role)
     return entry.short_zh if entry else role
+
+
+SYSTEM = ("系统", "system")  # an event no person took: the deadline job, an import
+
+
+def who(name: str | None, role: str | None, *, department: str | None = None, lang: str = "zh") -> str:
+    """The person behind an event as a timeline shows them: their name and 职务 ("石飞 · 专职网格员"),
+    the department's name for a department's account; the title alone when no person is known, and
+    "系统" when not even a role is."""
+    if role is None and name is None:
+        return SYSTEM[1] if lang == "en" else SYSTEM[0]
+    title = department or (label(role, lang) if role else None)
+    return " · ".join(part for part in (name, title) if part)
