@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         database,
         errors,
         hotline,
+        hotline_pages,
         hotspots,
         i18n,
         live,
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(hotspots.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(patrol_pages.bp)
+    app.register_blueprint(hotline_pages.bp)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)

@@ -7,12 +7,18 @@
 - ``GET /orders/{id}``: the order with its deadlines, the actions open to the caller and its
   timeline.
 - ``POST /orders/{id}/actions``: ``{"action", "version", "text", "department"}``.
+- ``POST /imports``: the platform's Excel export (multipart field ``file``: .xlsx, or CSV in UTF-8
+  or GB18030; ``dry_run=true`` only checks), all rows or none; answers each row as created or
+  existing. Desk, district and administrators.
 
 Same authentication and CSRF rule as ``/api/v1``: bearer tokens, or the session cookie with
 ``X-CSRFToken`` on writes.
 """
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
@@ -26,6 +32,9 @@ from workflow import hotline as rules
 
 bp = Blueprint("hotline", __name__, url_prefix="/api/v1/hotline")
 bp.before_request(csrf_for_cookie_sessions)
+
+
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 
 def _order_id(raw: str) -> int:
@@ -95,3 +104,27 @@ def act_on_order(order_id: str):
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise BadRequestError("需要 action 字段", "the body needs an action", param="action")
     return jsonify(service.act(database.session(), current_user, _order_id(order_id), body["action"], body))
+
+
+@bp.post("/imports")
+@login_required
+def import_file():
+    """The platform's Excel export uploaded at the desk (``/hotline``); ``dry_run=true`` checks only."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequestError("请选择平台导出的 Excel 文件(multipart 字段 file)",
+                              "send the platform's Excel export as multipart field 'file'", param="file")
+    data = upload.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise BadRequestError("文件超过 10 MB, 请分批导入", "the file is larger than 10 MB: import in parts", param="file")
+    dry_run = request.form.get("dry_run", request.args.get("dry_run", "")) in ("true", "1", "on")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("upload" + Path(upload.filename).suffix.lower()[:8])
+        path.write_bytes(data)
+        answer = service.upload_excel(database.session(), current_user, path, Path(upload.filename).name,
+                                      dry_run=dry_run, near_m=current_app.config["NEAR_BOUNDARY_M"])
+    for item in answer["items"]:
+        if item["id"] is not None:
+            item["url"] = url_for("hotline.get_order", order_id=item["id"])
+    status = 200 if dry_run or not answer["imported"] else 201
+    return jsonify(answer), status

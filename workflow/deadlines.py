@@ -38,10 +38,12 @@ AUTO_SUPERVISE_STATES = (cases.DISPATCHED, cases.HANDLING)
 # Events the system appends (case_events.action), with their labels.
 OVERDUE, AUTO_SUPERVISE = "overdue", "auto_supervise"
 REROUTE = "reroute"  # a published grid plan moved the case to another grid
+HOTLINE_CLOSED = "hotline_closed"  # the 12345 order that opened the case was closed (workflow/hotline.py)
 SYSTEM_EVENTS = {
     OVERDUE: ("超期", "overdue"),
     AUTO_SUPERVISE: ("超期自动督办", "supervised automatically"),
     REROUTE: ("网格调整改派", "re-routed by a grid plan"),
+    HOTLINE_CLOSED: ("12345 工单结案, 案件随之结案", "closed with its 12345 order"),
 }
 SYSTEM_ROLE = "system"
 WORKING_UNITS = ("work_hours", "work_days")

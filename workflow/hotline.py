@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from workflow import roles
+from workflow import cases, deadlines, roles
 from workflow.cases import TransitionError
-from workflow.clock import SHANGHAI, WorkCalendar
+from workflow.clock import DEFAULT_CALENDAR, SHANGHAI, WorkCalendar
 
 __all__ = ["TransitionError"]  # the same refusal as the case workflow: 403 not yours, 422 not now
 
@@ -35,6 +35,10 @@ CLOSED = "已办结"
 RETURNED = "已退回"  # not this town's: back with the district platform
 
 STATES = (PENDING, SIGNED, INSTRUCTED, HANDLING, DRAFTED, REPLIED, CLOSED, RETURNED)
+STATE_EN = {
+    PENDING: "awaiting sign-for", SIGNED: "signed for", INSTRUCTED: "instructed", HANDLING: "with a section",
+    DRAFTED: "reply drafted", REPLIED: "replied", CLOSED: "closed", RETURNED: "returned",
+}
 REPLY_OWED = (PENDING, SIGNED, INSTRUCTED, HANDLING, DRAFTED)  # the reply clock runs
 DONE_STATES = (REPLIED, CLOSED, RETURNED)
 
@@ -280,54 +284,95 @@ def transition(order: Order, action: Action, now: datetime, calendar: WorkCalend
 @dataclass(frozen=True)
 class Clock:
     """A deadline as a desk sees it: ``normal``, ``yellow`` (≥ 75 % of the time used), ``red``
-    (overdue), or ``done`` (``on_time`` says whether it was met) and ``stopped`` (returned)."""
+    (overdue), or ``done`` (``on_time`` says whether it was met) and ``stopped`` (returned).
+    ``used`` is measured on the working clock (office hours of working days) unless the limit is
+    in minutes (``working`` False: an urgent order's acceptance runs on the wall clock)."""
 
     deadline: datetime
     status: str
-    used: float | None  # share of the time used (wall clock), while it runs
+    used: float | None  # share of the time used, while it runs
     done_at: datetime | None = None
     on_time: bool | None = None
+    working: bool = True
 
     def as_dict(self) -> dict:
         return {"deadline": self.deadline.astimezone(SHANGHAI).isoformat(), "status": self.status,
                 "used": None if self.used is None else round(self.used, 3),
                 "done_at": self.done_at.astimezone(SHANGHAI).isoformat() if self.done_at else None,
-                "on_time": self.on_time}
+                "on_time": self.on_time, "working": self.working}
 
 
 def clock(start: datetime, deadline: datetime, now: datetime, done_at: datetime | None = None,
-          stopped: bool = False) -> Clock:
-    """The status of one deadline.
+          stopped: bool = False, *, calendar: WorkCalendar = DEFAULT_CALENDAR, working: bool = True) -> Clock:
+    """The status of one deadline, the same rule as the cases' (``workflow/deadlines.py``): on
+    the working clock a Friday evening, a weekend or a holiday uses up nothing.
 
     >>> t0 = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
     >>> end = t0 + timedelta(minutes=20)
-    >>> [clock(t0, end, t0 + timedelta(minutes=m)).status for m in (5, 15, 21)]
+    >>> [clock(t0, end, t0 + timedelta(minutes=m), working=False).status for m in (5, 15, 21)]
     ['normal', 'yellow', 'red']
     >>> clock(t0, end, t0 + timedelta(hours=1), done_at=t0 + timedelta(minutes=3)).on_time
     True
     """
     if done_at is not None:
-        return Clock(deadline, "done", None, done_at, done_at <= deadline)
+        return Clock(deadline, "done", None, done_at, done_at <= deadline, working)
     if stopped:
-        return Clock(deadline, "stopped", None)
-    total = (deadline - start).total_seconds()
-    used = (now - start).total_seconds() / total if total > 0 else 1.0
-    used = max(used, 0.0)
-    if now > deadline:
-        status = "red"
-    elif used >= YELLOW_AT:
-        status = "yellow"
-    else:
-        status = "normal"
-    return Clock(deadline, status, used)
+        return Clock(deadline, "stopped", None, working=working)
+    st = deadlines.status(start, deadline, now, calendar=calendar, working=working, yellow_share=YELLOW_AT)
+    return Clock(deadline, st.status, st.share_used, working=working)
 
 
-def clocks(order: Order, now: datetime) -> dict[str, Clock]:
-    """The acceptance (签收) and reply (答复) deadlines of an order, as they stand now."""
+def accept_on_working_clock(urgency: str) -> bool:
+    """An acceptance limit in working days runs on the working clock; 15 or 30 minutes do not."""
+    return URGENCIES[urgency][2][1] in deadlines.WORKING_UNITS
+
+
+def clocks(order: Order, now: datetime, calendar: WorkCalendar = DEFAULT_CALENDAR) -> dict[str, Clock]:
+    """The acceptance (签收) and reply (答复) deadlines of an order, as they stand now. The reply
+    limit is in working days (decree No. 39), so it always runs on the working clock."""
     returned = order.state == RETURNED
     return {
-        "accept": clock(order.dispatched_at, order.accept_deadline, now, order.signed_at,
-                        stopped=returned),
-        "reply": clock(order.dispatched_at, order.reply_deadline, now, order.replied_at,
-                       stopped=returned),
+        "accept": clock(order.dispatched_at, order.accept_deadline, now, order.signed_at, stopped=returned,
+                        calendar=calendar, working=accept_on_working_clock(order.urgency)),
+        "reply": clock(order.dispatched_at, order.reply_deadline, now, order.replied_at, stopped=returned,
+                       calendar=calendar, working=True),
     }
+
+
+# ---------------------------------------------------------------- the linked case
+
+# The case an order with a location opened (source hotline_12345) is settled when the order is
+# closed (结案): the district's close ends the matter, so a case nobody works on as a case any more
+# is closed by the system event 'hotline_closed'. A case that a department or the village is
+# handling, or that waits for its on-site verification, is left to its own workflow.
+CASE_CLOSED_BY_ORDER = deadlines.HOTLINE_CLOSED  # a system event of case_events, labelled there
+SETTLES_FROM = (cases.REPORTED, cases.FILED)  # waiting for a tier to take it up: nobody handles it
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What closing an order does to its linked case: ``close`` it (to ``cases.CLOSED``), or not,
+    and why, in both languages."""
+
+    close: bool
+    zh: str
+    en: str
+
+    def as_dict(self) -> dict:
+        return {"closed": self.close, "message_zh": self.zh, "message_en": self.en}
+
+
+def settle_case(case_no: str, case_state: str) -> Settlement:
+    """What becomes of the linked case ``case_no`` (in ``case_state``) when its order is closed.
+
+    >>> settle_case("WG1", "待受理").close, settle_case("WG1", "处理中").zh
+    (True, '关联案件 WG1 仍在「处理中」, 由承办单位按案件流程办结, 未随工单结案')
+    """
+    if case_state in SETTLES_FROM:
+        return Settlement(True, f"关联案件 {case_no} 已随工单结案", f"the linked case {case_no} is closed with the order")
+    if case_state in (cases.CLOSED, cases.VOID):
+        return Settlement(False, f"关联案件 {case_no} 已是「{case_state}」, 无需处理",
+                          f"the linked case {case_no} is already {case_state}: nothing to do")
+    return Settlement(False, f"关联案件 {case_no} 仍在「{case_state}」, 由承办单位按案件流程办结, 未随工单结案",
+                      f"the linked case {case_no} is still {case_state}: it is finished by its own workflow, "
+                      "not closed with the order")

@@ -201,3 +201,55 @@ def test_any_sequence_keeps_the_order_consistent(moves, minutes):
         o, _ = step(o, name, actor, now, text="x", department_id=10 if name == "assign" else None)
         assert o.state in h.STATES
         assert (o.department_id is not None) == (o.state in (h.HANDLING, h.DRAFTED, h.REPLIED, h.CLOSED))
+
+
+# ---------------------------------------------------------------- the working clock (yellow warning)
+
+
+def test_a_friday_evening_order_does_not_turn_yellow_over_the_weekend():
+    friday_evening = datetime(2026, 11, 27, 18, 0, tzinfo=SHANGHAI)
+    o = order(dispatched_at=friday_evening)  # sign for it by Monday 17:30
+    assert o.accept_deadline == datetime(2026, 11, 30, 17, 30, tzinfo=SHANGHAI)
+    monday_early = datetime(2026, 11, 30, 8, 0, tzinfo=SHANGHAI)  # 87 % of the wall-clock time gone
+    accept = h.clocks(o, monday_early, CAL)["accept"]
+    assert accept.status == "normal" and accept.used == 0 and accept.working
+    afternoon = h.clocks(o, datetime(2026, 11, 30, 16, 0, tzinfo=SHANGHAI), CAL)["accept"]
+    assert afternoon.status == "yellow" and afternoon.used == pytest.approx(6 / 7.5)
+    late = h.clocks(o, datetime(2026, 11, 30, 17, 31, tzinfo=SHANGHAI), CAL)["accept"]
+    assert late.status == "red"
+    # the reply's five working days: after the weekend only Monday's hours count
+    reply = h.clocks(o, datetime(2026, 12, 1, 8, 30, tzinfo=SHANGHAI), CAL)["reply"]
+    assert reply.status == "normal" and reply.used == pytest.approx(7.5 / 37.5)
+
+
+def test_a_holiday_uses_up_nothing_of_the_time():
+    # 2027: beyond the package's data, so the National Day holiday comes from the editable table
+    national_day = WorkCalendar.with_table(holidays=[datetime(2027, 10, d).date() for d in range(1, 8)])
+    eve = datetime(2027, 9, 30, 16, 0, tzinfo=SHANGHAI)  # the Thursday before the holiday
+    o = h.Order(state=h.PENDING, urgency=h.NORMAL, dispatched_at=eve,
+                accept_deadline=h.accept_deadline(eve, h.NORMAL, national_day),
+                reply_deadline=h.default_reply_deadline(eve, national_day))
+    assert o.accept_deadline == datetime(2027, 10, 8, 17, 30, tzinfo=SHANGHAI)
+    back = datetime(2027, 10, 8, 9, 0, tzinfo=SHANGHAI)  # 96 % of the wall-clock time gone
+    accept = h.clocks(o, back, national_day)["accept"]
+    assert accept.status == "normal" and accept.used == pytest.approx(2 / 9)
+    assert h.clocks(o, datetime(2027, 10, 8, 16, 0, tzinfo=SHANGHAI), national_day)["accept"].status == "yellow"
+    # without the table, the 7th is an ordinary Thursday of 2027: the deadline came and went
+    assert h.clocks(o, back, WorkCalendar())["accept"].status == "yellow"
+
+
+def test_an_urgent_order_runs_on_the_wall_clock_even_at_night():
+    friday_evening = datetime(2026, 11, 27, 18, 0, tzinfo=SHANGHAI)
+    o = order(urgency=h.LIFE_PROPERTY, dispatched_at=friday_evening)
+    accept = h.clocks(o, friday_evening + timedelta(minutes=12), CAL)["accept"]
+    assert accept.status == "yellow" and not accept.working
+    assert h.clocks(o, friday_evening + timedelta(minutes=16), CAL)["accept"].status == "red"
+
+
+def test_closing_an_order_settles_its_case_only_when_nobody_handles_it():
+    from workflow import cases
+    closes = {s: h.settle_case("WG1", s).close for s in cases.STATES}
+    assert {s for s, c in closes.items() if c} == {cases.REPORTED, cases.FILED}
+    held = h.settle_case("WG1", cases.HANDLING)
+    assert "处理中" in held.zh and "still" in held.en and held.as_dict()["closed"] is False
+    assert "无需处理" in h.settle_case("WG1", cases.CLOSED).zh

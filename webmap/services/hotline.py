@@ -44,13 +44,16 @@ from db.models import (
     Incident,
     Person,
 )
-from spatial.readers import Problem, ReadError
+from spatial.readers import Problem, ReadError, decode_text
+from workflow import cases as case_rules
 from workflow import hotline as rules
 from workflow import roles
 from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar, format_iso
+from workflow.deadlines import SYSTEM_ROLE
 
-from . import intake, privacy
+from . import events, intake, privacy
 from .errors import (
+    BadRequestError,
     ConflictError,
     FieldError,
     ForbiddenError,
@@ -92,6 +95,7 @@ class AccessDenied(ForbiddenError):
 
 
 NOT_FOUND = ("没有这个工单,或您无权查看", "no such hotline order within your rights")
+IMPORT_REFUSED = ("文件有误, 未导入任何工单", "the file has errors: no order was imported")
 STALE = ("工单已被他人更新, 请查看最新状态后再操作", "the order changed since you read it; here it is as it now is")
 
 
@@ -353,58 +357,100 @@ def import_orders(db: Session, user, body: Any, *, now: datetime | None = None,
 # ---------------------------------------------------------------- the Excel file
 
 
-def read_excel(path: Path) -> tuple[list[int], list[dict]]:
-    """The rows of the platform's Excel export (first sheet, headers in row 1): sheet row numbers
-    and records keyed by the API's field names. Raises ReadError when the file cannot be read."""
+HEADER_SEARCH_ROWS = 10  # a platform export may open with a title row or two (often merged) above the header
+MAX_ROWS = 50_000
+
+
+def _sheet_rows(path: Path) -> list[tuple]:
+    """Every row of the first sheet of an .xlsx (merged cells filled from their top-left cell),
+    or of a CSV (UTF-8 or GB18030, as Chinese Excel writes it). Raises ReadError."""
+    import csv
+    import io
     import zipfile
 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise ReadError("请提供 Excel(.xlsx)文件", "expected an Excel .xlsx file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            text_, _encoding = decode_text(path.read_bytes())
+            return [tuple(r) for r in csv.reader(io.StringIO(text_, newline=""))]
+        except csv.Error as exc:
+            raise ReadError(f"CSV 格式错误: {exc}", f"malformed CSV: {exc}") from exc
+    if suffix == ".xls":
+        raise ReadError("旧版 Excel(.xls)无法读取, 请在 Excel 中另存为 .xlsx 后导入",
+                        "an old Excel .xls file: save it as .xlsx and import that")
+    if suffix not in (".xlsx", ".xlsm"):
+        raise ReadError("请提供 Excel(.xlsx)或 CSV 文件", "expected an Excel .xlsx or a CSV file")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ReadError(f"无法打开 Excel 文件: {exc}", f"cannot open the Excel file: {exc}") from exc
-    rows: list[int] = []
-    records: list[dict] = []
     try:
-        sheet = book.worksheets[0] if book.worksheets else None
-        values = sheet.iter_rows(min_row=1, values_only=True) if sheet is not None else iter(())
-        header = next(values, None)
-        if header is None or not any(h is not None and str(h).strip() for h in header):
-            raise ReadError("第一个工作表为空或第 1 行不是表头", "the first sheet is empty or row 1 is not a header")
-        columns: dict[str, int] = {}
-        for i, h in enumerate(header):
-            key = str(h).strip() if h is not None else ""
-            name = EXCEL_COLUMNS.get(key) or (key.lower() if key.lower() in FIELD_ZH else None)
-            if name is None:
-                continue
-            if name in columns:
-                raise ReadError(f"列「{key}」重复", f"column {key!r} appears twice")
-            columns[name] = i
-        missing = [FIELD_ZH[c] for c in REQUIRED_COLUMNS if c not in columns]
-        if missing:
-            raise ReadError("缺少列: " + "、".join(missing),
-                            "missing column: " + ", ".join(c for c in REQUIRED_COLUMNS if c not in columns))
-        for row_no, cells in enumerate(values, start=2):
-            if not cells or all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
-                continue
-            record = {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}
-            deadline = record.get("reply_deadline")
-            if isinstance(deadline, datetime) and deadline.time() == time(0) and deadline.tzinfo is None:
-                record["reply_deadline"] = deadline.date()  # a date cell: the whole day
-            rows.append(row_no)
-            records.append(record)
-            if len(records) > 50_000:
-                raise ReadError("文件超过 50000 行, 请分批导入", "more than 50,000 rows: import in parts")
+        if not book.worksheets:
+            raise ReadError("Excel 文件没有工作表", "the Excel file has no sheet")
+        sheet = book.worksheets[0]
+        for merged in list(sheet.merged_cells.ranges):
+            value = sheet.cell(merged.min_row, merged.min_col).value
+            sheet.unmerge_cells(str(merged))
+            for row in sheet.iter_rows(min_row=merged.min_row, max_row=merged.max_row,
+                                       min_col=merged.min_col, max_col=merged.max_col):
+                for cell in row:
+                    cell.value = value
+        return list(sheet.iter_rows(min_row=1, values_only=True))
     except ReadError:
         raise
     except Exception as exc:  # a damaged sheet: openpyxl raises many kinds
         raise ReadError(f"无法读取 Excel 工作表: {exc}", f"cannot read the Excel sheet: {exc}") from exc
     finally:
         book.close()
+
+
+def _column(header_cell: Any) -> str | None:
+    """The API field a header cell names (its Chinese header, spaces and line breaks aside)."""
+    key = re.sub(r"\s+", "", str(header_cell)) if header_cell is not None else ""
+    return EXCEL_COLUMNS.get(key) or (key.lower() if key.lower() in FIELD_ZH else None)
+
+
+def read_excel(path: Path) -> tuple[list[int], list[dict]]:
+    """The rows of the platform's export (the first sheet of an .xlsx, or a CSV): sheet row
+    numbers and records keyed by the API's field names. The header is the first row, among the
+    first ten, that names 工单编号, so title rows above it are skipped; merged cells take the value
+    of their top-left cell. Raises ReadError when the file cannot be read."""
+    path = Path(path)
+    sheet = _sheet_rows(path)
+    if not any(any(v is not None and str(v).strip() for v in r) for r in sheet):
+        raise ReadError("第一个工作表为空", "the first sheet is empty")
+    start = next((i for i, r in enumerate(sheet[:HEADER_SEARCH_ROWS]) if "order_no" in map(_column, r)), None)
+    if start is None:
+        raise ReadError(f"前 {HEADER_SEARCH_ROWS} 行中没有含「工单编号」的表头行",
+                        f"no header row naming 工单编号 (order_no) in the first {HEADER_SEARCH_ROWS} rows")
+    columns: dict[str, int] = {}
+    for i, h in enumerate(sheet[start]):
+        name = _column(h)
+        if name is None:
+            continue
+        if name in columns:
+            raise ReadError(f"列「{FIELD_ZH[name]}」重复", f"column {FIELD_ZH[name]!r} appears twice")
+        columns[name] = i
+    missing = [FIELD_ZH[c] for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ReadError("缺少列: " + "、".join(missing),
+                        "missing column: " + ", ".join(c for c in REQUIRED_COLUMNS if c not in columns))
+    rows: list[int] = []
+    records: list[dict] = []
+    for row_no, cells in enumerate(sheet[start + 1:], start=start + 2):
+        if not cells or all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+            continue
+        record = {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}
+        deadline = record.get("reply_deadline")
+        if isinstance(deadline, datetime) and deadline.time() == time(0) and deadline.tzinfo is None:
+            record["reply_deadline"] = deadline.date()  # a date cell: the whole day
+        rows.append(row_no)
+        records.append(record)
+        if len(records) > MAX_ROWS:
+            raise ReadError("文件超过 50000 行, 请分批导入", "more than 50,000 rows: import in parts")
     return rows, records
 
 
@@ -416,6 +462,7 @@ class ExcelSummary:
     with_location: int = 0
     dry_run: bool = False
     errors: list[Problem] = field(default_factory=list)
+    items: list[dict] = field(default_factory=list)  # per row: row, order_no, id (None in a dry run), created
 
     def as_dict(self) -> dict:
         out = {"rows": self.rows, "imported": self.imported, "existing": self.existing,
@@ -426,9 +473,11 @@ class ExcelSummary:
 
 
 def import_excel(db: Session, path, *, dry_run: bool = False, now: datetime | None = None,
-                 calendar: WorkCalendar | None = None, near_m: float | None = None) -> ExcelSummary:
-    """``wangge hotline import FILE.xlsx``: all rows or none. Row errors name the sheet row and
-    the column (its Chinese header). Raises ReadError when the file cannot be read at all."""
+                 calendar: WorkCalendar | None = None, near_m: float | None = None, user=None,
+                 filename: str | None = None) -> ExcelSummary:
+    """``wangge hotline import FILE.xlsx``, or the desk's upload (``user``): all rows or none. Row
+    errors name the sheet row and the column (its Chinese header). Raises ReadError when the file
+    cannot be read at all."""
     path = Path(path)
     rows, records = read_excel(path)
     now = _now(now)
@@ -440,16 +489,43 @@ def import_excel(db: Session, path, *, dry_run: bool = False, now: datetime | No
     if summary.errors or not records:
         return summary
     summary.with_location = sum(1 for x in inputs if x.report is not None)
+    numbers = [x.order_no for x in inputs]
     if dry_run:
-        numbers = [x.order_no for x in inputs]
-        summary.existing = db.execute(select(func.count()).select_from(HotlineOrder)
-                                      .where(HotlineOrder.order_no.in_(numbers))).scalar_one()
+        stored = dict(db.execute(select(HotlineOrder.order_no, HotlineOrder.id)
+                                 .where(HotlineOrder.order_no.in_(numbers))).all())
+        summary.items = [{"row": r, "order_no": n, "id": stored.get(n), "created": n not in stored}
+                         for r, n in zip(rows, numbers, strict=True)]
+        summary.existing = len(stored)
         summary.imported = len(inputs) - summary.existing
         return summary
-    result = store(db, inputs, actor_id=None, role="system", via={"via": "excel", "file": path.name},
+    result = store(db, inputs, actor_id=user.id if user else None, role=user.role if user else "system",
+                   via={"via": "excel", "file": filename or path.name},
                    now=now, calendar=calendar or load_calendar(db), near_m=near_m)
+    summary.items = [{"row": r, "order_no": n, "id": i, "created": c}
+                     for r, n, (i, c) in zip(rows, numbers, result.orders, strict=True)]
     summary.imported, summary.existing = result.created, result.existing
     return summary
+
+
+def upload_excel(db: Session, user, path: Path, filename: str, *, dry_run: bool = False,
+                 near_m: float | None = None) -> dict:
+    """``path``: the uploaded file, saved with the suffix of its ``filename``. The desk's upload of the platform's export (``POST /api/v1/hotline/imports``): the answer
+    per row (新建 / 已存在), or every row's reasons and nothing saved (InvalidInputError, 422); a
+    file that cannot be read is refused as a whole (400)."""
+    if not may_import(user):
+        raise AccessDenied("只有镇综治中心、区网格中心和管理员可以导入 12345 工单",
+                           "only the town desk, the district and administrators import hotline orders")
+    try:
+        summary = import_excel(db, path, dry_run=dry_run, near_m=near_m, user=user, filename=filename)
+    except ReadError as exc:
+        raise BadRequestError(exc.zh, exc.en, param="file") from exc
+    if summary.errors:
+        raise InvalidInputError([FieldError(f"row {e.row}: {e.field}", f"第 {e.row} 行「{e.field}」: {e.zh}",
+                                            f"row {e.row}, {e.field}: {e.en}") for e in summary.errors],
+                                lead=IMPORT_REFUSED, code="ImportRejected")
+    if not summary.rows:
+        raise BadRequestError("文件中没有工单行", "the file has no order rows", param="file")
+    return {**summary.as_dict(), "items": summary.items}
 
 
 # ---------------------------------------------------------------- reading
@@ -524,13 +600,14 @@ def _serialize(row, user, now: datetime, calendar: WorkCalendar) -> dict:
     o: HotlineOrder = row.HotlineOrder
     order = _order(o)
     full = may_see_petitioner(user, o.department_id)
-    clocks = rules.clocks(order, now)
+    clocks = rules.clocks(order, now, calendar)
     return {
         "id": o.id,
         "order_no": o.order_no,
         "channel": _label(rules.CHANNELS, o.channel),
         "urgency": _label(rules.URGENCIES, o.urgency),
         "state": o.state,
+        "state_en": rules.STATE_EN[o.state],
         "petitioner": {
             "name": o.petitioner_name if full else privacy.mask_name(o.petitioner_name),
             "phone": o.petitioner_phone if full else privacy.mask_phone(o.petitioner_phone),
@@ -740,6 +817,9 @@ def act(db: Session, user, order_id: int, name: str, body: dict, *, now: datetim
     if action.name == "redispatch":
         data.update(accept_deadline=changes["accept_deadline"].isoformat(),
                     reply_deadline=changes["reply_deadline"].isoformat())
+    settlement = settle_case(db, o.incident_id, now) if action.name == "close" and o.incident_id else None
+    if settlement is not None:
+        data["case"] = settlement.as_dict()
     department_id = payload.get("department_id") or (o.department_id if action.section_only else None)
     _event(db, order_id, now, user.id, user.role, action.name, o.state, changes.get("state", o.state),
            department_id, payload["text"], data)
@@ -748,4 +828,23 @@ def act(db: Session, user, order_id: int, name: str, body: dict, *, now: datetim
     row = _load(db, user, order_id)
     if row is None:  # a section that returned the order reads it still (it once handled it)
         return {"id": order_id, "state": changes.get("state", o.state), "version": updated, "visible": False}
-    return _detail(db, user, row, now, calendar)
+    answer = _detail(db, user, row, now, calendar)
+    if settlement is not None:
+        answer["case_settlement"] = settlement.as_dict()
+    return answer
+
+
+def settle_case(db: Session, incident_id: int, now: datetime) -> rules.Settlement:
+    """Settle the case linked to an order being closed, in the caller's transaction: close it by
+    the system event ``hotline_closed`` when the rules say so (``rules.settle_case``), else leave
+    it; what was done, and why, either way."""
+    case = db.execute(select(Incident.case_no, Incident.state).where(Incident.id == incident_id)
+                      .with_for_update()).one()
+    settlement = rules.settle_case(case.case_no, case.state)
+    if settlement.close:
+        db.execute(Incident.__table__.update().where(Incident.id == incident_id)
+                   .values(state=case_rules.CLOSED, closed_at=now, version=Incident.version + 1))
+        events.record_event(db, incident_id, rules.CASE_CLOSED_BY_ORDER, at=now, role=SYSTEM_ROLE,
+                            from_state=case.state, to_state=case_rules.CLOSED, note=settlement.zh)
+        events.notify_cases(db, [incident_id], rules.CASE_CLOSED_BY_ORDER, now)
+    return settlement
