@@ -2,6 +2,7 @@
 the whole path to the district's close, returns and re-dispatch, refusals by role and state,
 stale versions, the time limits of decree No. 39, masking of the petitioner, linked incidents."""
 
+import io
 import json
 import os
 import subprocess
@@ -551,6 +552,138 @@ def test_excel_with_a_bad_row_saves_nothing(db, tmp_path):
     summary = service.import_excel(db, path)
     assert [(e.row, e.field) for e in summary.errors] == [(3, "纬度"), (4, "紧急程度"), (4, "派单时间")]
     assert db.execute(text("SELECT count(*) FROM hotline_orders")).scalar() == before
+
+
+IMPORTS = "/api/v1/hotline/imports"
+
+
+def upload(desk, who, name, data, **form):
+    return desk.client.post(IMPORTS, headers=desk.headers(who), content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(data), name), **form})
+
+
+def messy_xlsx(path, rows):
+    """An export as the platform writes it: a merged title row and a blank row above the header,
+    a header cell with a line break, and a dispatch time merged over two rows."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["滨海新区 12345 便民服务专线工单导出"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
+    sheet.append([])
+    sheet.append([h if h != "诉求内容" else "诉求\n内容" for h in HEADERS])
+    for row in rows:
+        sheet.append(row)
+    column = HEADERS.index("派单时间") + 1
+    sheet.cell(5, column).value = None
+    sheet.merge_cells(start_row=4, start_column=column, end_row=5, end_column=column)
+    book.save(path)
+    return path
+
+
+def test_desk_uploads_a_messy_export_row_by_row_then_again(desk, grid, tmp_path):
+    code, lng, lat = grid
+    path = messy_xlsx(tmp_path / "导出.xlsx", [xlsx_row("TJ12345-U1", lng, lat), xlsx_row("TJ12345-U2")])
+    data = path.read_bytes()
+    checked = upload(desk, "dispatcher1", "导出.xlsx", data, dry_run="true")
+    assert checked.status_code == 200, checked.get_json()
+    assert checked.get_json()["dry_run"] and [i["created"] for i in checked.get_json()["items"]] == [True, True]
+    assert desk.client.get(URL, query_string={"order_no": "TJ12345-U1"},
+                           headers=desk.headers("dispatcher1")).get_json()["total"] == 0  # nothing saved
+    first = upload(desk, "dispatcher1", "导出.xlsx", data)
+    assert first.status_code == 201, first.get_json()
+    body = first.get_json()
+    assert [(i["row"], i["order_no"], i["created"]) for i in body["items"]] == [
+        (4, "TJ12345-U1", True), (5, "TJ12345-U2", True)]
+    assert body["imported"] == 2 and body["with_location"] == 1
+    u1 = desk.client.get(body["items"][0]["url"], headers=desk.headers("dispatcher1")).get_json()
+    u2 = desk.get("dispatcher1", body["items"][1]["id"]).get_json()
+    assert u1["incident"]["grid"]["code"] == code and u1["timeline"][0]["actor"]  # imported by the dispatcher
+    assert u2["dispatched_at"] == u1["dispatched_at"]  # the merged cell's value on both rows
+    again = upload(desk, "dispatcher1", "导出.xlsx", data)
+    assert again.status_code == 200 and [i["created"] for i in again.get_json()["items"]] == [False, False]
+    assert [i["id"] for i in again.get_json()["items"]] == [i["id"] for i in body["items"]]
+
+
+def test_a_gb18030_csv_export_is_read(desk):
+    text_ = ",".join(HEADERS) + "\n" + "TJ12345-G1,电话,王五,13900002222,楼道灯坏了,付庄村,,,一般,2026-11-27 18:00,\n"
+    answer = upload(desk, "dispatcher1", "工单.csv", text_.encode("gb18030"))
+    assert answer.status_code == 201, answer.get_json()
+    assert desk.get("dispatcher1", answer.get_json()["items"][0]["id"]).get_json()["content"] == "楼道灯坏了"
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("工单.txt", b"hello", "Excel"),
+    ("工单.xls", b"\xd0\xcf\x11\xe0", ".xlsx"),
+    ("工单.xlsx", b"PK not really a zip", "无法打开"),
+    ("空.csv", "标题\n,\n".encode(), "工单编号"),
+])
+def test_files_that_cannot_be_read_are_refused_with_a_reason(desk, name, data, reason):
+    answer = upload(desk, "dispatcher1", name, data)
+    assert answer.status_code == 400 and reason in answer.get_json()["message_zh"], answer.get_json()
+    assert answer.get_json()["message_en"]
+
+
+def test_rows_with_errors_save_nothing_and_name_each_row(desk, tmp_path, connection):
+    before = count(connection, "hotline_orders")
+    path = write_xlsx(tmp_path / "bad.xlsx", [xlsx_row("TJ12345-V1"), xlsx_row("TJ12345-V2", 紧急程度="很急")])
+    answer = upload(desk, "dispatcher1", "bad.xlsx", path.read_bytes())
+    assert answer.status_code == 422
+    errors = answer.get_json()["errors"]
+    assert [e["zh"].split("」")[0] for e in errors] == ["第 3 行「紧急程度"] and "row 3" in errors[0]["en"]
+    assert "未导入任何工单" in answer.get_json()["message_zh"] and count(connection, "hotline_orders") == before
+
+
+def test_upload_is_for_the_roles_that_import(desk, tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", [xlsx_row("TJ12345-W1")])
+    assert upload(desk, "townleader1", "x.xlsx", path.read_bytes()).status_code == 403
+    assert upload(desk, "dept_shehui", "x.xlsx", path.read_bytes()).status_code == 403
+    assert desk.client.post(IMPORTS, headers=desk.headers("dispatcher1")).status_code == 400  # no file
+
+
+# ---------------------------------------------------------------- closing settles the linked case
+
+
+def case_of(connection, order_id):
+    return connection.execute(text("""
+        SELECT i.id, i.state, i.closed_at, i.case_no FROM hotline_orders o JOIN incidents i ON i.id = o.incident_id
+         WHERE o.id = :o"""), {"o": order_id}).one()
+
+
+def test_closing_the_order_closes_the_case_nobody_handles(desk, grid, connection):
+    _code, lng, lat = grid
+    order_id = desk.post(order("TJ12345-S1", lng=lng, lat=lat))["id"]
+    assert case_of(connection, order_id).state == "待受理"
+    advance(desk, order_id, "已答复")
+    closed = desk.act("district1", order_id, "close")
+    case = case_of(connection, order_id)
+    assert case.state == "结案" and case.closed_at is not None
+    assert closed["case_settlement"]["closed"] and case.case_no in closed["case_settlement"]["message_zh"]
+    assert closed["incident"]["state"] == "结案" and closed["timeline"][-1]["data"]["case"]["closed"]
+    event = connection.execute(text("SELECT role, action, from_state, to_state FROM case_events "
+                                    "WHERE incident_id = :i ORDER BY id DESC LIMIT 1"), {"i": case.id}).one()
+    assert tuple(event) == ("system", "hotline_closed", "待受理", "结案")
+    incident = desk.client.get(f"/api/v1/incidents/{case.id}", headers=desk.headers("dispatcher1")).get_json()
+    assert incident["timeline"][-1]["label_zh"] == "12345 工单结案, 案件随之结案"
+
+
+def test_closing_the_order_leaves_a_case_a_department_handles_and_says_why(desk, grid, connection):
+    _code, lng, lat = grid
+    order_id = desk.post(order("TJ12345-S2", lng=lng, lat=lat))["id"]
+    case = case_of(connection, order_id)
+    connection.execute(text("UPDATE incidents SET state = '处理中', tier = 'town' WHERE id = :i"), {"i": case.id})
+    advance(desk, order_id, "已答复")
+    closed = desk.act("district1", order_id, "close")
+    assert closed["state"] == "已办结" and case_of(connection, order_id).state == "处理中"
+    settlement = closed["case_settlement"]
+    assert not settlement["closed"] and "处理中" in settlement["message_zh"] and settlement["message_en"]
+    assert closed["timeline"][-1]["data"]["case"] == settlement
+
+
+def test_an_order_without_a_location_closes_with_no_case_to_settle(desk):
+    order_id = desk.new(no="TJ12345-S3")
+    advance(desk, order_id, "已答复")
+    closed = desk.act("district1", order_id, "close")
+    assert closed["state"] == "已办结" and "case_settlement" not in closed
 
 
 def run(*args, env):
