@@ -201,6 +201,11 @@ def api_document() -> dict:
                 "summary": "签收、批示、交办、拟答复、答复、办结、退回 / sign, instruct, assign, draft, reply, close, return",
                 "parameters": [{"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "the order as it now is"}, "409": _error("stale version")}}},
+            "/hotline/imports": {"post": {
+                "summary": "上传平台导出的 12345 工单 Excel / upload the platform's Excel export (multipart file; "
+                           ".xlsx or CSV; dry_run=true checks only); all rows or none, answered row by row",
+                "responses": {"201": {"description": "imported"}, "200": {"description": "checked, or all existing"},
+                              "400": _error("unreadable file"), "422": _error("row errors: nothing imported")}}},
             "/supervision": {"get": {"summary": "督办清单 / open cases that are yellow or red, most urgent first",
                                      "parameters": page, "responses": {"200": {"description": "list"}}}},
             "/supervision/holidays": {"get": {"summary": "节假日与调休表 / the working-day table",

@@ -118,7 +118,8 @@
 
   function timeline(o) {
     return el("ol", { class: "h-timeline" }, ...o.timeline.map((e) => {
-      const who = (english ? e.who_en : e.who) || [e.actor, e.role].filter(Boolean).join(" · ");
+      const title = e.role && config.roleLabels[e.role] ? config.roleLabels[e.role][english ? 1 : 0] : e.role;
+      const who = (english ? e.who_en : e.who) || [e.actor, title].filter(Boolean).join(" · ");
       const caseNote = e.data && e.data.case ? (english ? e.data.case.message_en : e.data.case.message_zh) : null;
       return el("li", { "data-action": e.action },
         el("time", { datetime: e.at }, when(e.at)), " ",
