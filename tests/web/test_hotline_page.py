@@ -286,7 +286,17 @@ def test_no_element_covers_an_action_button(browser, live_server, database_url, 
     assert wide == []  # nothing of the desk sticks out sideways
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"hotline-{device['viewport']['width']}.png"), full_page=True)
+    desk.act("签收", expect="已签收")
     desk.close()
+
+    # the town leader, on the phone or at the desk, writes the 批示 with nothing in the way
+    leader = Desk(browser, live_server, "townleader1", device=device)
+    page = leader.open(order_id)
+    page.click("#h-panel .h-actions button:text-is('领导批示')")
+    page.wait_for_selector("#h-panel form textarea[name=text]")
+    assert uncovered(page, "#h-panel .h-actions button, #h-panel form button, #h-panel form textarea") == []
+    leader.act("领导批示", "请尽快核实", expect="已批示")
+    leader.close()
 
 
 def test_english_with_lang_en(browser, live_server):
