@@ -95,6 +95,8 @@ class AccessDenied(ForbiddenError):
 
 
 NOT_FOUND = ("没有这个工单,或您无权查看", "no such hotline order within your rights")
+IMPORT_DENIED = ("只有镇综治中心、区网格中心和管理员可以导入 12345 工单",
+                 "only the town desk, the district and administrators import hotline orders")
 IMPORT_REFUSED = ("文件有误, 未导入任何工单", "the file has errors: no order was imported")
 STALE = ("工单已被他人更新, 请查看最新状态后再操作", "the order changed since you read it; here it is as it now is")
 
@@ -336,8 +338,7 @@ def import_orders(db: Session, user, body: Any, *, now: datetime | None = None,
     (id, created) pairs, and for a single order its detail. Raises AccessDenied or InvalidInputError
     (fields named ``[i].field`` in a batch); nothing is saved unless everything is good."""
     if not may_import(user):
-        raise AccessDenied("只有镇综治中心、区网格中心和管理员可以导入 12345 工单",
-                           "only the town desk, the district and administrators import hotline orders")
+        raise AccessDenied(*IMPORT_DENIED)
     batch = isinstance(body, list)
     payloads = body if batch else [body]
     if not payloads or len(payloads) > MAX_BATCH:
@@ -513,8 +514,7 @@ def upload_excel(db: Session, user, path: Path, filename: str, *, dry_run: bool 
     per row (新建 / 已存在), or every row's reasons and nothing saved (InvalidInputError, 422); a
     file that cannot be read is refused as a whole (400)."""
     if not may_import(user):
-        raise AccessDenied("只有镇综治中心、区网格中心和管理员可以导入 12345 工单",
-                           "only the town desk, the district and administrators import hotline orders")
+        raise AccessDenied(*IMPORT_DENIED)
     try:
         summary = import_excel(db, path, dry_run=dry_run, near_m=near_m, user=user, filename=filename)
     except ReadError as exc:
