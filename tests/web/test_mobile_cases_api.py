@@ -86,3 +86,13 @@ def test_the_phone_pages_are_installable(client):
     for icon in m["icons"]:
         image = Image.open(io.BytesIO(client.get(icon["src"]).data))
         assert image.format == "PNG" and f"{image.width}x{image.height}" == icon["sizes"]
+
+
+def test_the_list_of_a_workers_grid_by_state_takes_the_whole_world_as_its_view(client, worker_grid):
+    """The phone lists its grid's cases by state with no map: bbox is the world (it was a 500 at ±90°)."""
+    headers = bearer(client, "worker001")
+    r = client.get("/api/v1/map/list", query_string={"bbox": "-180,-90,180,90", "state": "待受理,待核查",
+                                                       "grid": worker_grid[0], "limit": 5}, headers=headers)
+    assert r.status_code == 200, r.get_json()
+    assert {i["state"] for i in r.get_json()["items"]} <= {"待受理", "待核查"}
+    assert {i["grid"]["code"] for i in r.get_json()["items"]} <= {worker_grid[0]}

@@ -32,8 +32,8 @@
   }
   const scopeParam = () => (config.scope.length === 15 ? "&grid=" + config.scope
     : config.scope.length === 12 ? "&village=" + config.scope : "");
-  const listUrl = (states, offset) => config.listUrl + "?bbox=" + WORLD + "&state=" + encodeURIComponent(states)
-    + scopeParam() + "&limit=" + PAGE + "&offset=" + (offset || 0);
+  const listUrl = (states, offset, limit) => config.listUrl + "?bbox=" + WORLD + "&state=" + encodeURIComponent(states)
+    + scopeParam() + "&limit=" + (limit || PAGE) + "&offset=" + (offset || 0);
   const caseUrl = (id) => config.incidentsUrl + "/" + id;
 
   // ------------------------------------------------------------ deadlines
@@ -84,9 +84,10 @@
       items = got.answer.items.map(fromInbox);
       date = got.date;
     } catch (e) {
-      if (e.status !== 404 || !TODO_STATES[config.role]) throw e;
+      // (offline, the kept copy of the fallback's lists answers)
+      if ((e.status && e.status !== 404) || !TODO_STATES[config.role]) throw e;
       // no 待办 API here: the cases in the states this role acts on, kept where the detail offers an action
-      const got = await getJSON(listUrl(TODO_STATES[config.role]));
+      const got = await getJSON(listUrl(TODO_STATES[config.role], 0, 50));
       date = got.date;
       const details = await Promise.all(got.answer.items.map((c) => getJSON(caseUrl(c.id)).then((d) => d.answer, () => null)));
       items = got.answer.items.filter((_c, i) => details[i] && details[i].actions.length).map(fromList);
@@ -242,14 +243,13 @@
     const parts = [el("h2", {}, label(action))];
     parts.push(el("label", { for: "mc-note" }, t.note, needs.has("note") ? el("span", { class: "req" }, " *") : null),
                el("textarea", { id: "mc-note", name: "note", rows: "3", maxlength: "2000", placeholder: t.notePlaceholder }));
-    if (needs.has("photos")) {
-      const input = el("input", { id: "mc-photos", name: "photos", type: "file", accept: "image/*", capture: "environment", multiple: "" });
-      const thumbs = el("div", { class: "thumbs", id: "mc-thumbs" });
-      input.addEventListener("change", () => thumbs.replaceChildren(...Array.from(input.files).slice(0, config.maxPhotos)
-        .map((f) => el("img", { src: URL.createObjectURL(f), alt: f.name }))));
-      parts.push(el("label", { for: "mc-photos", class: "mc-photo-label" }, "📷 " + t.photosNeeded, el("span", { class: "req" }, " *")),
-                 input, thumbs);
-    }
+    // every action may carry photos of the site; those that need them say so
+    const input = el("input", { id: "mc-photos", name: "photos", type: "file", accept: "image/*", capture: "environment", multiple: "" });
+    const thumbs = el("div", { class: "thumbs", id: "mc-thumbs" });
+    input.addEventListener("change", () => thumbs.replaceChildren(...Array.from(input.files).slice(0, config.maxPhotos)
+      .map((f) => el("img", { src: URL.createObjectURL(f), alt: f.name }))));
+    parts.push(el("label", { for: "mc-photos", class: "mc-photo-label" }, "📷 " + t.photosNeeded,
+                  needs.has("photos") ? el("span", { class: "req" }, " *") : null), input, thumbs);
     if (needs.has("satisfaction")) {
       parts.push(el("label", { for: "mc-satisfaction" }, t.satisfaction),
                  el("select", { id: "mc-satisfaction", name: "satisfaction" }, el("option", { value: "" }, "—"),
