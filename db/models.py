@@ -396,8 +396,9 @@ class CaseEvent(Base):
 
     __tablename__ = "case_events"
     __table_args__ = (
-        Index("uq_case_events_idempotency_key", "idempotency_key", unique=True,
-              postgresql_where=text("idempotency_key IS NOT NULL")),
+        # the client's key of the action that wrote it: a phone's queued action is applied once
+        Index("uq_case_events_idempotency_key", text("(data ->> 'idempotency_key')"), unique=True,
+              postgresql_where=text("data ? 'idempotency_key'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -410,8 +411,6 @@ class CaseEvent(Base):
     to_state: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSONB, server_default="{}")
-    # the client's key of the action that wrote it (a phone's queued action is applied once)
-    idempotency_key: Mapped[str | None] = mapped_column(String(128))
 
 
 PATROL_SOURCES = ("phone", "gpx", "demo")

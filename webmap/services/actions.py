@@ -151,7 +151,9 @@ def _requested_days(db: Session, incident_id: int) -> int:
 
 def _applied(db: Session, user, incident_id: int, key: str, photo_url) -> dict | None:
     """The case as it now is when the action of this idempotency key was already applied, else None."""
-    done = db.execute(select(CaseEvent.incident_id).where(CaseEvent.idempotency_key == key)).scalar()
+    done = db.execute(select(CaseEvent.incident_id)
+                      .where(CaseEvent.data.op("?")(events.IDEMPOTENCY_KEY),  # the partial unique index
+                             CaseEvent.data[events.IDEMPOTENCY_KEY].astext == key)).scalar()
     if done is None:
         return None
     if done != incident_id:

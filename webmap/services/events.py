@@ -36,6 +36,7 @@ from db.models import Category, Department, Incident
 from workflow.clock import format_iso
 
 NOTIFY_CHANNEL = "wangge_incidents"
+IDEMPOTENCY_KEY = "idempotency_key"  # the key in an event's data of the client's action that wrote it
 EVENT_COLUMNS = ("incident_id", "at", "actor_id", "role", "action", "from_state", "to_state", "note", "data")
 MESSAGE_KEYS = (
     "id", "case_no", "event", "at", "state", "grid_code", "village_code", "department_id", "department",
@@ -44,9 +45,8 @@ MESSAGE_KEYS = (
 )
 
 _INSERT_EVENT = text(
-    "INSERT INTO case_events (incident_id, at, actor_id, role, action, from_state, to_state, note, data, "
-    "idempotency_key) VALUES (:i, :at, :actor, :role, :action, :from_state, :to_state, :note, CAST(:data AS jsonb), "
-    ":key) RETURNING id")
+    "INSERT INTO case_events (incident_id, at, actor_id, role, action, from_state, to_state, note, data) "
+    "VALUES (:i, :at, :actor, :role, :action, :from_state, :to_state, :note, CAST(:data AS jsonb)) RETURNING id")
 # the deadline job marks a case once per deadline: a second run, or a second job, adds nothing
 _INSERT_EVENT_ONCE = text("""
     INSERT INTO case_events (incident_id, at, actor_id, role, action, from_state, to_state, note, data)
@@ -66,13 +66,15 @@ def record_event(db, incident_id: int, action: str, *, at: datetime, role: str |
                  once_for_deadline: str | None = None, idempotency_key: str | None = None) -> bool:
     """Append one case event; True when it was written. With ``once_for_deadline`` (an ISO
     timestamp) it is written only if the case has no ``action`` event for that deadline yet.
-    ``idempotency_key``: the client's key of the action, unique among events (a second event with
-    it violates ``uq_case_events_idempotency_key``)."""
+    ``idempotency_key``: the client's key of the action, kept in ``data`` and unique among events
+    (a second event with it violates ``uq_case_events_idempotency_key``)."""
+    if idempotency_key is not None:
+        data = {**(data or {}), IDEMPOTENCY_KEY: idempotency_key}
     params = {"i": incident_id, "at": at, "actor": actor_id, "role": role, "action": action,
               "from_state": from_state, "to_state": to_state, "note": note,
               "data": json.dumps(data or {}, ensure_ascii=False)}
     if once_for_deadline is None:
-        return db.execute(_INSERT_EVENT, {**params, "key": idempotency_key}).first() is not None
+        return db.execute(_INSERT_EVENT, params).first() is not None
     return db.execute(_INSERT_EVENT_ONCE, {**params, "deadline": once_for_deadline}).first() is not None
 
 
