@@ -39,7 +39,8 @@
   // ------------------------------------------------------------ deadlines
   function span(ms) {
     const m = Math.max(1, Math.round(Math.abs(ms) / 60000));
-    if (m >= 1440) return fmt(t.days, { n: Math.floor(m / 1440) }) + (m % 1440 >= 60 ? " " + fmt(t.hours, { n: Math.floor((m % 1440) / 60) }) : "");
+    if (m >= 2880) return fmt(t.days, { n: Math.floor(m / 1440) }); // days alone: the row stays one line
+    if (m >= 1440) return fmt(t.days, { n: 1 }) + (m % 1440 >= 60 ? " " + fmt(t.hours, { n: Math.floor((m % 1440) / 60) }) : "");
     if (m >= 60) return fmt(t.hours, { n: Math.floor(m / 60) }) + (m % 60 ? " " + fmt(t.minutes, { n: m % 60 }) : "");
     return fmt(t.minutes, { n: m });
   }
@@ -95,7 +96,7 @@
     // the cards of what awaits me are read now, so that they open with the network cut
     items.filter((i) => i.kind === "incident").slice(0, 20).forEach((i) => getJSON(caseUrl(i.id)).catch(() => null));
     $("mc-todo").replaceChildren(...items.map(row));
-    $("mc-todo-count").textContent = String(items.length);
+    $("mc-todo-count").textContent = items.length ? String(items.length) : "";
     $("mc-todo-empty").hidden = items.length > 0;
     return date;
   }
@@ -218,7 +219,10 @@
       el("strong", {}, english && e.label_en ? e.label_en : e.label_zh),
       el("span", { class: "mc-who" }, e.who || [e.actor, e.role ? t.roles[e.role] || e.role : null].filter(Boolean).join(" · ") || t.system),
       e.note ? el("span", { class: "mc-note" }, e.note) : null,
-      e.photos && e.photos.length ? el("span", { class: "muted" }, "📷 " + e.photos.length) : null)));
+      e.photos && e.photos.length ? el("span", { class: "thumbs mc-note" }, ...e.photos.map((sha) => {
+        const url = config.attachmentsUrl + "/" + sha;
+        return el("a", { href: url, target: "_blank" }, el("img", { src: url, alt: fmt(t.photoOf, { action: e.label_zh }) }));
+      })) : null)));
   }
 
   async function drawMap(c) {
@@ -227,11 +231,19 @@
       map = L.map($("mc-map"), { zoomControl: true, attributionControl: false });
       try {
         grids = grids || (await getJSON(config.gridsUrl)).answer;
-        L.geoJSON(grids, { style: { color: "#1f4e79", weight: 1, fillOpacity: 0.05 }, interactive: false }).addTo(map);
+        map.grids = L.geoJSON(grids, { style: { color: "#1f4e79", weight: 1, fillOpacity: 0.05 }, interactive: false }).addTo(map);
       } catch (_e) { /* the point alone */ }
     }
     map.invalidateSize();
-    map.setView(at, 16);
+    // the case's grid in view, with its point
+    const own = map.grids && c.grid && map.grids.getLayers().find((l) => l.feature.properties.code === c.grid.code);
+    if (map.grids) map.grids.resetStyle();
+    if (own) {
+      own.setStyle({ weight: 3, fillOpacity: 0.12 });
+      map.fitBounds(own.getBounds().extend(at), { padding: [10, 10] });
+    } else {
+      map.setView(at, 16);
+    }
     if (map.marker) map.marker.setLatLng(at);
     else map.marker = L.circleMarker(at, { radius: 9, color: "#c0392b", weight: 3, fillOpacity: 0.6 }).addTo(map);
   }
@@ -248,7 +260,7 @@
     const thumbs = el("div", { class: "thumbs", id: "mc-thumbs" });
     input.addEventListener("change", () => thumbs.replaceChildren(...Array.from(input.files).slice(0, config.maxPhotos)
       .map((f) => el("img", { src: URL.createObjectURL(f), alt: f.name }))));
-    parts.push(el("label", { for: "mc-photos", class: "mc-photo-label" }, "📷 " + t.photosNeeded,
+    parts.push(el("label", { for: "mc-photos", class: "mc-photo-label" }, t.photosNeeded,
                   needs.has("photos") ? el("span", { class: "req" }, " *") : null), input, thumbs);
     if (needs.has("satisfaction")) {
       parts.push(el("label", { for: "mc-satisfaction" }, t.satisfaction),
@@ -340,7 +352,7 @@
     const m = location.pathname.match(/\/cases\/(\d+)$/);
     if (m) openCase(Number(m[1]), false); else showHome();
   }
-  $("mc-back").addEventListener("click", () => { history.pushState({}, "", config.casesUrl); showHome(); });
+  $("mc-back").addEventListener("click", () => { history.pushState({}, "", config.casesUrl); showHome(); loadLists(); });
   window.addEventListener("popstate", route);
   window.addEventListener("online", () => { flush().then(loadLists); });
   window.addEventListener("offline", renderOutbox);
