@@ -317,3 +317,31 @@ def test_the_phone_pages_open_with_the_network_cut(browser, live_server, databas
         page.goto(link.url + path)
         assert page.locator("h1").first.inner_text() == heading
     context.close()
+
+
+def test_a_leader_handles_a_case_of_the_village_in_english(browser, live_server, town):
+    grid = town["worker043"]
+    case = Api(live_server).report("dispatcher1", grid, "SR01", "村口垃圾堆放")
+    context, page = _phone(browser, live_server, grid.leader)
+    assert "辖区案件" in page.locator("#mc-home").inner_text()
+    page.fill("#mc-q", case["case_no"])
+    page.click("#mc-search button")
+    page.wait_for_selector(f"#mc-title:has-text('{case['case_no']}')")
+    assert "村级处置" in page.locator("#mc-actions").inner_text()
+    _act(page, "村级处置", photo=False)
+    _done(page, "处理中")
+    page.click("#mc-actions button:has-text('村级处置完毕')")
+    page.click("#mc-form button[type=submit]")  # the note it needs is missing
+    assert "请填写说明" in page.locator("#mc-errors").inner_text()
+    page.fill("#mc-note", "已组织保洁清运")
+    page.click("#mc-form button[type=submit]")
+    _done(page, "待核查")
+
+    page.goto(f"{live_server}/m/cases/{case['id']}?lang=en")
+    page.wait_for_selector(f"#mc-title:has-text('{case['case_no']}')")
+    assert page.locator("#mc-state").inner_text() == "To verify"
+    assert "Back to the list" in page.locator("#mc-back").inner_text()
+    assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
+    page.goto(f"{live_server}/m/cases?lang=zh")  # the language cookie back to Chinese
+    _only_local(page)
+    context.close()
