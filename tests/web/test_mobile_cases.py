@@ -111,6 +111,7 @@ def _report_on_the_phone(page, base, description):
     page.click("#gps")
     page.wait_for_function("document.querySelector('#where').innerText.includes('已定位')")
     page.set_input_files("#photos", [PHOTO])
+    assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
     page.click("#submit")
     page.wait_for_selector("#sent li.ok", timeout=10_000)
     return page.locator("#sent li.ok").first.inner_text().split("已送达 ")[1].split(":")[0]
@@ -178,6 +179,10 @@ def test_parking_on_the_phone_closed_on_the_spot_or_escalated(browser, live_serv
     page.click("#mc-back")
     page.wait_for_selector("#mc-home:not([hidden])")
     page.wait_for_function(f"!document.querySelector('#mc-todo').innerText.includes('{number}')")  # no longer mine
+    page.goto(f"{live_server}/m/patrol")
+    assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
+    page.goto(f"{live_server}/m/cases")
+    page.wait_for_selector("body[data-listed]", state="attached")
     page.screenshot(path=str(ARTIFACTS / "mobile_cases.png"), full_page=True)
     _only_local(page)
     context.close()
@@ -312,10 +317,14 @@ def test_the_phone_pages_open_with_the_network_cut(browser, live_server, databas
     # the case's card, read while online, opens too; its action waits on the phone
     page.click(f"#mc-todo a.mc-row:has-text('{case['case_no']}')")
     page.wait_for_selector(f"#mc-title:has-text('{case['case_no']}')")
-    # the report and patrol pages open as well
+    assert "三轮车占道摆摊" in page.locator("#mc-detail").inner_text()
+    page.wait_for_function("document.querySelectorAll('#mc-map path').length > 10")  # the grids' map data
+    # the report and patrol pages open as well, the report's categories with it
     for path, heading in (("/m/", "上报事件"), ("/m/patrol", "签到考勤")):
         page.goto(link.url + path)
         assert page.locator("h1").first.inner_text() == heading
+        if path == "/m/":
+            page.wait_for_selector("#category option[value='TC01']", state="attached")
     context.close()
 
 
