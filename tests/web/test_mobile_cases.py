@@ -314,7 +314,11 @@ def test_the_phone_pages_open_with_the_network_cut(browser, live_server, databas
     assert page.locator("#mc-list").inner_text() == listed
     assert "数据同步于" in page.locator("#mc-synced").inner_text()
     assert "当前离线" in page.locator("#net").inner_text()
-    # the case's card, read while online, opens too; its action waits on the phone
+    # the search looks among the cases last synced
+    page.fill("#mc-q", case["case_no"][-6:])
+    page.click("#mc-search button")
+    page.wait_for_selector(f"#mc-found a.mc-row:has-text('{case['case_no']}')")
+    # the case's card, read while online, opens too
     page.click(f"#mc-todo a.mc-row:has-text('{case['case_no']}')")
     page.wait_for_selector(f"#mc-title:has-text('{case['case_no']}')")
     assert "三轮车占道摆摊" in page.locator("#mc-detail").inner_text()

@@ -57,7 +57,9 @@
   const fromInbox = (i) => ({ id: i.id, kind: i.kind, number: i.number, title: i.title, state: i.state,
                               deadline: i.deadline, status: i.deadline_status, url: i.kind === "incident" ? config.casesUrl + "/" + i.id : i.url });
 
+  const known = new Map(); // the cases listed since the page opened, to search offline
   function row(item) {
+    known.set(item.kind + item.id, item);
     const closed = item.state === "结案" || item.state === "作废";
     const due = countdown(item.deadline, closed);
     const status = item.status === "red" || due.cls ? "s-red" : item.status === "yellow" ? "s-yellow" : "s-normal";
@@ -84,17 +86,18 @@
       const got = await getJSON(config.inboxUrl + "?limit=50");
       items = got.answer.items.map(fromInbox);
       date = got.date;
+      // the cards of what awaits me are read now, so that they open with the network cut
+      items.filter((i) => i.kind === "incident").slice(0, 20).forEach((i) => getJSON(caseUrl(i.id)).catch(() => null));
     } catch (e) {
       // (offline, the kept copy of the fallback's lists answers)
       if ((e.status && e.status !== 404) || !TODO_STATES[config.role]) throw e;
-      // no 待办 API here: the cases in the states this role acts on, kept where the detail offers an action
+      // no 待办 API here: the cases in the states this role acts on, kept where the detail offers an
+      // action (the details read are kept for the network cut too)
       const got = await getJSON(listUrl(TODO_STATES[config.role], 0, 50));
       date = got.date;
       const details = await Promise.all(got.answer.items.map((c) => getJSON(caseUrl(c.id)).then((d) => d.answer, () => null)));
       items = got.answer.items.filter((_c, i) => details[i] && details[i].actions.length).map(fromList);
     }
-    // the cards of what awaits me are read now, so that they open with the network cut
-    items.filter((i) => i.kind === "incident").slice(0, 20).forEach((i) => getJSON(caseUrl(i.id)).catch(() => null));
     $("mc-todo").replaceChildren(...items.map(row));
     $("mc-todo-count").textContent = items.length ? String(items.length) : "";
     $("mc-todo-empty").hidden = items.length > 0;
@@ -147,7 +150,11 @@
       $("mc-found").replaceChildren(...answer.items.map(fromList).map(row));
       if (answer.items.length === 1 && answer.items[0].matched_by === "case_no") openCase(answer.items[0].id, true);
     } catch (e) {
-      $("mc-search-msg").textContent = fmt(t.loadFailed, { reason: e.message });
+      if (!(e instanceof TypeError)) { $("mc-search-msg").textContent = fmt(t.loadFailed, { reason: e.message }); return; }
+      // no network: among the cases last synced
+      const hits = Array.from(known.values()).filter((i) => (i.number || "").includes(q) || (i.title || "").includes(q));
+      $("mc-search-msg").textContent = hits.length ? fmt(t.found, { n: hits.length }) : t.notFound;
+      $("mc-found").replaceChildren(...hits.slice(0, 20).map(row));
     }
   });
 
