@@ -47,6 +47,7 @@ def report():
         "gridsUrl": _grids_url(),
         "maxPhotos": 9,
         "maxPhotoBytes": 10 * 1024 * 1024,
+        "username": current_user.username,  # the phone's outbox sends only this account's reports
     }
     return _page("mobile/report.html", config)
 
@@ -88,6 +89,7 @@ def cases(incident_id: int | None = None):
         "patrolUrl": url_for("mobile.patrol"),
         "maxPhotos": 9,
         "maxPhotoBytes": 10 * 1024 * 1024,
+        "username": current_user.username,
         "role": current_user.role,
         "scope": current_user.scope_code,
         "lang": g.get("lang", "zh"),

@@ -8,7 +8,7 @@
   const t = readJSON("m-i18n");
 
   // the queue on the phone (IndexedDB), shared with the cases page: phone_queue.js
-  const reports = PhoneQueue.outbox("reports", config.attachmentsUrl);
+  const reports = PhoneQueue.outbox("reports", config.attachmentsUrl, config.username);
 
   // ------------------------------------------------------------ form
   let point = null; // {lng, lat, crs, accuracy_m}

@@ -9,7 +9,7 @@
   const { byId: $, el, readJSON, fmt, showNet, english, dateFormat, message } = Wangge;
   const config = readJSON("mc-config");
   const t = readJSON("mc-i18n");
-  const actionsBox = PhoneQueue.outbox("actions", config.attachmentsUrl);
+  const actionsBox = PhoneQueue.outbox("actions", config.attachmentsUrl, config.username);
   const WORLD = "-180,-90,180,90"; // the list API wants a bbox; the scope is the reader's anyway
   const PAGE = 30;
   const TABS = [

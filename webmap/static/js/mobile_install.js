@@ -5,6 +5,13 @@
   "use strict";
   const meta = document.querySelector('meta[name="wangge-sw"]');
   if (!meta || !("serviceWorker" in navigator)) return;
+  // another account on this phone: the answers kept for the previous one are dropped (its queued
+  // items stay, and are sent only in its name: phone_queue.js)
+  if (localStorage.getItem("wangge-m-user") !== meta.dataset.user) {
+    if (window.caches) caches.delete("wangge-m-data");
+    localStorage.removeItem("wangge-m-synced");
+    localStorage.setItem("wangge-m-user", meta.dataset.user);
+  }
   const mark = () => { if (navigator.serviceWorker.controller) document.body.dataset.sw = "ready"; };
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     mark();

@@ -15,13 +15,15 @@
   // crypto.randomUUID needs a secure context; intranets often serve plain http
   const newKey = (prefix) => prefix + "-" + hex(crypto.getRandomValues(new Uint8Array(16)));
 
-  // One store of the outbox. An item: {key, url, payload, files: [{name, blob}], photoIds, state:
-  // "queued" | "rejected", reason, ...whatever the page keeps to show it}.
-  function outbox(name, attachmentsUrl) {
+  // One store of the outbox. An item: {key, user, url, payload, files: [{name, blob}], photoIds,
+  // state: "queued" | "rejected", reason, ...whatever the page keeps to show it}. Only the items of
+  // the signed-in user (the account that wrote them) are listed and sent: on a phone shared by two
+  // workers, one's queued action is never sent in the other's name.
+  function outbox(name, attachmentsUrl, user) {
     const store = async (mode, fn) => transact(await openDb(), name, mode, fn);
-    const put = (item) => store("readwrite", (s) => s.put(item));
+    const put = (item) => store("readwrite", (s) => s.put({ user, ...item }));
     const remove = (key) => store("readwrite", (s) => s.delete(key));
-    const all = () => store("readonly", (s) => s.getAll());
+    const all = async () => (await store("readonly", (s) => s.getAll())).filter((i) => !i.user || i.user === user);
 
     async function send(item, url) {
       const csrf = csrfToken();
