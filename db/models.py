@@ -395,6 +395,11 @@ class CaseEvent(Base):
     """Append-only history of a case; the database refuses UPDATE, DELETE and TRUNCATE."""
 
     __tablename__ = "case_events"
+    __table_args__ = (
+        # the client's key of the action that wrote it: a phone's queued action is applied once
+        Index("uq_case_events_idempotency_key", text("(data ->> 'idempotency_key')"), unique=True,
+              postgresql_where=text("data ? 'idempotency_key'")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)

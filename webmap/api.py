@@ -179,12 +179,19 @@ def get_incident(incident_id: str):
 @login_required
 def act_on_incident(incident_id: str):
     """One workflow action: ``{"action": NAME, "version": N, "note", "photos", "department",
-    "satisfaction", "days"}``; answers the case as it now is."""
+    "satisfaction", "days"}``; answers the case as it now is. With an ``Idempotency-Key`` header
+    the action is taken once: the same key again answers the case as it now is (200,
+    ``Idempotent-Replayed: true``) and writes nothing."""
     body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise BadRequestError("需要 action 字段", "the body needs an action", param="action")
-    return jsonify(actions.act(database.session(), current_user, _incident_id(incident_id), body["action"], body,
-                               _photo_url))
+    key = intake.check_idempotency_key(request.headers.get("Idempotency-Key"), f"u{current_user.id}")
+    case, replayed = actions.act_once(database.session(), current_user, _incident_id(incident_id), body["action"],
+                                      body, _photo_url, key)
+    response = jsonify(case)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @bp.get("/departments")

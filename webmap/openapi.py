@@ -160,7 +160,10 @@ def api_document() -> dict:
             },
             "/incidents/{incident_id}/actions": {"post": {
                 "summary": "案件流转 / one workflow action (workflow/cases.py)",
-                "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                               {"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "minLength": 8, "maxLength": 100},
+                                "description": "同一键重复提交只执行一次 / a resend with the same key is taken once"}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["action", "version"], "properties": {
                         "action": {"type": "string", "enum": sorted(ACTIONS)}, "version": {"type": "integer"},

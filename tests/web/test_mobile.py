@@ -50,6 +50,9 @@ def test_report_from_the_phone_page(browser, live_server, database_url):
     page.wait_for_selector("#sent li.ok", timeout=10_000)
     sent = page.locator("#sent li.ok").first.inner_text()
     assert "已送达 YJB" in sent and "网格员" in sent
+    # the line under the form says the report went: it no longer says it is waiting (issue 13)
+    page.wait_for_function("document.querySelector('#report-status').innerText.includes('已送达')")
+    assert "等待发送" not in page.locator("main").inner_text()
     assert _count(database_url, description) == 1
     assert not errors
     context.close()
@@ -66,10 +69,13 @@ def test_offline_reports_wait_on_the_phone_and_are_sent_once(browser, live_serve
     page.click("#submit")
     page.wait_for_function("document.body.dataset.pending === '1'")
     assert "待发送 1 条" in page.locator("#queue-status").inner_text()
+    assert "已保存, 等待发送" in page.locator("#report-status").inner_text()
     assert _count(database_url, description) == 0
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_function("document.body.dataset.pending === '0'", timeout=10_000)
+    page.wait_for_function("document.querySelector('#report-status').innerText.includes('已送达')")
+    assert "等待发送" not in page.locator("main").inner_text()
     page.evaluate("window.dispatchEvent(new Event('online'))")  # a second flush finds nothing to send
     page.wait_for_timeout(500)
     assert _count(database_url, description) == 1

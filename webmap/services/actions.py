@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import Attachment, CaseEvent, Department, Incident
@@ -148,8 +149,42 @@ def _requested_days(db: Session, incident_id: int) -> int:
     return int((data or {}).get("days", 0))
 
 
+def _applied(db: Session, user, incident_id: int, key: str, photo_url) -> dict | None:
+    """The case as it now is when the action of this idempotency key was already applied, else None."""
+    done = db.execute(select(CaseEvent.incident_id)
+                      .where(CaseEvent.data.op("?")(events.IDEMPOTENCY_KEY),  # the partial unique index
+                             CaseEvent.data[events.IDEMPOTENCY_KEY].astext == key)).scalar()
+    if done is None:
+        return None
+    if done != incident_id:
+        raise InvalidInputError([FieldError("Idempotency-Key", "该幂等键已用于另一个案件的操作",
+                                            "this Idempotency-Key was used for an action on another case")])
+    return detail(db, user, incident_id, photo_url) or {"id": incident_id, "visible": False}
+
+
+def act_once(db: Session, user, incident_id: int, name: str, body: dict, photo_url,
+             idempotency_key: str | None) -> tuple[dict, bool]:
+    """:func:`act`, once per idempotency key (a phone resends a queued action when it cannot know
+    whether the first one arrived): ``(the case, replayed)``. A resent action is answered with the
+    case as it now is, without a second event, even though its version is stale by then."""
+    if idempotency_key is None:
+        return act(db, user, incident_id, name, body, photo_url), False
+    found = _applied(db, user, incident_id, idempotency_key, photo_url)
+    if found is not None:
+        return found, True
+    try:
+        return act(db, user, incident_id, name, body, photo_url, idempotency_key=idempotency_key), False
+    except (ConflictError, IntegrityError):  # the same action, sent twice at once: the other one won
+        db.rollback()
+        found = _applied(db, user, incident_id, idempotency_key, photo_url)
+        if found is None:
+            raise
+        return found, True
+
+
 def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *,
-        calendar: WorkCalendar | None = None, now: datetime | None = None) -> dict:
+        calendar: WorkCalendar | None = None, now: datetime | None = None,
+        idempotency_key: str | None = None) -> dict:
     """Take one action on a case. Raises NotFoundError, InvalidInputError (fields, or the rules'
     refusal on ``action``: 403 or 422) or ConflictError; commits on success and returns the case
     as it now is."""
@@ -192,7 +227,8 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     if "deadline" in sets:
         data["deadline"] = sets["deadline"].isoformat()
     events.record_event(db, incident_id, action.name, at=now, actor_id=user.id, role=user.role,
-                        from_state=row.state, to_state=to_state, note=payload["note"], data=data)
+                        from_state=row.state, to_state=to_state, note=payload["note"], data=data,
+                        idempotency_key=idempotency_key)
     events.notify_cases(db, [incident_id], action.name, now)
     db.commit()
     # a department that returns a case no longer sees it: answer in brief

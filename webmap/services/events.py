@@ -36,6 +36,7 @@ from db.models import Category, Department, Incident
 from workflow.clock import format_iso
 
 NOTIFY_CHANNEL = "wangge_incidents"
+IDEMPOTENCY_KEY = "idempotency_key"  # the key in an event's data of the client's action that wrote it
 EVENT_COLUMNS = ("incident_id", "at", "actor_id", "role", "action", "from_state", "to_state", "note", "data")
 MESSAGE_KEYS = (
     "id", "case_no", "event", "at", "state", "grid_code", "village_code", "department_id", "department",
@@ -62,9 +63,13 @@ _NOTIFY = text("SELECT pg_notify(:channel, m.payload) FROM unnest(CAST(:messages
 def record_event(db, incident_id: int, action: str, *, at: datetime, role: str | None,
                  actor_id: int | None = None, from_state: str | None, to_state: str | None,
                  note: str | None = None, data: dict | None = None,
-                 once_for_deadline: str | None = None) -> bool:
+                 once_for_deadline: str | None = None, idempotency_key: str | None = None) -> bool:
     """Append one case event; True when it was written. With ``once_for_deadline`` (an ISO
-    timestamp) it is written only if the case has no ``action`` event for that deadline yet."""
+    timestamp) it is written only if the case has no ``action`` event for that deadline yet.
+    ``idempotency_key``: the client's key of the action, kept in ``data`` and unique among events
+    (a second event with it violates ``uq_case_events_idempotency_key``)."""
+    if idempotency_key is not None:
+        data = {**(data or {}), IDEMPOTENCY_KEY: idempotency_key}
     params = {"i": incident_id, "at": at, "actor": actor_id, "role": role, "action": action,
               "from_state": from_state, "to_state": to_state, "note": note,
               "data": json.dumps(data or {}, ensure_ascii=False)}

@@ -243,7 +243,11 @@ def _mercator_xy():
     return x, y
 
 
+MAX_MERCATOR_LAT = 85.05112878  # Web Mercator's edge: a bbox reaching the poles (lat ±90) is clamped to it
+
+
 def _mercator(lng: float, lat: float) -> tuple[float, float]:
+    lat = max(-MAX_MERCATOR_LAT, min(MAX_MERCATOR_LAT, lat))
     return lng * HALF_WORLD / 180, math.log(math.tan(math.radians(lat + 90) / 2)) * R_EARTH
 
 

@@ -3,23 +3,12 @@
 // key, so the server never stores it twice. Text reaches the page only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, readJSON, fmt, hex, showNet, csrfToken, errorsZh, openDatabase, transact } = Wangge;
+  const { byId: $, readJSON, fmt, showNet, errorsZh } = Wangge;
   const config = readJSON("m-config");
   const t = readJSON("m-i18n");
-  const csrf = csrfToken();
 
-  // ------------------------------------------------------------ the queue on the phone (IndexedDB)
-  const DB_NAME = "wangge-outbox";
-  const openDb = () => openDatabase(DB_NAME, 1, (db) => db.createObjectStore("reports", { keyPath: "key" }));
-  const store = async (mode, fn) => transact(await openDb(), "reports", mode, fn);
-  const putReport = (item) => store("readwrite", (s) => s.put(item));
-  const deleteReport = (key) => store("readwrite", (s) => s.delete(key));
-  const allReports = () => store("readonly", (s) => s.getAll());
-
-  function newKey() {
-    // crypto.randomUUID needs a secure context; intranets often serve plain http
-    return "m-" + hex(crypto.getRandomValues(new Uint8Array(16)));
-  }
+  // the queue on the phone (IndexedDB), shared with the cases page: phone_queue.js
+  const reports = PhoneQueue.outbox("reports", config.attachmentsUrl, config.username);
 
   // ------------------------------------------------------------ form
   let point = null; // {lng, lat, crs, accuracy_m}
@@ -116,7 +105,7 @@
     if (errors.length) return;
 
     const item = {
-      key: newKey(),
+      key: PhoneQueue.newKey("m"),
       created: new Date().toISOString(),
       payload: {
         category: $("category").value,
@@ -128,71 +117,41 @@
       photoIds: [],
       state: "queued",
     };
-    await putReport(item);
+    await reports.put(item);
     $("report").reset();
     $("thumbs").replaceChildren();
     point = null;
-    where.textContent = t.queued;
+    where.textContent = t.notLocated;
+    lastKey = item.key;
+    showStatus(t.queued, "muted");
     await render();
     flush();
   });
 
   // ------------------------------------------------------------ sending
-  let flushing = false;
-
-  async function send(item) {
-    // photos first (each upload is idempotent by content), remembering ids between attempts
-    for (let i = item.photoIds.length; i < item.files.length; i++) {
-      const form = new FormData();
-      form.append("file", item.files[i].blob, item.files[i].name);
-      const r = await fetch(config.attachmentsUrl, { method: "POST", body: form, credentials: "same-origin",
-                                                     headers: { "X-CSRFToken": csrf } });
-      if (!r.ok) return r;
-      item.photoIds.push((await r.json()).id);
-      await putReport(item);
-    }
-    return fetch(config.incidentsUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Idempotency-Key": item.key, "X-CSRFToken": csrf },
-      body: JSON.stringify({ ...item.payload, photos: item.photoIds }),
-    });
+  // The line under the form says what became of the last report: saved and waiting, then sent
+  // (or refused); it never goes on saying "waiting" once the report has been sent.
+  let lastKey = null;
+  function showStatus(message, kind) {
+    $("report-status").textContent = message;
+    $("report-status").className = kind;
+  }
+  function settled(item, message, kind) {
+    addSent(message, kind);
+    if (item.key === lastKey) showStatus(message, kind);
   }
 
-  async function flush() {
-    if (flushing) return;
-    flushing = true;
-    try {
-      for (const item of await allReports()) {
-        if (item.state !== "queued") continue;
-        let response;
-        try {
-          response = await send(item);
-        } catch (_networkError) {
-          break; // offline: keep everything, try again later
-        }
-        const body = await response.json().catch(() => ({}));
-        if (response.ok) {
-          await deleteReport(item.key);
-          addSent(body.grid
-            ? fmt(t.sent, { case: body.case_no, grid: body.grid.name, worker: body.worker ? body.worker.name : "" })
-            : body.case_no + " " + t.outside, "ok");
-        } else if (response.status === 401) {
-          addSent(t.login, "error");
-          break;
-        } else {
-          // refused: keep it on the phone, marked, with the reasons, so nothing is lost
-          item.state = "rejected";
-          item.reason = errorsZh(body) || response.status;
-          await putReport(item);
-          addSent(fmt(t.rejected, { reason: item.reason }), "error");
-        }
-      }
-    } finally {
-      flushing = false;
-      render();
-    }
-  }
+  const flush = () => reports.flush({
+    sent: (item, body) => settled(item, body.grid
+      ? fmt(t.sent, { case: body.case_no, grid: body.grid.name, worker: body.worker ? body.worker.name : "" })
+      : body.case_no + " " + t.outside, "ok"),
+    // refused: kept on the phone, marked, with the reasons, so nothing is lost
+    refused: (item, body, status) => {
+      item.reason = errorsZh(body) || status;
+      settled(item, fmt(t.rejected, { reason: item.reason }), "error");
+    },
+    login: () => addSent(t.login, "error"),
+  }, () => config.incidentsUrl).finally(render);
 
   function addSent(message, kind) {
     const li = document.createElement("li");
@@ -202,7 +161,7 @@
   }
 
   async function render() {
-    const items = await allReports();
+    const items = await reports.all();
     const waiting = items.filter((i) => i.state === "queued").length;
     $("queue-status").textContent = waiting ? fmt(t.pending, { n: waiting }) : t.none;
     showNet($("net"), t.online, t.offline);
