@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, literal, or_, select, true, union_all
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from db.models import CaseEvent, Category, HotlineEvent, HotlineOrder, Incident
@@ -180,7 +181,7 @@ def _supervision_notes(db: Session, model, key, ids: list[int], names: tuple[str
     """The note of the latest 督办 event of each of these cases or orders."""
     if not ids:
         return {}
-    rows = db.execute(select(key, model.note).distinct(key)
+    rows = db.execute(select(key, model.note).ext(distinct_on(key))
                       .where(key.in_(ids), model.action.in_(names))
                       .order_by(key, model.at.desc(), model.id.desc())).all()
     return {r[0]: r[1] for r in rows}
