@@ -235,6 +235,15 @@ def test_bad_parameters_are_400(desk, query, param):
     assert body["message_zh"] and body["message_en"] and param in json.dumps(body)
 
 
+def test_the_openapi_document_describes_the_inbox(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    get = doc["paths"]["/inbox"]["get"]
+    assert {p["name"] for p in get["parameters"]} == {"kind", "limit", "offset"}
+    assert get["x-roles"]["incident"]["feedback"] == ["department"]
+    assert "district" in get["x-roles"]["hotline"]["close"]
+    assert "supervised" in doc["components"]["schemas"]["InboxItem"]["properties"]
+
+
 def test_anonymous_is_refused(client):
     assert client.get(URL).status_code == 401
 
@@ -395,8 +404,8 @@ def test_a_12345_action_tells_its_readers_live(live_server):
                     got.append(message)
             return got
 
-        seen = hotline_messages("dispatcher1", 3)
-        assert [m["state"] for m in seen] == ["已签收", "已批示", "办理中"]
+        seen = hotline_messages("dispatcher1", 4)
+        assert [m["state"] for m in seen] == ["待签收", "已签收", "已批示", "办理中"]  # imported, then each step
         assert all(m["event"] == "hotline" and m["case_no"] == body["order_no"] for m in seen)
         assert "petitioner_name" not in json.dumps(seen)
         assert hotline_messages("dept_shehui", 1)[0]["state"] == "办理中"  # assigned to it

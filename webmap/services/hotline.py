@@ -301,6 +301,10 @@ def store(db: Session, inputs: list[OrderInput], *, actor_id: int | None, role: 
             if incident_id is not None:
                 data["incident_id"] = incident_id
             _event(db, order_id, now, actor_id, role, "import", None, rules.PENDING, None, "自便民专线平台派单", data)
+            events.notify(db, [events.order_message(  # a new 待办 for the desk: its badge refreshes live
+                id=order_id, order_no=x.order_no, at=now, state=rules.PENDING, department_id=None, department=None,
+                lng=x.report.lng if x.report else None, lat=x.report.lat if x.report else None,
+                dispatched_at=x.dispatched_at, deadline=reply_deadline, version=1)])
             result.orders.append((order_id, True))
         incidents.close()
         db.commit()
