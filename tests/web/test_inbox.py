@@ -180,6 +180,57 @@ def test_the_inbox_is_exactly_what_the_rules_allow(db):
         assert got == expected or (len(expected) > 500 and got <= expected), name
 
 
+def _user(db, name):
+    return accounts.load_user(db, db.execute(text("SELECT id FROM accounts WHERE username = :u"), {"u": name}).scalar())
+
+
+def test_the_orders_in_the_inbox_are_exactly_what_the_rules_allow(db):
+    """12345 orders in every state, some overdue, against every role at three moments: the SQL
+    agrees with workflow/hotline.allowed_actions (the return windows and 督办 of an overdue order)."""
+    from db.models import HotlineOrder
+    from webmap.services import hotline
+
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)  # a Monday
+    people = {n: _user(db, n) for n in ("dispatcher1", "townleader1", "dept_shehui", "dept_huanwei", "district1",
+                                        "analyst1", "leader01")}
+    path = [("sign", "dispatcher1", {}), ("instruct", "townleader1", {"text": "请核实"}),
+            ("assign", "dispatcher1", {"department": "shehui"}), ("draft_reply", "dept_shehui", {"text": "已办"}),
+            ("reply", "dispatcher1", {}), ("close", "district1", {})]
+    ids = []
+    for steps in range(len(path) + 2):
+        for late in (False, True):
+            returned = steps == len(path) + 1  # returned by the town, inside its window
+            body = {"order_no": f"TJ-RULES-{steps}-{int(late)}-{uuid.uuid4().hex[:6]}", "content": "路灯不亮",
+                    "dispatched_at": (t0 - timedelta(days=10 if late and not returned else 0)).isoformat()}
+            if late and not returned:
+                body["reply_deadline"] = (t0 - timedelta(days=1)).isoformat()
+            order_id = hotline.import_orders(db, people["dispatcher1"], body, now=t0,
+                                             calendar=DEFAULT_CALENDAR).orders[0][0]
+            if returned:
+                hotline.act(db, people["dispatcher1"], order_id, "return_order", {"version": 1, "text": "非本镇"},
+                            now=t0, calendar=DEFAULT_CALENDAR)
+            else:
+                for name, who, fields in path[:steps]:
+                    version = db.get(HotlineOrder, order_id, populate_existing=True).version
+                    hotline.act(db, people[who], order_id, name, {"version": version, **fields}, now=t0,
+                                calendar=DEFAULT_CALENDAR)
+            ids.append(order_id)
+    db.expire_all()
+    orders = db.query(HotlineOrder).filter(HotlineOrder.id.in_(ids)).all()
+    for at in (t0 + timedelta(hours=1), t0 + timedelta(days=1, hours=9), t0 + timedelta(days=9)):
+        for name, user in people.items():
+            expected = {o.id for o in orders if hotline.allowed(o, user, at, DEFAULT_CALENDAR)}
+            answer = inbox.inbox(db, user, now=at, limit=500, kind="hotline", calendar=DEFAULT_CALENDAR)
+            got = {i["id"] for i in answer["items"]} & set(ids)
+            assert got == expected, (name, at)
+            for item in answer["items"]:
+                if item["id"] in ids:
+                    assert item["actions"] == hotline.allowed(db.get(HotlineOrder, item["id"]), user, at,
+                                                              DEFAULT_CALENDAR)
+                    late = item["deadline"] is not None and datetime.fromisoformat(item["deadline"]) < at
+                    assert (item["deadline_status"] == "red") == late, item
+
+
 def _key(item):
     running = item["kind"] == "hotline" or item["state"] in CLOCK_STATES
     due = item["deadline"] if running and item["deadline"] else None
