@@ -15,7 +15,7 @@ import pytest
 import requests
 from sqlalchemy import event, text
 
-from tests.conftest import JPEG, bearer, report
+from tests.conftest import JPEG, Tokens, report, served_bearer
 from webmap.services import accounts, actions, inbox
 from webmap.services.errors import InvalidInputError
 from workflow import cases
@@ -31,17 +31,8 @@ def now():
     return datetime.now(SHANGHAI)
 
 
-class Desk:
+class Desk(Tokens):
     """The demo's people, each with a token."""
-
-    def __init__(self, client):
-        self.client = client
-        self.tokens = {}
-
-    def headers(self, who):
-        if who not in self.tokens:
-            self.tokens[who] = bearer(self.client, who)
-        return self.tokens[who]
 
     def inbox(self, who, **query):
         r = self.client.get(URL, query_string=query, headers=self.headers(who))
@@ -339,6 +330,15 @@ def test_a_supervised_order_carries_its_note_to_the_section(desk):
 # ---------------------------------------------------------------- what the desk panel reads
 
 
+def test_who_never_shows_a_role_code():
+    assert actions.who(None, "system", None) == {"who": "系统", "who_en": "system"}
+    assert actions.who(None, "resident", None) == {"who": "居民", "who_en": "a resident"}
+    assert actions.who(None, "open311", None)["who"] == "Open311 接入系统"
+    assert actions.who(None, "department", None)["who"] == "职能部门"
+    assert actions.who("王芳", "department", "镇城管科") == {"who": "王芳 · 镇城管科", "who_en": "王芳 · 镇城管科"}
+    assert actions.who("石飞", "worker", "镇城管科")["who"] == "石飞 · 专职网格员"  # only a department's account
+
+
 def test_timelines_name_people_and_their_posts(desk, work):
     case_id = work["dept_huanwei"][1]
     timeline = desk.case("dispatcher1", case_id)["timeline"]
@@ -406,14 +406,8 @@ def test_returnable_since_agrees_with_the_return_deadline():
 # ---------------------------------------------------------------- live: 12345 actions reach the badge
 
 
-def _token(base, username):
-    r = requests.post(f"{base}/api/v1/auth/login", json={"username": username, "password": "demo"}, timeout=10)
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
 def _listen(base, username, into, ready, stop):
-    with requests.get(f"{base}/api/v1/stream", headers=_token(base, username), stream=True, timeout=(5, 30)) as r:
+    with requests.get(f"{base}/api/v1/stream", headers=served_bearer(base, username), stream=True, timeout=(5, 30)) as r:
         kind = None
         for line in r.iter_lines(decode_unicode=True):
             if line.startswith(": "):
@@ -435,7 +429,7 @@ def test_a_12345_action_tells_its_readers_live(live_server):
     for name, (_q, ready) in queues.items():
         assert ready.wait(10), name
     try:
-        desk = _token(live_server, "dispatcher1")
+        desk = served_bearer(live_server, "dispatcher1")
         body = {"order_no": f"TJ-LIVE-{uuid.uuid4().hex[:12]}", "content": "楼道灯不亮",
                 "dispatched_at": (now() - timedelta(minutes=5)).isoformat()}
         created = requests.post(f"{live_server}{ORDERS}", json=body, headers=desk, timeout=10).json()
@@ -443,7 +437,7 @@ def test_a_12345_action_tells_its_readers_live(live_server):
         for user, action, fields in (("dispatcher1", "sign", {}), ("townleader1", "instruct", {"text": "请办理"}),
                                      ("dispatcher1", "assign", {"department": "shehui"})):
             r = requests.post(f"{live_server}{ORDERS}/{created['id']}/actions", timeout=10,
-                              headers=_token(live_server, user), json={"action": action, "version": version, **fields})
+                              headers=served_bearer(live_server, user), json={"action": action, "version": version, **fields})
             assert r.status_code == 200, r.text
             version = r.json()["version"]
 

@@ -55,9 +55,17 @@ def allowed(row, user, now: datetime, calendar: WorkCalendar) -> list[dict]:
              "needs": sorted(cases.ACTIONS[n].needs)} for n in names]
 
 
+# who reports without an account (reporter_role of a report): no 职务 to show
+OUTSIDERS = {"resident": ("居民", "a resident"), "open311": ("Open311 接入系统", "an Open311 client")}
+
+
 def who(name: str | None, role: str | None, department: str | None) -> dict:
     """``who`` and ``who_en`` of an event: the person's name and 职务 (a department's account: its
-    department), the title alone when no person is recorded, 系统 for the system's events."""
+    department), the title alone when no person is recorded, 系统 for the system's events, 居民 for
+    a resident's report."""
+    if role in OUTSIDERS:
+        zh, en = OUTSIDERS[role]
+        return {"who": zh, "who_en": en}
     role = None if role == SYSTEM_ROLE else role
     department = department if role == "department" else None
     return {"who": roles.who(name, role, department=department),
