@@ -81,7 +81,9 @@ def _cases_awaiting(user, now: datetime, calendar: WorkCalendar) -> list:
     if not mine:
         return [false()]
     since = cases.returnable_since(now, calendar)
-    return [scope.incident_visible(user), _in_territory(user), or_(*(_case_condition(a, since) for a in mine))]
+    states = [s for s in cases.STATES if any(s in a.from_states for a in mine)]  # the open cases' index
+    return [Incident.state.in_(states), scope.incident_visible(user), _in_territory(user),
+            or_(*(_case_condition(a, since) for a in mine))]
 
 
 def _case_late(now: datetime):
