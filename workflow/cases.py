@@ -214,7 +214,9 @@ def allowed_actions(case: Case, actor: Actor, *, now: datetime | None = None,
     """The actions this actor may take on this case now, in table order; with ``now`` and the
     ``calendar`` the time limits too (what :func:`check` with them accepts)."""
     allowed = []
-    for name in ACTIONS:
+    for name, action in ACTIONS.items():
+        if actor.role not in action.roles or case.state not in action.from_states:
+            continue  # what check() refuses first, without building its reasons
         try:
             check(name, case, actor, now=now, calendar=calendar)
         except TransitionError:
