@@ -758,8 +758,9 @@ def act(db: Session, user, order_id: int, name: str, body: dict, *, now: datetim
     section = changes.get("department_id", o.department_id) or department_id  # a returning section is told too
     events.notify(db, [events.order_message(
         id=order_id, order_no=o.order_no, at=now, state=changes.get("state", o.state), department_id=section,
-        department=payload.get("department"), lng=o.lng, lat=o.lat, dispatched_at=o.dispatched_at,
-        deadline=o.reply_deadline, version=updated)])
+        department=payload.get("department"), lng=o.lng, lat=o.lat,
+        dispatched_at=changes.get("dispatched_at", o.dispatched_at),
+        deadline=changes.get("reply_deadline", o.reply_deadline), version=updated)])
     db.commit()
     db.expire_all()
     row = _load(db, user, order_id)
