@@ -158,6 +158,29 @@ def bearer(client, username: str, password: str = "demo") -> dict:
     return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
+class Tokens:
+    """A few people at their desks: ``headers(username)`` is each one's Authorization header,
+    asked for once. Test modules subclass it with what their people do."""
+
+    def __init__(self, client):
+        self.client = client
+        self.tokens = {}
+
+    def headers(self, who: str) -> dict:
+        if who not in self.tokens:
+            self.tokens[who] = bearer(self.client, who)
+        return self.tokens[who]
+
+
+def served_bearer(base_url: str, username: str, password: str = "demo") -> dict:
+    """The Authorization header of USERNAME's API token from a served app (``live_server``)."""
+    import requests
+
+    r = requests.post(f"{base_url}/api/v1/auth/login", json={"username": username, "password": password}, timeout=10)
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
 def report(lng, lat, crs="wgs84", **extra) -> dict:
     """The JSON body of an incident report (exposed garbage) at LNG, LAT."""
     return {"category": "SR01", "description": "路边有暴露垃圾", "location": {"lng": lng, "lat": lat, "crs": crs},

@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
         hotline_pages,
         hotspots,
         i18n,
+        inbox,
         live,
         mapdata,
         mobile,
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(live.bp)
+    app.register_blueprint(inbox.bp)
     app.register_blueprint(hotline.bp)
     app.register_blueprint(stats.bp)
     app.register_blueprint(supervision.bp)

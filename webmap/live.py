@@ -10,7 +10,9 @@ the town everything in the town, a department what is sent to it).
 The stream: one ``event: incident`` per changed case, ``id:`` its id, ``data:`` a JSON object with
 the keys of ``events.MESSAGE_KEYS`` whoever sent it (``event`` says what happened: ``reported``,
 an action name, ``overdue``, ``auto_supervise``, ``reroute``); a bulk import sends one per imported
-case. Comment lines (``: …``) are the greeting and the heartbeat.
+case. A 12345 order that changes comes as ``event: hotline`` with the same keys (``id`` and
+``case_no`` the order's id and number), to the order's readers. Comment lines (``: …``) are the
+greeting and the heartbeat.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from flask import Blueprint, Response, current_app
 from flask_login import current_user, login_required
 
 from db.listen import Listener
-from webmap.services.events import NOTIFY_CHANNEL
+from webmap.services.events import HOTLINE_EVENT, NOTIFY_CHANNEL
 from webmap.services.scope import event_visible
 
 bp = Blueprint("live", __name__, url_prefix="/api/v1")
@@ -43,7 +45,8 @@ def _events(b: Listener, user) -> Iterator[str]:
         if message is None:
             yield ": 心跳 heartbeat\n\n"
         else:
-            yield f"event: incident\nid: {message.get('id')}\ndata: {json.dumps(message, ensure_ascii=False)}\n\n"
+            kind = "hotline" if message.get("event") == HOTLINE_EVENT else "incident"
+            yield f"event: {kind}\nid: {message.get('id')}\ndata: {json.dumps(message, ensure_ascii=False)}\n\n"
 
 
 @bp.get("/stream")

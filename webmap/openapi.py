@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spatial.crs import CRS_NAMES
-from workflow import roles
+from workflow import hotline, roles
 from workflow.cases import ACTIONS
 
 
@@ -97,11 +97,30 @@ def api_document() -> dict:
                     "reporter_name": {"type": "string", "maxLength": 50},
                     "reporter_phone": {"type": "string", "maxLength": 20},
                 }},
+                "InboxItem": {"type": "object", "properties": {
+                    "kind": {"type": "string", "enum": ["incident", "hotline"]}, "id": {"type": "integer"},
+                    "number": {"type": "string", "description": "案卷号 / 工单编号"},
+                    "title": {"type": "string", "description": "类别 · 地址 / category · address"},
+                    "state": {"type": "string"}, "deadline": {"type": "string", "format": "date-time", "nullable": True},
+                    "deadline_status": {"type": "string", "enum": ["normal", "yellow", "red"]},
+                    "actions": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "label_zh": {"type": "string"}, "label_en": {"type": "string"},
+                        "needs": {"type": "array", "items": {"type": "string"}}}}},
+                    "url": {"type": "string", "description": "the detail: /incidents/{id} or /hotline/orders/{id}"},
+                    "reported_at": {"type": "string", "format": "date-time"},
+                    "supervised": {"type": "boolean", "description": "督办"},
+                    "note": {"type": "string", "nullable": True, "description": "督办意见 / the supervision note"},
+                }},
                 "Incident": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "case_no": {"type": "string"},
-                    "category": {"type": "object"}, "description": {"type": "string"},
+                    "category": {"type": "object", "description": "{code, name, class, kind, department: the code "
+                                                                  "of the department it routes to}"},
+                    "description": {"type": "string"},
                     "location": _ref("Location"), "reported_location": _ref("Location"),
                     "state": {"type": "string"}, "source": {"type": "string"},
+                    "state_en": {"type": "string", "description": "the state in English"},
+                    "extension_request": {"type": "object", "nullable": True,
+                                          "description": "待审批的延期申请 / the pending request: {days, note, at, who}"},
                     "grid": {"type": "object", "nullable": True, "properties": {
                         "code": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer"}}},
                     "village": {"type": "object", "nullable": True},
@@ -188,8 +207,29 @@ def api_document() -> dict:
                                                     "schema": {"type": "string", "minLength": 2, "maxLength": 100}}],
                                     "responses": {"200": {"description": "up to 20 cases"}}}},
             "/departments": {"get": {"summary": "职能部门 / departments", "responses": {"200": {"description": "list"}}}},
-            "/stream": {"get": {"summary": "实时推送 / server-sent events of new and changed cases in your scope",
+            "/stream": {"get": {"summary": "实时推送 / server-sent events of new and changed cases in your scope "
+                                           "(`event: incident`), and of changed 12345 orders you read (`event: hotline`)",
                                 "responses": {"200": {"description": "text/event-stream"}}}},
+            "/inbox": {"get": {
+                "summary": "待办 / every case and 12345 order on which you may act now, most urgent first "
+                           "(overdue, then the nearest deadline, then the oldest)",
+                "x-roles": {
+                    "incident": {name: sorted(r for r in roles.ROLES if r in a.roles) for name, a in ACTIONS.items()
+                                 if name != "return_visit"},
+                    "hotline": {name: sorted(a.roles) for name, a in hotline.ACTIONS.items()},
+                },
+                "parameters": [
+                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["incident", "hotline"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500,
+                                                                "default": 50},
+                     "description": "0: 只返回 {total, overdue} (页头角标) / the counts only, for the header badge"},
+                    page[1],
+                ],
+                "responses": {"200": {"description": "{items, total, overdue, limit, offset}", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "total": {"type": "integer"}, "overdue": {"type": "integer"},
+                        "items": {"type": "array", "items": _ref("InboxItem")}}}}}},
+                              "400": ERRORS["400"], "401": ERRORS["401"]}}},
             "/hotline/orders": {
                 "post": {"summary": "导入 12345 工单 / import 12345 orders (one or a list; idempotent on order_no)",
                          "responses": {"201": {"description": "created"}, "200": {"description": "already imported"},

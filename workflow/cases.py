@@ -11,10 +11,10 @@ action now and :func:`transition` what the action changes (the service only pers
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from workflow import roles
-from workflow.clock import WorkCalendar
+from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar
 
 # States (案卷状态)
 REPORTED = "待受理"  # reported, waiting for the tier that holds it
@@ -28,6 +28,11 @@ PARKED = "挂账"  # cannot be solved now; kept on the books
 SUPERVISED = "督办"  # the town presses the department; still being handled
 
 STATES = (REPORTED, FILED, DISPATCHED, HANDLING, VERIFYING, CLOSED, VOID, PARKED, SUPERVISED)
+# the states in English, as ``?lang=en`` pages and the API's ``state_en`` show them
+STATE_EN = {
+    REPORTED: "reported", FILED: "filed", DISPATCHED: "dispatched", HANDLING: "in hand",
+    VERIFYING: "to verify", CLOSED: "closed", VOID: "void", PARKED: "parked", SUPERVISED: "supervised",
+}
 OPEN_STATES = (REPORTED, FILED, DISPATCHED, HANDLING, VERIFYING, PARKED, SUPERVISED)
 TIERS = ("village", "town")
 
@@ -183,12 +188,37 @@ def return_deadline(dispatched_at: datetime, calendar: WorkCalendar) -> datetime
     return calendar.add(dispatched_at, 1, "work_days")
 
 
-def allowed_actions(case: Case, actor: Actor) -> list[str]:
-    """The actions this actor may take on this case now, in table order."""
+def returnable_since(now: datetime, calendar: WorkCalendar) -> datetime:
+    """The earliest dispatch that may still be returned at ``now``: ``now <=
+    return_deadline(d)`` exactly when ``d >= returnable_since(now)`` (the window ends when the
+    office closes on the first working day after the day of dispatch), so a query can test the
+    window as ``dispatched_at >= returnable_since(now)``.
+
+    >>> from workflow.clock import DEFAULT_CALENDAR as cal
+    >>> monday_noon = datetime(2026, 11, 30, 12, 0, tzinfo=SHANGHAI)
+    >>> returnable_since(monday_noon, cal).isoformat()  # dispatched since Friday: still returnable
+    '2026-11-27T00:00:00+08:00'
+    """
+    closes = WORK_PERIODS[-1][1]
+    day = now.astimezone(SHANGHAI).date()
+    while not calendar.is_workday(day) or datetime.combine(day, closes, SHANGHAI) < now:
+        day += timedelta(days=1)  # the working day whose close is the first still to come
+    day -= timedelta(days=1)
+    while not calendar.is_workday(day):
+        day -= timedelta(days=1)  # the working day before it
+    return datetime.combine(day, time(0), SHANGHAI)
+
+
+def allowed_actions(case: Case, actor: Actor, *, now: datetime | None = None,
+                    calendar: WorkCalendar | None = None) -> list[str]:
+    """The actions this actor may take on this case now, in table order; with ``now`` and the
+    ``calendar`` the time limits too (what :func:`check` with them accepts)."""
     allowed = []
-    for name in ACTIONS:
+    for name, action in ACTIONS.items():
+        if actor.role not in action.roles or case.state not in action.from_states:
+            continue  # what check() refuses first, without building its reasons
         try:
-            check(name, case, actor)
+            check(name, case, actor, now=now, calendar=calendar)
         except TransitionError:
             continue
         allowed.append(name)

@@ -2,7 +2,7 @@
 test over random sequences of actions by random actors."""
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -153,3 +153,20 @@ def test_rework_extension_closing_and_satisfaction():
     closed = case(cases.CLOSED, "town")
     assert cases.transition(closed, cases.ACTIONS["return_visit"], MONDAY_9, DEFAULT_CALENDAR,
                             satisfaction=4).changes == {"satisfaction": 4}
+
+
+def test_every_state_has_its_english_name():
+    assert set(cases.STATE_EN) == set(cases.STATES)
+    assert len(set(cases.STATE_EN.values())) == len(cases.STATES)
+
+
+def test_allowed_actions_with_the_clock_close_the_return_window():
+    friday = datetime(2026, 11, 27, 16, 0, tzinfo=SHANGHAI)
+    sent = cases.Case(state=cases.DISPATCHED, tier="town", grid_code=None, category_self_handle=False,
+                      department_id=4, dispatched_at=friday)
+    dept = cases.Actor(id=9, role="department", scope_code="120116103", department_id=4)
+    monday_evening = datetime(2026, 11, 30, 17, 30, tzinfo=SHANGHAI)
+    assert cases.allowed_actions(sent, dept) == ["accept", "return"]
+    assert cases.allowed_actions(sent, dept, now=monday_evening, calendar=DEFAULT_CALENDAR) == ["accept", "return"]
+    late = monday_evening + timedelta(minutes=1)
+    assert cases.allowed_actions(sent, dept, now=late, calendar=DEFAULT_CALENDAR) == ["accept"]

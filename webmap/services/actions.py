@@ -16,16 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import Attachment, CaseEvent, Department, Incident
-from workflow import cases
+from workflow import cases, roles
 from workflow.clock import SHANGHAI, WorkCalendar
-from workflow.deadlines import SYSTEM_EVENTS
+from workflow.deadlines import SYSTEM_EVENTS, SYSTEM_ROLE
 
 from . import events, incidents, scope, workdays
 from .errors import ConflictError, FieldError, InvalidInputError, NotFoundError, refused
 from .intake import SHA256
 
-# events that are not workflow actions: the report itself, the demo's, the deadline job's
-OTHER_EVENTS = {"report": "上报", "demo_state": "演示数据", **{k: zh for k, (zh, _en) in SYSTEM_EVENTS.items()}}
+# events that are not workflow actions: the report itself, the demo's, the deadline job's (zh, en)
+OTHER_EVENTS = {"report": ("上报", "reported"), "demo_state": ("演示数据", "demo data"), **SYSTEM_EVENTS}
 MAX_NOTE = 2000
 MAX_PHOTOS = 9
 MAX_EXTENSION_DAYS = 30
@@ -48,43 +48,84 @@ def _actor(user) -> cases.Actor:
     return cases.Actor(id=user.id, role=user.role, scope_code=user.scope_code, department_id=user.department_id)
 
 
-def allowed(row, user) -> list[dict]:
-    """The actions this user may take now, with their labels and what each needs."""
-    names = cases.allowed_actions(_case(row), _actor(user))
+def allowed(row, user, now: datetime, calendar: WorkCalendar) -> list[dict]:
+    """The actions this user may take at ``now``, with their labels and what each needs: exactly
+    what :func:`act` accepts then (the return window included)."""
+    names = cases.allowed_actions(_case(row), _actor(user), now=now, calendar=calendar)
     return [{"name": n, "label_zh": cases.ACTIONS[n].label_zh, "label_en": cases.ACTIONS[n].label_en,
              "needs": sorted(cases.ACTIONS[n].needs)} for n in names]
 
 
+# who reports without an account (reporter_role of a report): no 职务 to show
+OUTSIDERS = {"resident": ("居民", "a resident"), "open311": ("Open311 接入系统", "an Open311 client")}
+
+
+def who(name: str | None, role: str | None, department: str | None) -> dict:
+    """``who`` and ``who_en`` of an event: the person's name and 职务 (a department's account: its
+    department), the title alone when no person is recorded, 系统 for the system's events, 居民 for
+    a resident's report."""
+    if role in OUTSIDERS:
+        zh, en = OUTSIDERS[role]
+        return {"who": zh, "who_en": en}
+    role = None if role == SYSTEM_ROLE else role
+    department = department if role == "department" else None
+    return {"who": roles.who(name, role, department=department),
+            "who_en": roles.who(name, role, department=department, lang="en")}
+
+
+_TIMELINE = text("""
+    SELECT e.at, e.action, e.role, e.from_state, e.to_state, e.note, e.data, p.name AS actor,
+           d.name AS actor_department
+      FROM case_events e
+      LEFT JOIN accounts a ON a.id = e.actor_id
+      LEFT JOIN people p ON p.id = a.person_id
+      LEFT JOIN departments d ON d.id = a.department_id
+     WHERE e.incident_id = :i
+     ORDER BY e.at, e.id""")
+
+
 def timeline(db: Session, incident_id: int) -> list[dict]:
-    rows = db.execute(text("""
-        SELECT e.at, e.action, e.role, e.from_state, e.to_state, e.note, e.data, p.name AS actor
-          FROM case_events e
-          LEFT JOIN accounts a ON a.id = e.actor_id
-          LEFT JOIN people p ON p.id = a.person_id
-         WHERE e.incident_id = :i
-         ORDER BY e.at, e.id"""), {"i": incident_id}).all()
     out = []
-    for r in rows:
+    for r in db.execute(_TIMELINE, {"i": incident_id}).all():
         action = cases.ACTIONS.get(r.action)
+        zh, en = (action.label_zh, action.label_en) if action else OTHER_EVENTS.get(r.action, (r.action, r.action))
         out.append({
             "at": r.at.astimezone(SHANGHAI).isoformat(),
-            "action": r.action,
-            "label_zh": action.label_zh if action else OTHER_EVENTS.get(r.action, r.action),
-            "role": r.role, "actor": r.actor, "from_state": r.from_state, "to_state": r.to_state,
+            "action": r.action, "label_zh": zh, "label_en": en,
+            "role": r.role, "actor": r.actor, **who(r.actor, r.role, r.actor_department),
+            "from_state": r.from_state, "to_state": r.to_state,
+            "from_state_en": cases.STATE_EN.get(r.from_state), "to_state_en": cases.STATE_EN.get(r.to_state),
             "note": r.note, "photos": (r.data or {}).get("photos", []),
+            **({"days": r.data["days"]} if r.action == "request_extension" and "days" in (r.data or {}) else {}),
         })
     return out
 
 
-def detail(db: Session, user, incident_id: int, photo_url) -> dict | None:
-    """The incident as the API shows it, with its timeline and the actions open to this user."""
+def extension_request(timeline_entries: list[dict], row) -> dict | None:
+    """The pending request for more time (申请延期) — ``{days, note, at, who, who_en}`` — for the one
+    who decides it; None when no request waits."""
+    if not row.extension_pending:
+        return None
+    for entry in reversed(timeline_entries):
+        if entry["action"] == "request_extension":
+            return {"days": entry.get("days"), "note": entry["note"], "at": entry["at"],
+                    "who": entry["who"], "who_en": entry["who_en"]}
+    return None
+
+
+def detail(db: Session, user, incident_id: int, photo_url, *, now: datetime | None = None,
+           calendar: WorkCalendar | None = None) -> dict | None:
+    """The incident as the API shows it, with its timeline, the pending extension request and the
+    actions open to this user at ``now``."""
     row = db.execute(incidents.detail_select().where(Incident.id == incident_id,
                                                       scope.incident_visible(user))).first()
     if row is None:
         return None
     out = incidents.serialize_detail(row, user, photo_url)
-    out["actions"] = allowed(row, user)
+    out["actions"] = allowed(row, user, (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI),
+                             calendar or workdays.load_calendar(db))
     out["timeline"] = timeline(db, incident_id)
+    out["extension_request"] = extension_request(out["timeline"], row)
     return out
 
 
@@ -221,7 +262,7 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     ).scalar()
     if updated is None:  # someone else acted a moment ago
         db.rollback()
-        raise ConflictError(*STALE, detail(db, user, incident_id, photo_url))
+        raise ConflictError(*STALE, detail(db, user, incident_id, photo_url, now=now, calendar=calendar))
     to_state = after.state
     data = {k: v for k, v in payload.items() if k not in ("note", "department_id") and v not in (None, [])}
     if "deadline" in sets:
@@ -232,5 +273,5 @@ def act(db: Session, user, incident_id: int, name: str, body: dict, photo_url, *
     events.notify_cases(db, [incident_id], action.name, now)
     db.commit()
     # a department that returns a case no longer sees it: answer in brief
-    return detail(db, user, incident_id, photo_url) or {
+    return detail(db, user, incident_id, photo_url, now=now, calendar=calendar) or {
         "id": incident_id, "state": after.state, "version": updated, "visible": False}

@@ -15,6 +15,9 @@ rely on every one of them:
   ``reported_at``, ``deadline``, ``version``, ``flags``;
 - ``status``: the deadline status when the deadline job sends it (``red``), else null.
 
+A 12345 order that changes sends a message of the same keys with ``event`` "hotline"
+(:func:`order_message`); the stream sends it as its own event type.
+
 No personal data: no names, no phone numbers.
 
 The set-based writers keep their one statement: ``db/sql/insert_incident.sql`` (a report, its first
@@ -103,6 +106,23 @@ def live_message(*, id: int | None, case_no: str | None, event: str, at: datetim
         "reported_at": format_iso(reported_at), "deadline": format_iso(deadline), "version": version,
         "flags": list(flags or []), "status": status,
     }
+
+
+HOTLINE_EVENT = "hotline"  # a 12345 order changed: sent as the server-sent event type "hotline"
+
+
+def order_message(*, id: int, order_no: str, at: datetime, state: str, department_id: int | None,
+                  department: str | None, lng: float | None, lat: float | None, dispatched_at: datetime,
+                  deadline: datetime | None, version: int) -> dict:
+    """The live message of a 12345 order that changed (so the 待办 badges refresh): the keys of
+    :data:`MESSAGE_KEYS`, ``event`` "hotline", ``id``/``case_no`` the order's id and number, no
+    grid (orders are the desk's, the town leaders' and the district's, and their section's:
+    ``department_id``, ``dispatched`` when one is assigned), no personal data."""
+    return live_message(id=id, case_no=order_no, event=HOTLINE_EVENT, at=at, state=state, grid_code=None,
+                        village_code=None, department_id=department_id, department=department,
+                        dispatched_at=dispatched_at if department_id is not None else None, reporter_id=None,
+                        category="12345", lng=lng, lat=lat, reported_at=dispatched_at, deadline=deadline,
+                        version=version, flags=[])
 
 
 def _message_rows():

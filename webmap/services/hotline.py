@@ -51,7 +51,7 @@ from workflow import roles
 from workflow.clock import SHANGHAI, WORK_PERIODS, WorkCalendar, format_iso
 from workflow.deadlines import SYSTEM_ROLE
 
-from . import events, intake, privacy
+from . import actions, events, intake, privacy
 from .errors import (
     BadRequestError,
     ConflictError,
@@ -307,6 +307,10 @@ def store(db: Session, inputs: list[OrderInput], *, actor_id: int | None, role: 
             if incident_id is not None:
                 data["incident_id"] = incident_id
             _event(db, order_id, now, actor_id, role, "import", None, rules.PENDING, None, "自便民专线平台派单", data)
+            events.notify(db, [events.order_message(  # a new 待办 for the desk: its badge refreshes live
+                id=order_id, order_no=x.order_no, at=now, state=rules.PENDING, department_id=None, department=None,
+                lng=x.report.lng if x.report else None, lat=x.report.lat if x.report else None,
+                dispatched_at=x.dispatched_at, deadline=reply_deadline, version=1)])
             result.orders.append((order_id, True))
         incidents.close()
         db.commit()
@@ -537,7 +541,7 @@ def may_read(user) -> bool:
         or (user.role == "department" and user.department_id is not None))
 
 
-def _visible(user):
+def visible(user):
     """Which orders this account reads, as a SQL condition."""
     if not may_read(user):
         return false()
@@ -661,7 +665,7 @@ def list_orders(db: Session, user, *, limit: int, offset: int = 0, filters: Orde
     if not may_read(user):
         raise AccessDenied("此角色不能查看 12345 工单", "this role cannot read hotline orders")
     now = _now(now)
-    where = [_visible(user)]
+    where = [visible(user)]
     if filters.state is not None:
         if filters.state not in rules.STATES:
             raise InvalidInputError([FieldError("state", f"未知的工单状态 {filters.state}; 可用: {'、'.join(rules.STATES)}",
@@ -684,11 +688,13 @@ def list_orders(db: Session, user, *, limit: int, offset: int = 0, filters: Orde
 
 
 def timeline(db: Session, order_id: int) -> list[dict]:
+    actor_department = aliased(Department)
     rows = db.execute(
         select(HotlineEvent, Person.name.label("actor"), Department.code.label("dept_code"),
-               Department.name.label("dept_name"))
+               Department.name.label("dept_name"), actor_department.name.label("actor_department"))
         .outerjoin(Account, Account.id == HotlineEvent.actor_id)
         .outerjoin(Person, Person.id == Account.person_id)
+        .outerjoin(actor_department, actor_department.id == Account.department_id)
         .outerjoin(Department, Department.id == HotlineEvent.department_id)
         .where(HotlineEvent.order_id == order_id)
         .order_by(HotlineEvent.at, HotlineEvent.id)
@@ -701,7 +707,8 @@ def timeline(db: Session, order_id: int) -> list[dict]:
             "at": format_iso(e.at), "action": e.action,
             "label_zh": action.label_zh if action else {"import": "派单导入"}.get(e.action, e.action),
             "label_en": action.label_en if action else {"import": "dispatched by the platform"}.get(e.action, e.action),
-            "role": e.role, "actor": r.actor, "from_state": e.from_state, "to_state": e.to_state,
+            "role": e.role, "actor": r.actor, **actions.who(r.actor, e.role, r.actor_department),
+            "from_state": e.from_state, "to_state": e.to_state,
             "department": {"code": r.dept_code, "name": r.dept_name} if r.dept_code else None,
             "note": e.note, "data": e.data or {},
         })
@@ -709,14 +716,19 @@ def timeline(db: Session, order_id: int) -> list[dict]:
 
 
 def _load(db: Session, user, order_id: int):
-    return db.execute(_select().where(HotlineOrder.id == order_id, _visible(user))).first()
+    return db.execute(_select().where(HotlineOrder.id == order_id, visible(user))).first()
+
+
+def allowed(o: HotlineOrder, user, now: datetime, calendar: WorkCalendar) -> list[dict]:
+    """The actions this user may take on the order at ``now``, with their labels and needs."""
+    names = rules.allowed_actions(_order(o), _actor(user), now, calendar)
+    return [{"name": n, "label_zh": rules.ACTIONS[n].label_zh, "label_en": rules.ACTIONS[n].label_en,
+             "needs": sorted(rules.ACTIONS[n].needs)} for n in names]
 
 
 def _detail(db: Session, user, row, now: datetime, calendar: WorkCalendar) -> dict:
     out = _serialize(row, user, now, calendar)
-    names = rules.allowed_actions(_order(row.HotlineOrder), _actor(user), now, calendar)
-    out["actions"] = [{"name": n, "label_zh": rules.ACTIONS[n].label_zh, "label_en": rules.ACTIONS[n].label_en,
-                       "needs": sorted(rules.ACTIONS[n].needs)} for n in names]
+    out["actions"] = allowed(row.HotlineOrder, user, now, calendar)
     out["timeline"] = timeline(db, row.HotlineOrder.id)
     return out
 
@@ -823,6 +835,12 @@ def act(db: Session, user, order_id: int, name: str, body: dict, *, now: datetim
     department_id = payload.get("department_id") or (o.department_id if action.section_only else None)
     _event(db, order_id, now, user.id, user.role, action.name, o.state, changes.get("state", o.state),
            department_id, payload["text"], data)
+    section = changes.get("department_id", o.department_id) or department_id  # a returning section is told too
+    events.notify(db, [events.order_message(
+        id=order_id, order_no=o.order_no, at=now, state=changes.get("state", o.state), department_id=section,
+        department=payload.get("department"), lng=o.lng, lat=o.lat,
+        dispatched_at=changes.get("dispatched_at", o.dispatched_at),
+        deadline=changes.get("reply_deadline", o.reply_deadline), version=updated)])
     db.commit()
     db.expire_all()
     row = _load(db, user, order_id)

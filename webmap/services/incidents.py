@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Area, Category, Department, Grid, Incident, Person
+from workflow.cases import STATE_EN
 from workflow.clock import format_iso
 
 from . import privacy, scope
@@ -89,6 +90,7 @@ def list_incidents(db: Session, user, limit: int, offset: int = 0,
             "case_no": inc.case_no,
             "category": {"code": code, "name": name, "class": klass},
             "state": inc.state,
+            "state_en": STATE_EN.get(inc.state, inc.state),
             "source": inc.source,
             "grid": {"code": inc.grid_code, "name": grid_name} if inc.grid_code else None,
             "location": {"lng": lng, "lat": lat, "crs": "wgs84"},
@@ -111,7 +113,7 @@ def _person(name: str | None, phone: str | None) -> dict | None:
 def detail_select():
     """The columns of one incident's detail (built once: building it costs more than running it)."""
     worker, leader = aliased(Person), aliased(Person)
-    village = aliased(Area)
+    village, routes_to = aliased(Area), aliased(Department)
     return (
         select(
             Incident.id, Incident.case_no, Incident.description, Incident.address, Incident.raw_lng,
@@ -125,6 +127,7 @@ def detail_select():
             Category.code.label("cat_code"), Category.name.label("cat_name"),
             Category.class_name.label("cat_class"), Category.kind.label("cat_kind"),
             Category.time_limit, Category.time_unit, Category.self_handle.label("cat_self_handle"),
+            routes_to.code.label("cat_dept_code"),
             Grid.name.label("grid_name"), Grid.version.label("grid_version"),
             village.code.label("village_code"), village.name.label("village_name"),
             worker.name.label("worker_name"), worker.phone.label("worker_phone"),
@@ -133,6 +136,7 @@ def detail_select():
             Department.phone.label("dept_phone"),
         )
         .join(Category, Category.id == Incident.category_id)
+        .outerjoin(routes_to, routes_to.id == Category.department_id)
         .outerjoin(Grid, Grid.id == Incident.grid_id)
         .outerjoin(village, village.code == Incident.village_code)
         .outerjoin(worker, worker.id == Incident.worker_id)
@@ -154,7 +158,8 @@ def serialize_detail(row, user, photo_url=lambda sha: f"/api/v1/attachments/{sha
     return {
         "id": row.id,
         "case_no": row.case_no,
-        "category": {"code": row.cat_code, "name": row.cat_name, "class": row.cat_class, "kind": row.cat_kind},
+        "category": {"code": row.cat_code, "name": row.cat_name, "class": row.cat_class, "kind": row.cat_kind,
+                     "department": row.cat_dept_code},  # the department it routes to (派遣 preselects it)
         "description": row.description,
         "address": row.address,
         "location": {"lng": row.lng, "lat": row.lat, "crs": "wgs84"},
@@ -162,6 +167,7 @@ def serialize_detail(row, user, photo_url=lambda sha: f"/api/v1/attachments/{sha
         "source": row.source,
         "source_label": SOURCE_LABELS.get(row.source, row.source),
         "state": row.state,
+        "state_en": STATE_EN.get(row.state, row.state),
         "tier": row.tier,
         "dispatched_at": format_iso(row.dispatched_at),
         "extension_pending": row.extension_pending,

@@ -250,6 +250,7 @@ def report_incident(
         reporter_id=reporter_id, dispatched_at=None, rework_count=0, return_count=0, satisfaction=None,
         cat_self_handle=category.self_handle,
         lng=report.lng, lat=report.lat, cat_code=category.code, cat_name=category.name,
+        cat_dept_code=category.department_code,
         cat_class=category.class_name, cat_kind=category.kind, time_limit=category.time_limit,
         time_unit=category.time_unit, grid_name=route.get("grid_name"), grid_version=route.get("grid_version"),
         village_code=route.get("village_code"), village_name=route.get("village_name"),

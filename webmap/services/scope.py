@@ -32,6 +32,10 @@ def event_visible(user, message: dict) -> bool:
     """The same rule as :func:`incident_visible`, for a live message (a dict, not a row)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
+    if message.get("event") == "hotline":  # a 12345 order: its readers (services/hotline.may_read)
+        return roles.has_permission(user.role, "read_hotline") or (
+            user.role == "department" and user.department_id is not None
+            and message.get("department_id") == user.department_id)
     if roles.has_permission(user.role, "see_all_areas") or message.get("reporter_id") == user.id:
         return True
     if user.role == "department":
