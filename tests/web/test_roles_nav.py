@@ -8,11 +8,12 @@ import pytest
 from tests.conftest import login
 from workflow import roles
 
-MENU = {"/dispatch": "调度台", "/planner": "网格规划", "/analysis": "热点分析", "/patrols": "巡查", "/m/": "上报"}
+MENU = {"/dispatch": "调度台", "/planner": "网格规划", "/analysis": "热点分析", "/patrols": "巡查", "/m/patrol": "巡查",
+        "/m/": "上报"}
 # The menu of each demo account, as it was before the table: written out, not derived from it.
 EXPECTED = {
-    "worker001": ("专职网格员", {"/patrols", "/m/"}),
-    "leader01": ("网格长", {"/dispatch", "/analysis", "/patrols", "/m/"}),
+    "worker001": ("专职网格员", {"/m/patrol", "/m/"}),  # who patrols gets the phone's patrol page
+    "leader01": ("网格长", {"/dispatch", "/analysis", "/m/patrol", "/m/"}),
     "dispatcher1": ("镇综治中心调度员", {"/dispatch", "/planner", "/analysis", "/patrols"}),
     "townleader1": ("镇领导", {"/dispatch", "/planner", "/analysis", "/patrols"}),
     "dept_huanwei": ("职能部门", {"/dispatch"}),
@@ -27,7 +28,7 @@ EXPECTED = {
 def test_each_role_sees_its_menu_and_title(client, username):
     assert login(client, username).status_code == 302
     html = client.get("/").get_data(as_text=True)
-    nav = html[html.index('<nav class="right">'):html.index("</nav>")]
+    nav = html[html.index('<nav class="right"'):html.index("</nav>")]
     title, links = EXPECTED[username]
     shown = {href for href, text in MENU.items() if re.search(rf'href="{re.escape(href)}">{text}</a>', nav)}
     assert shown == links
