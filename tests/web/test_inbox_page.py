@@ -42,6 +42,7 @@ def test_a_department_accepts_and_reports_back_with_a_photo(page, live_server, e
     _open_from_the_list(page, case_no)
     panel = page.locator("#d-panel")
     assert "立案派遣" in panel.inner_text()
+    assert covered_buttons(page) == []
 
     _act(page, "accept")
     page.wait_for_selector("#d-done:not([hidden])")
@@ -85,6 +86,7 @@ def test_on_a_phone_nothing_covers_the_actions_and_the_menu_folds(browser, live_
     assert links.first.is_visible()
     for box in (links.nth(i).bounding_box() for i in range(links.count())):
         assert box["width"] > box["height"], box  # one line, not a column
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "inbox-phone-menu.png"))
     page.click("#menu-toggle")
     _open_from_the_list(page, case_no)
@@ -92,7 +94,6 @@ def test_on_a_phone_nothing_covers_the_actions_and_the_menu_folds(browser, live_
     page.click("#d-case button[data-action='feedback']")
     assert covered_buttons(page, "#d-case form button") == []
     assert page.locator("#d-case form input[type=file]").is_visible()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "inbox-phone.png"))
     page.click("#d-close")
     assert page.locator("#d-panel").is_hidden()
