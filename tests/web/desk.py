@@ -5,6 +5,7 @@ the checks every page passes (no request leaves 127.0.0.1, nothing covers an act
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
@@ -68,6 +69,22 @@ def sign_in(page, live_server, username: str, next_: str | None = None, lang: st
     page.fill("#username", username)
     page.fill("#password", "demo")
     page.click("button[type=submit]")
+
+
+def signed_in(page, live_server, username: str, landing: str, **kw):
+    """Signed in through the login page, on the page where ``username``'s day starts."""
+    sign_in(page, live_server, username, **kw)
+    page.wait_for_url(f"{live_server}{landing}")
+
+
+@contextmanager
+def phone(browser):
+    """A page in a phone's browser (390 × 844, touch), closed afterwards."""
+    context = browser.new_context(**PHONE)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def watch(page) -> tuple[list, list]:

@@ -7,7 +7,16 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import ARTIFACTS, JPEG, login
-from tests.web.desk import DESK, PHONE, case_row, covered_buttons, hosts, make_case, sign_in, watch
+from tests.web.desk import (
+    DESK,
+    case_row,
+    covered_buttons,
+    hosts,
+    make_case,
+    phone,
+    signed_in,
+    watch,
+)
 
 PHOTO = {"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": JPEG}
 
@@ -36,8 +45,7 @@ def test_a_department_accepts_and_reports_back_with_a_photo(page, live_server, e
     case_id, case_no = make_case(engine, "dispatched", "积水清扫 桌面测试")
     requests_seen, errors = watch(page)
     page.set_viewport_size(DESK)
-    sign_in(page, live_server, "dept_huanwei")
-    page.wait_for_url(f"{live_server}/inbox")
+    signed_in(page, live_server, "dept_huanwei", "/inbox")
     assert "待办" in page.locator("header.topbar").inner_text()
     _open_from_the_list(page, case_no)
     panel = page.locator("#d-panel")
@@ -74,39 +82,35 @@ def test_a_department_accepts_and_reports_back_with_a_photo(page, live_server, e
 
 def test_on_a_phone_nothing_covers_the_actions_and_the_menu_folds(browser, live_server, engine):
     _case_id, case_no = make_case(engine, "handling")
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    requests_seen, errors = watch(page)
-    sign_in(page, live_server, "dept_huanwei")
-    page.wait_for_url(f"{live_server}/inbox")
-    # the menu folds behind its button: no link wraps into a column of two characters
-    assert not page.locator("nav#menu a").first.is_visible()
-    page.click("#menu-toggle")
-    links = page.locator("nav#menu a")
-    assert links.first.is_visible()
-    for box in (links.nth(i).bounding_box() for i in range(links.count())):
-        assert box["width"] > box["height"], box  # one line, not a column
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "inbox-phone-menu.png"))
-    page.click("#menu-toggle")
-    _open_from_the_list(page, case_no)
-    assert covered_buttons(page) == []
-    page.click("#d-case button[data-action='feedback']")
-    assert covered_buttons(page, "#d-case form button") == []
-    assert page.locator("#d-case form input[type=file]").is_visible()
-    page.screenshot(path=str(ARTIFACTS / "inbox-phone.png"))
-    page.click("#d-close")
-    assert page.locator("#d-panel").is_hidden()
-    assert hosts(requests_seen) == {"127.0.0.1"}
-    assert not errors, errors
-    context.close()
+    with phone(browser) as page:
+        requests_seen, errors = watch(page)
+        signed_in(page, live_server, "dept_huanwei", "/inbox")
+        # the menu folds behind its button: no link wraps into a column of two characters
+        assert not page.locator("nav#menu a").first.is_visible()
+        page.click("#menu-toggle")
+        links = page.locator("nav#menu a")
+        assert links.first.is_visible()
+        for box in (links.nth(i).bounding_box() for i in range(links.count())):
+            assert box["width"] > box["height"], box  # one line, not a column
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "inbox-phone-menu.png"))
+        page.click("#menu-toggle")
+        _open_from_the_list(page, case_no)
+        assert covered_buttons(page) == []
+        page.click("#d-case button[data-action='feedback']")
+        assert covered_buttons(page, "#d-case form button") == []
+        assert page.locator("#d-case form input[type=file]").is_visible()
+        page.screenshot(path=str(ARTIFACTS / "inbox-phone.png"))
+        page.click("#d-close")
+        assert page.locator("#d-panel").is_hidden()
+        assert hosts(requests_seen) == {"127.0.0.1"}
+        assert not errors, errors
 
 
 def test_the_desk_speaks_english(page, live_server, engine):
     _case_id, case_no = make_case(engine, "dispatched")
     page.set_viewport_size(DESK)
-    sign_in(page, live_server, "dept_huanwei", lang="en")
-    page.wait_for_url(f"{live_server}/inbox")
+    signed_in(page, live_server, "dept_huanwei", "/inbox", lang="en")
     page.goto(f"{live_server}/inbox?lang=en")
     head = page.locator("table.ib-table thead").inner_text()
     assert "Number" in head and "Deadline" in head and "编号" not in head
@@ -122,8 +126,7 @@ def test_the_badge_counts_what_awaits_me_and_changes_live(page, live_server, eng
     if not any(rule.rule == "/api/v1/inbox" for rule in app.url_map.iter_rules()):
         pytest.skip("GET /api/v1/inbox is not on this server yet")
     page.set_viewport_size(DESK)
-    sign_in(page, live_server, "dept_huanwei")
-    page.wait_for_url(f"{live_server}/inbox")
+    signed_in(page, live_server, "dept_huanwei", "/inbox")
     badge = page.locator("#inbox-badge b")
     page.wait_for_function("document.querySelector('#inbox-badge').dataset.total !== undefined")
     before = int(badge.inner_text())
@@ -151,8 +154,6 @@ def test_each_role_lands_where_its_day_starts(client, username):
 
 
 def test_a_phone_signs_in_and_lands_on_its_cases(browser, live_server):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    sign_in(page, live_server, "worker001")
-    page.wait_for_url(f"{live_server}/m/cases")
-    context.close()
+    with phone(browser) as page:
+        signed_in(page, live_server, "worker001", "/m/cases")
+        assert page.locator("#inbox-badge").get_attribute("href") == "/m/cases"
