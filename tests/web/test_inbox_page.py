@@ -134,6 +134,11 @@ def test_the_badge_counts_what_awaits_me_and_changes_live(page, live_server, eng
     page.wait_for_function(f"Number(document.querySelector('#inbox-badge').dataset.total) === {before + 1}",
                            timeout=15_000)
     assert badge.inner_text() == str(before + 1)
+    # red while something is overdue, as the list's count says
+    overdue = int(page.locator("#inbox-badge").get_attribute("data-overdue"))
+    assert overdue == int(page.locator("#ib-overdue").get_attribute("data-count"))
+    colour = badge.evaluate("(b) => getComputedStyle(b).backgroundColor")
+    assert (colour == "rgb(192, 57, 43)") == (overdue > 0), colour
 
 
 LANDING = {"worker001": "/m/cases", "leader01": "/inbox", "dept_huanwei": "/inbox", "dispatcher1": "/dispatch",
