@@ -151,7 +151,7 @@
     for (const type of ["incident", "hotline"]) {
       source.addEventListener(type, (ev) => {
         later(800);
-        try { panel.update(JSON.parse(ev.data)); } catch (_e) { /* not a case */ }
+        if (type === "incident") panel.update(JSON.parse(ev.data)); // an order's id is not a case's
       });
     }
   }
