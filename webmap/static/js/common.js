@@ -87,16 +87,24 @@
   }
   // One EventSource per stream URL and page, shared by every listener on it (the page's own and the
   // header's 待办 badge): each open stream holds a connection and a server thread. Closed when the
-  // page goes away. Null where the browser has no EventSource.
+  // page goes away. Null where the browser has no EventSource. A page script's stream (stream(url))
+  // stays open while the tab is hidden (the console's chime); one only the badge holds does not.
   const streams = {};
-  function stream(url) {
+  const held = new Set(); // the URLs a page script listens to
+  function openStream(url) {
     if (!window.EventSource) return null;
-    if (!streams[url]) {
-      streams[url] = new EventSource(url);
-      window.addEventListener("pagehide", () => { if (streams[url]) streams[url].close(); delete streams[url]; });
-    }
+    if (!streams[url]) streams[url] = new EventSource(url);
     return streams[url];
   }
+  function stream(url) {
+    held.add(url);
+    return openStream(url);
+  }
+  function closeStream(url) {
+    if (streams[url]) streams[url].close();
+    delete streams[url];
+  }
+  window.addEventListener("pagehide", () => { for (const url of Object.keys(streams)) closeStream(url); });
   // New cases over server-sent events: the badge shows the connection (data-state on / off) and
   // counts the incidents (data-count, and the text made from `text` with {n}); onIncident gets each
   // message.
@@ -148,8 +156,22 @@
     }
     let pending = null;
     const later = () => { clearTimeout(pending); pending = setTimeout(count, 800); };
-    const source = link.dataset.stream && stream(link.dataset.stream);
-    if (source) for (const type of ["incident", "hotline"]) source.addEventListener(type, later);
+    const url = link.dataset.stream;
+    function subscribe() {
+      const source = url && openStream(url);
+      if (source) for (const type of ["incident", "hotline"]) source.addEventListener(type, later);
+    }
+    // a hidden tab whose page does not listen itself gives its stream back, and counts again when seen
+    document.addEventListener("visibilitychange", () => {
+      if (!url || held.has(url)) return;
+      if (document.hidden) {
+        closeStream(url);
+      } else if (!streams[url]) {
+        subscribe();
+        count();
+      }
+    });
+    subscribe();
     link.addEventListener("wangge:recount", count); // a page that just acted asks at once
     count();
   }
