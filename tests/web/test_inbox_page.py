@@ -31,13 +31,11 @@ def _open_from_the_list(page, case_no):
     page.wait_for_function(f"document.querySelector('#d-case').innerText.includes('{case_no}')", timeout=10_000)
 
 
-def _act(page, action, note=None, photo=False):
+def _act(page, action, note=None):
     page.click(f"#d-case button[data-action='{action}']")
     form = page.locator(f"#d-case form[data-action='{action}']")
     if note is not None:
         form.locator("textarea[name=note]").fill(note)
-    if photo:
-        form.locator("input[type=file]").set_input_files(PHOTO)
     form.locator("button[type=submit]").click()
 
 
@@ -62,7 +60,11 @@ def test_a_department_accepts_and_reports_back_with_a_photo(page, live_server, e
     page.wait_for_selector("#d-case form .error:not(:empty)")
     assert "现场照片" in page.locator("#d-case form .error").inner_text()
     assert case_row(engine, case_id).state == "处理中"
-    page.locator("#d-case form[data-action='feedback'] input[type=file]").set_input_files(PHOTO)
+    with page.expect_file_chooser() as chooser:  # as a person picks the photo
+        page.locator("#d-case form[data-action='feedback'] input[type=file]").click()
+    assert chooser.value.is_multiple()
+    chooser.value.set_files(PHOTO)
+    assert page.locator("#d-case form .thumbs img").count() == 1  # the chosen photo, shown before it is sent
     page.locator("#d-case form[data-action='feedback'] button[type=submit]").click()
     page.wait_for_function("document.querySelector('#d-case .state').textContent === '待核查'", timeout=10_000)
     assert "已办理: 处理反馈" in page.locator("#d-done").inner_text()
