@@ -83,12 +83,28 @@ def _unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _safe_next(target: str | None) -> str:
-    if not target:
-        return url_for("pages.index")
+# Where each role's day starts (the page after login when no other page was asked for). Paths, not
+# endpoints: /m/cases is the phone's page of cases.
+LANDING = {
+    "worker": "/m/cases", "leader": "/inbox", "department": "/inbox", "dispatcher": "/dispatch",
+    "town_leader": "/inbox", "district": "/inbox", "planner": "/planner", "analyst": "/analysis",
+    "admin": "/dispatch",
+}
+
+
+def landing(user) -> str:
+    """The page where ``user``'s day starts; the town map for a role without one."""
+    return LANDING.get(getattr(user, "role", None), "/")
+
+
+def _safe_next(target: str | None, user) -> str:
+    """``next`` when it is a page of this site other than the bare root (which every sign-in from the
+    front door asks for), else the role's landing page."""
+    if not target or target in ("/", "/?"):
+        return landing(user)
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("pages.index")
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return landing(user)
     return target
 
 
@@ -100,7 +116,7 @@ def login():
         user = accounts.authenticate(database.session(), form.username.data, form.password.data)
         if user is not None:
             login_user(user, remember=True)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user))
         flash(_("用户名或密码错误"), "error")
         status = 401
     elif request.method == "POST":

@@ -5,7 +5,8 @@
   filtered viewport holds at most 2,000 cases; never more than 5,000 features.
 - ``GET /heat?bbox=…&zoom=Z&…filters``: the heat-map layer, ``{"points": [[lat, lng, weight], …],
   "max", "cell_m"}`` — cases summed in hexagons of a few pixels, at most 5,000 points.
-- ``GET /list?bbox=…&…filters&limit&offset``: the viewport's cases, most urgent first (≤ 200).
+- ``GET /list?bbox=…&…filters&limit&offset&sort``: the viewport's cases, one page (≤ 200), most
+  urgent first (``sort=urgent``, the default) or newest first (``sort=newest``).
 - ``GET /search?q=``: up to 20 cases by case number, 12345 order number, address or description.
 - ``GET /patrols?bbox=…``: today's patrol tracks (Asia/Shanghai) meeting the viewport, a GeoJSON
   FeatureCollection of LineStrings (≤ 500); personal whereabouts, so only for the roles that need
@@ -55,7 +56,8 @@ def heat():
 def case_list():
     f = _filter()
     limit, offset = page_args(mapdata.LIST_DEFAULT, mapdata.LIST_MAX)
-    return jsonify(mapdata.case_list(database.session(), current_user, f, limit, offset))
+    sort = mapdata.parse_sort(request.args.get("sort"))
+    return jsonify(mapdata.case_list(database.session(), current_user, f, limit, offset, sort=sort))
 
 
 @bp.get("/search")

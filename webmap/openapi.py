@@ -200,8 +200,11 @@ def api_document() -> dict:
                                for n in ("bbox", "zoom", "state", "category", "village", "grid", "source", "since",
                                          "until", "overdue")],
                 "responses": {"200": {"description": "{mode, total, features}"}, "400": ERRORS["400"]}}},
-            "/map/list": {"get": {"summary": "视野内案件列表, 最紧急的在前 / the cases in view, most urgent first",
-                                  "parameters": page, "responses": {"200": {"description": "items"}}}},
+            "/map/list": {"get": {"summary": "视野内案件列表, 最紧急的在前或最新的在前 / the cases in view, most urgent "
+                                             "or newest first",
+                                  "parameters": [*page, {"name": "sort", "in": "query",
+                                                         "schema": {"type": "string", "enum": ["urgent", "newest"]}}],
+                                  "responses": {"200": {"description": "items"}, "400": ERRORS["400"]}}},
             "/map/search": {"get": {"summary": "按案卷号、12345 工单号或地址查找 / search by case no., order no. or address",
                                     "parameters": [{"name": "q", "in": "query", "required": True,
                                                     "schema": {"type": "string", "minLength": 2, "maxLength": 100}}],

@@ -1,8 +1,8 @@
-"""Pages: the first map of the town."""
+"""Pages: the first map of the town, the dispatcher console and the desk of what awaits me (待办)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
@@ -26,6 +26,17 @@ def index():
                            synthetic=features.is_synthetic(database.session()))
 
 
+def _panel_urls() -> dict:
+    """What the case panel (static/js/case_panel.js) asks the server for."""
+    return {
+        # the script appends a case's id (and "/actions")
+        "incidentUrl": url_for("api.list_incidents") + "/",
+        "categoriesUrl": url_for("api.list_categories"),
+        "departmentsUrl": url_for("api.list_departments"),
+        "attachmentsUrl": url_for("api.upload_attachment"),
+    }
+
+
 @bp.route("/dispatch")
 @login_required
 def dispatch():
@@ -39,16 +50,31 @@ def dispatch():
         # personal whereabouts: the layer is offered only to the roles that may see tracks
         "patrolsUrl": url_for("mapdata.patrols") if tracks.may_see_tracks(current_user) else None,
         "searchUrl": url_for("mapdata.search"),
-        # the script appends a case's id (and "/actions")
-        "incidentUrl": url_for("api.list_incidents") + "/",
-        "categoriesUrl": url_for("api.list_categories"),
-        "departmentsUrl": url_for("api.list_departments"),
+        **_panel_urls(),
         "streamUrl": url_for("live.stream"),
         "tileUrl": current_app.config["TILE_URL"],
         "user": {"username": current_user.username, "role": current_user.role},
     }
     return render_template("pages/dispatch.html", config=config,
                            synthetic=features.is_synthetic(database.session()))
+
+
+@bp.route("/inbox")
+@login_required
+def inbox():
+    """The desk of departments, leaders, the town and the district: what awaits me (待办), cases and
+    12345 orders, with the case panel. The list is GET /api/v1/inbox; a server without it lists the
+    open cases of the user's scope (GET /api/v1/map/list)."""
+    root = request.script_root
+    config = {
+        "inboxUrl": root + "/api/v1/inbox",
+        "listUrl": url_for("mapdata.case_list"),
+        "hotlineUrl": root + "/hotline",  # the 12345 order desk; ?order=<id> opens one
+        **_panel_urls(),
+        "streamUrl": url_for("live.stream"),
+        "user": {"username": current_user.username, "role": current_user.role},
+    }
+    return render_template("pages/inbox.html", config=config, synthetic=features.is_synthetic(database.session()))
 
 
 @bp.route("/healthz")

@@ -45,7 +45,7 @@ def test_login_shows_the_map_and_logout_ends_it(client):
 
 def test_next_does_not_redirect_off_site(client):
     response = client.post("/auth/login?next=//evil.example/x", data={"username": "dispatcher1", "password": "demo"})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/dispatch"  # the dispatcher's landing, not the other site
 
 
 def test_login_form_needs_its_csrf_token(app, client):

@@ -88,6 +88,8 @@ def test_map_page_shows_a_new_incident_live(page, live_server, database_url):
     page.fill("#username", "dispatcher2")
     page.fill("#password", "demo")
     page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/dispatch")  # where the dispatcher's day starts; then the town map
+    page.goto(f"{live_server}/")
     page.wait_for_selector("body[data-map-ready='1']", timeout=20_000)
     page.wait_for_selector("#live[data-state='on']", timeout=10_000)
     _code, lng, lat = _grid_of(database_url, "worker005")

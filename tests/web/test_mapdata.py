@@ -175,6 +175,7 @@ def test_filters_narrow_the_counts(client, town, connection):
     ("cases", {"bbox": TOWN, "zoom": 12, "since": "yesterday"}, None),
     ("list", {"bbox": TOWN, "limit": 0}, None),
     ("list", {"bbox": TOWN, "offset": -1}, None),
+    ("list", {"bbox": TOWN, "sort": "oldest"}, "sort"),
     ("search", {"q": "x"}, "q"),
 ])
 def test_bad_parameters_get_400_with_the_field(client, town, path, params, field):
@@ -184,6 +185,17 @@ def test_bad_parameters_get_400_with_the_field(client, town, path, params, field
     assert body["message_zh"] and body["message_en"]
     if field:
         assert field in {e["field"] for e in body["errors"]}
+
+
+def test_list_sorted_newest_first_pages_on(client, town):
+    first = ok(client, town, "list", bbox=TOWN, sort="newest", limit=20)
+    second = ok(client, town, "list", bbox=TOWN, sort="newest", limit=20, offset=20)
+    times = [i["reported_at"] for i in first["items"] + second["items"]]
+    assert len(times) == 40 and times == sorted(times, reverse=True)
+    assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
+    # a case overdue for months does not lead the newest list as it leads the urgent one
+    urgent = ok(client, town, "list", bbox=TOWN, limit=1)["items"][0]
+    assert first["sort"] == "newest" and urgent["id"] != first["items"][0]["id"]
 
 
 def test_list_is_bounded_and_most_urgent_first(client, town):

@@ -53,7 +53,9 @@ LIST_COUNT_CAP = 10_000
 SEARCH_MAX = 20
 SEARCH_MIN_CHARS = 2
 PARAMS = {"bbox", "zoom", "state", "category", "village", "grid", "source", "since", "until",
-          "overdue", "limit", "offset", "lang"}
+          "overdue", "limit", "offset", "lang", "sort"}
+# The list's orders: the most urgent first (the default), or the newest reported first.
+SORTS = ("urgent", "newest")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
@@ -134,6 +136,16 @@ def parse_filter(args: Mapping[str, str], *, since: datetime | None = None,
         raise MapParamsError(errors)
     return MapFilter(states=states, category=category, village_code=village, grid_code=grid,
                      source=source, since=since, until=until, overdue=overdue in _TRUE, bbox=bbox)
+
+
+def parse_sort(raw: str | None) -> str:
+    """The list's order, ``urgent`` (default) or ``newest``; anything else is a 400."""
+    if raw in (None, ""):
+        return SORTS[0]
+    if raw not in SORTS:
+        raise MapParamsError([FieldError("sort", "排序应为 urgent (最紧急) 或 newest (最新)",
+                                         "sort must be urgent or newest")])
+    return raw
 
 
 def parse_zoom(raw: str | None) -> int:
@@ -499,10 +511,11 @@ def _list_item(row, now, calendar) -> dict:
 
 
 def case_list(db: Session, user, f: MapFilter, limit: int, offset: int = 0,
-              now: datetime | None = None) -> dict:
-    """The viewport's cases, most urgent first: red (the longest overdue first), then yellow (the
-    nearest deadline first), then the rest newest first. The order uses the wall-clock
-    approximation in SQL; each row's ``status`` is exact, on the working-day clock."""
+              now: datetime | None = None, sort: str = "urgent") -> dict:
+    """The viewport's cases, one page. ``sort="urgent"``: red (the longest overdue first), then
+    yellow (the nearest deadline first), then the rest newest first; ``sort="newest"``: the newest
+    reported first. The order uses the wall-clock approximation in SQL; each row's ``status`` is
+    exact, on the working-day clock."""
     now = now or datetime.now(SHANGHAI)
     where = _conditions(user, f, now)
     urgent = or_(_red(now), _yellow(now))
@@ -517,14 +530,20 @@ def case_list(db: Session, user, f: MapFilter, limit: int, offset: int = 0,
         urgent_where = [*where, urgent]
     n_urgent = db.execute(select(func.count()).select_from(Incident).where(*urgent_where)).scalar_one()
     rows = []
-    if offset < n_urgent:  # red then yellow: every red deadline is past, every yellow one is not,
+    if sort == "newest":  # ix_incidents_reported_at, read backwards
+        rows += db.execute(
+            _list_select(now).where(*where)
+            .order_by(Incident.reported_at.desc(), Incident.id.desc())
+            .limit(limit).offset(offset)
+        ).all()
+    elif offset < n_urgent:  # red then yellow: every red deadline is past, every yellow one is not,
         # so the deadline order is the order wanted (ix_incidents_clock, read forwards)
         rows += db.execute(
             _list_select(now).where(*urgent_where)
             .order_by(Incident.deadline, Incident.id)
             .limit(limit).offset(offset)
         ).all()
-    if len(rows) < limit:  # then the newest (ix_incidents_reported_at, read backwards)
+    if sort == "urgent" and len(rows) < limit:  # then the newest (ix_incidents_reported_at, read backwards)
         rows += db.execute(
             _list_select(now).where(*where, ~func.coalesce(urgent, False))
             .order_by(Incident.reported_at.desc(), Incident.id.desc())
@@ -533,7 +552,7 @@ def case_list(db: Session, user, f: MapFilter, limit: int, offset: int = 0,
     calendar = load_calendar(db)
     capped = not tally and total > LIST_COUNT_CAP
     return {"total": min(total, LIST_COUNT_CAP) if capped else int(total), "total_capped": capped,
-            "urgent": n_urgent, "limit": limit, "offset": offset,
+            "urgent": n_urgent, "limit": limit, "offset": offset, "sort": sort,
             "items": [_list_item(r, now, calendar) for r in rows]}
 
 

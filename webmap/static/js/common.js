@@ -4,6 +4,7 @@
 // <script> tag. Text reaches the page only as text nodes, never as HTML.
 (function () {
   "use strict";
+  if (window.Wangge) return; // base.html loads this file for every page; a page that loads it again changes nothing
   const TIME_ZONE = "Asia/Shanghai"; // every time the pages show is the town's
   const english = document.documentElement.lang === "en";
 
@@ -45,6 +46,16 @@
   const dateFormat = (options) => new Intl.DateTimeFormat(document.documentElement.lang, { timeZone: TIME_ZONE, ...options });
   const clockFmt = dateFormat({ hour: "2-digit", minute: "2-digit", hour12: false });
   const clock = (iso) => (iso ? clockFmt.format(new Date(iso)) : ""); // "08:30", or "" for no time
+  // A moment as lists show it: month, day and time, with the year when it is not this year's.
+  const stampFmt = dateFormat({ month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
+  const stampYearFmt = dateFormat({ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+                                    hour12: false });
+  const yearOf = (d) => dateFormat({ year: "numeric" }).format(d);
+  function stamp(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return (yearOf(d) === yearOf(new Date()) ? stampFmt : stampYearFmt).format(d);
+  }
   // Today in the town, as YYYY-MM-DD.
   const today = () => new Intl.DateTimeFormat("en-CA", {
     timeZone: TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit",
@@ -74,12 +85,33 @@
     const answer = await r.json().catch(() => ({}));
     return { ok: r.ok, status: r.status, answer };
   }
+  // One EventSource per stream URL and page, shared by every listener on it (the page's own and the
+  // header's 待办 badge): each open stream holds a connection and a server thread. Closed when the
+  // page goes away. Null where the browser has no EventSource. A page script's stream (stream(url))
+  // stays open while the tab is hidden (the console's chime); one only the badge holds does not.
+  const streams = {};
+  const held = new Set(); // the URLs a page script listens to
+  function openStream(url) {
+    if (!window.EventSource) return null;
+    if (!streams[url]) streams[url] = new EventSource(url);
+    return streams[url];
+  }
+  function stream(url) {
+    held.add(url);
+    return openStream(url);
+  }
+  function closeStream(url) {
+    if (streams[url]) streams[url].close();
+    delete streams[url];
+  }
+  window.addEventListener("pagehide", () => { for (const url of Object.keys(streams)) closeStream(url); });
   // New cases over server-sent events: the badge shows the connection (data-state on / off) and
   // counts the incidents (data-count, and the text made from `text` with {n}); onIncident gets each
   // message.
   function listen(url, badge, text, onIncident) {
-    if (!window.EventSource) return;
-    const source = new EventSource(url);
+    const source = stream(url);
+    if (!source) return;
+    if (source.readyState === 1) badge.dataset.state = "on";
     let fresh = 0;
     source.addEventListener("open", () => { badge.dataset.state = "on"; });
     source.addEventListener("error", () => { badge.dataset.state = "off"; });
@@ -89,6 +121,69 @@
       badge.dataset.count = String(fresh);
       badge.textContent = fmt(text, { n: fresh });
       onIncident(m);
+    });
+  }
+
+  // ------------------------------------------------------------ the header: 待办 badge, menu button
+  // The header's 待办 link (base.html #inbox-badge) shows how many items await the user (GET its
+  // data-src, the inbox with limit=0: {total, overdue}), red (data-overdue) when some are overdue;
+  // it counts again, once per burst, when the stream says a case or an order changed. On a phone a
+  // role with a phone page of cases (data-phone-href) is sent there. Without an inbox on the server
+  // the link stays, without a number.
+  function inboxBadge(link) {
+    if (!link || link.dataset.started) return;
+    link.dataset.started = "1";
+    if (link.dataset.phoneHref && window.matchMedia && window.matchMedia("(max-width: 600px)").matches) {
+      link.href = link.dataset.phoneHref;
+    }
+    const number = link.querySelector("b");
+    let seq = 0;
+    async function count() {
+      const mine = ++seq;
+      try {
+        const r = await fetch(link.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!r.ok) throw new Error(String(r.status));
+        const answer = await r.json();
+        if (mine !== seq) return;
+        number.textContent = String(answer.total);
+        link.dataset.total = String(answer.total);
+        link.dataset.overdue = String(answer.overdue || 0);
+      } catch (_e) {
+        number.textContent = "";
+        delete link.dataset.total;
+        link.dataset.overdue = "0";
+      }
+    }
+    let pending = null;
+    const later = () => { clearTimeout(pending); pending = setTimeout(count, 800); };
+    const url = link.dataset.stream;
+    function subscribe() {
+      const source = url && openStream(url);
+      if (source) for (const type of ["incident", "hotline"]) source.addEventListener(type, later);
+    }
+    // a hidden tab whose page does not listen itself gives its stream back, and counts again when seen
+    document.addEventListener("visibilitychange", () => {
+      if (!url || held.has(url)) return;
+      if (document.hidden) {
+        closeStream(url);
+      } else if (!streams[url]) {
+        subscribe();
+        count();
+      }
+    });
+    subscribe();
+    link.addEventListener("wangge:recount", count); // a page that just acted asks at once
+    count();
+  }
+  // Ask the header's badge to count again now (after this user acted).
+  const recount = () => { const link = byId("inbox-badge"); if (link) link.dispatchEvent(new Event("wangge:recount")); };
+  // On narrow screens (CSS ≤ 600 px) the menu folds behind a button.
+  function menuButton(button, nav) {
+    if (!button || !nav) return;
+    button.addEventListener("click", () => {
+      const open = !nav.classList.contains("open");
+      nav.classList.toggle("open", open);
+      button.setAttribute("aria-expanded", String(open));
     });
   }
 
@@ -172,7 +267,9 @@
 
   window.Wangge = Object.freeze({
     TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet,
-    dateFormat, clockFmt, clock, today, message, errorsZh, getJSON, fetchJSON, listen,
+    dateFormat, clockFmt, clock, stamp, today, message, errorsZh, getJSON, fetchJSON, stream, listen, inboxBadge, recount,
     openDatabase, transact, bboxParam, heatScale, townView, polygonsOf, inRing, contains, ringArea, largestRing, centre,
   });
+  menuButton(byId("menu-toggle"), byId("menu"));
+  inboxBadge(byId("inbox-badge"));
 })();

@@ -1,6 +1,7 @@
 // The dispatcher console. The server sends bounded data for the viewport: per-grid or per-hex
 // aggregates when zoomed out, single cases when zoomed in (GET /api/v1/map/cases); the list
-// follows the viewport and the filters (GET /api/v1/map/list); a click opens the case panel
+// follows the viewport and the filters (GET /api/v1/map/list), a page at a time, most urgent or
+// newest first, cases of the last 24 hours marked 新; a click opens the case panel (case_panel.js)
 // with its timeline and exactly the actions this user may take (from the workflow API).
 // Layers (a control, Chinese names): the cases, a heat map (GET /api/v1/map/heat, fetched only
 // while it is on), today's patrol tracks (GET /api/v1/map/patrols, offered only to the roles that
@@ -9,12 +10,13 @@
 // All text reaches the page as text nodes.
 (function () {
   "use strict";
-  const { byId: $, readJSON, fmt, el, dateFormat, clock, errorsZh, getJSON, fetchJSON, listen: liveFeed, bboxParam, heatScale,
+  const { byId: $, readJSON, fmt, el, stamp, clock, english, getJSON, listen: liveFeed, bboxParam, heatScale,
           centre } = Wangge;
   const config = readJSON("d-config");
   const t = readJSON("d-i18n");
-  const timeFmt = dateFormat({ month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
-  const when = (iso) => (iso ? timeFmt.format(new Date(iso)) : t.none);
+  const when = (iso) => (iso ? stamp(iso) : t.none);
+  const PAGE = 50;
+  const NEW_MS = 24 * 3600 * 1000; // reported in the last 24 hours: 新
 
   // ------------------------------------------------------------ map and base layers
   const map = L.map("map", { zoomSnap: 0.5 });
@@ -62,14 +64,23 @@
 
   // ------------------------------------------------------------ cases on the map
   let seq = 0;
-  async function refresh() {
+  let offset = 0; // the list's page
+  function listParams(params) {
+    const p = new URLSearchParams(params);
+    p.set("limit", String(PAGE));
+    p.set("offset", String(offset));
+    p.set("sort", $("f-sort").value);
+    return p;
+  }
+  async function refresh(keepPage) {
+    if (keepPage !== true) offset = 0;
     const mine = ++seq;
     const params = viewParams();
     document.body.dataset.loading = "1"; // until the latest view is drawn
     refreshHeat(params);
     try {
       const [cases, list] = await Promise.all([
-        getJSON(config.casesUrl + "?" + params), getJSON(config.listUrl + "?" + params + "&limit=50"),
+        getJSON(config.casesUrl + "?" + params), getJSON(config.listUrl + "?" + listParams(params)),
       ]);
       if (mine !== seq) return; // a newer view is on its way
       drawCases(cases);
@@ -184,116 +195,43 @@
     const ol = $("d-list");
     ol.replaceChildren();
     for (const c of list.items) {
-      const status = ["结案", "作废"].includes(c.state) ? "done" : (c.status && c.status.code) || "normal";
-      ol.append(el("li", { "data-id": c.id, onclick: () => openCase(c.id) },
-        el("i", { class: "dot s-" + status }), c.case_no, " ", c.category.name,
-        el("div", { class: "meta" }, c.state, " · ", c.grid ? c.grid.name : t.outside, " · ",
-           t.deadline, " ", when(c.deadline), c.status ? " · " + c.status.zh : "")));
-    }
-  }
-
-  // ------------------------------------------------------------ the case panel
-  let current = null;
-  async function openCase(id) {
-    const panel = $("d-panel");
-    if (panel.hidden) {
-      panel.hidden = false;
-      map.invalidateSize(); // the map just got narrower
-    }
-    for (const li of $("d-list").children) li.classList.toggle("active", li.dataset.id === String(id));
-    try {
-      current = await getJSON(config.incidentUrl + id);
-    } catch (err) {
-      $("d-case").replaceChildren(el("p", { class: "error" }, t.failed));
-      return;
-    }
-    renderCase(current);
-  }
-
-  function person(p) {
-    return p ? p.name + (p.phone ? " " + p.phone : "") : t.none;
-  }
-
-  function countdown(c) {
-    if (!c.deadline || ["结案", "作废"].includes(c.state)) return when(c.deadline);
-    const ms = new Date(c.deadline) - Date.now();
-    const h = Math.abs(ms) / 3600000;
-    const span = h >= 48 ? fmt(t.days_, { d: Math.round(h / 24) }) : fmt(t.hours, { h: h.toFixed(1) });
-    return when(c.deadline) + " (" + fmt(ms >= 0 ? t.left : t.late, { t: span }) + ")";
-  }
-
-  function renderCase(c) {
-    const rows = [
-      [t.grid, c.grid ? `${c.grid.name} (${c.grid.code})` : t.outside],
-      [t.worker, person(c.worker)], [t.leader, person(c.leader)],
-      [t.department, c.department ? c.department.name : t.none],
-      [t.deadline, countdown(c)],
-      [t.reporter, c.reporter && c.reporter.name ? `${c.reporter.name} ${c.reporter.phone || ""}` : t.none],
-    ];
-    const dl = el("dl");
-    for (const [k, v] of rows) dl.append(el("dt", {}, k), el("dd", {}, v));
-    const photos = el("div", { class: "photos" });
-    for (const ph of c.photos || []) photos.append(el("img", { src: ph.url, alt: t.photos, loading: "lazy" }));
-    const timeline = el("ol", { class: "d-timeline" });
-    for (const e of c.timeline || []) {
-      timeline.append(el("li", {}, when(e.at), " ", e.label_zh, " ", e.actor || e.role || "",
-                         e.note ? " — " + e.note : ""));
-    }
-    const actions = el("div", { class: "d-actions" });
-    if (!c.actions.length) actions.append(el("p", { class: "muted" }, t.noActions));
-    for (const a of c.actions) {
-      actions.append(el("button", { type: "button", "data-action": a.name, onclick: () => actionForm(c, a, actions) },
-                        document.documentElement.lang === "en" ? a.label_en : a.label_zh));
-    }
-    $("d-case").replaceChildren(
-      el("h2", {}, `${c.category.class} · ${c.category.name}`),
-      el("p", { class: "muted" }, `${c.case_no} · ${c.state} · ${c.source_label || c.source}`),
-      el("p", {}, c.description || ""), el("p", { class: "muted" }, c.address || ""),
-      photos, dl, actions, el("h3", {}, t.timeline), timeline,
-    );
-  }
-
-  let departments = null;
-  async function actionForm(c, a, box) {
-    box.querySelectorAll("form").forEach((f) => f.remove());
-    const form = el("form", {});
-    const needs = new Set(a.needs);
-    if (needs.has("department")) {
-      departments = departments || (await getJSON(config.departmentsUrl)).items;
-      const sel = el("select", { name: "department", "aria-label": t.pickDept }, el("option", { value: "" }, t.pickDept));
-      for (const d of departments) if (d.code !== "zongzhi") sel.append(el("option", { value: d.code }, d.name));
-      form.append(sel);
-    }
-    if (needs.has("satisfaction")) form.append(el("input", { name: "satisfaction", type: "number", min: 1, max: 5,
-                                                             placeholder: t.satisfaction }));
-    if (a.name === "request_extension") form.append(el("input", { name: "days", type: "number", min: 1, max: 30,
-                                                                  placeholder: t.days }));
-    form.append(el("textarea", { name: "note", rows: 2, maxlength: 2000, placeholder: t.note }));
-    const error = el("p", { class: "error", role: "alert" });
-    form.append(error, el("button", { type: "submit" }, t.send),
-                el("button", { type: "button", onclick: () => form.remove() }, t.cancel));
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const body = { action: a.name, version: c.version, note: form.note.value };
-      if (form.department) body.department = form.department.value;
-      if (form.satisfaction) body.satisfaction = parseInt(form.satisfaction.value, 10);
-      if (form.days) body.days = parseInt(form.days.value, 10);
-      const r = await fetchJSON(config.incidentUrl + c.id + "/actions", { method: "POST", body });
-      const answer = r.answer;
-      if (r.ok) {
-        if (answer.case_no) { current = answer; renderCase(answer); } else $("d-panel").hidden = true;
-        refresh();
-      } else if (r.status === 409) {
-        error.textContent = t.stale;
-        current = answer.current;
-        renderCase(current);
-      } else {
-        error.textContent = errorsZh(answer) || r.status;
+      let status = ["结案", "作废"].includes(c.state) ? "done" : (c.status && c.status.code) || "normal";
+      let deadline = when(c.deadline) + (c.status ? " · " + (english ? c.status.en : c.status.zh) : "");
+      if (c.state === "待核查" && c.deadline) { // off the clock: its deadline as the panel shows it
+        const [text, late] = CasePanel.countdown(c);
+        deadline = text;
+        status = late ? "red" : "normal";
       }
-    });
-    box.append(form);
+      const fresh = c.reported_at && Date.now() - new Date(c.reported_at) < NEW_MS;
+      ol.append(el("li", { "data-id": c.id, class: panel.currentId() === c.id ? "active" : "", onclick: () => openCase(c.id) },
+        el("i", { class: "dot s-" + status }), c.case_no, " ", c.category.name,
+        fresh ? el("span", { class: "fresh", title: t.freshTip }, t.fresh_) : null,
+        el("div", { class: "meta" }, (english && c.state_en) || c.state, " · ", c.grid ? c.grid.name : t.outside, " · ",
+           t.deadline, " ", deadline)));
+    }
+    const shown = list.items.length;
+    const total = list.total;
+    $("d-page").hidden = !(list.offset > 0 || list.offset + shown < total);
+    $("d-page-info").textContent = shown
+      ? fmt(t.pageInfo, { a: list.offset + 1, b: list.offset + shown, n: total + (list.total_capped ? "+" : "") }) : "";
+    $("d-prev").disabled = list.offset <= 0;
+    $("d-next").disabled = list.offset + shown >= total;
   }
-  $("d-close").addEventListener("click", () => { $("d-panel").hidden = true; map.invalidateSize(); });
+  $("d-prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); refresh(true); });
+  $("d-next").addEventListener("click", () => { offset += PAGE; refresh(true); });
+  $("f-sort").addEventListener("change", () => refresh());
+
+  // ------------------------------------------------------------ the case panel (case_panel.js)
+  const panel = CasePanel({
+    config,
+    onShow: () => map.invalidateSize(), // the map just got narrower
+    onClose: () => map.invalidateSize(),
+    onChange: () => refresh(true),
+  });
+  function openCase(id) {
+    for (const li of $("d-list").children) li.classList.toggle("active", li.dataset.id === String(id));
+    panel.open(id);
+  }
 
   // ------------------------------------------------------------ search
   $("q").addEventListener("keydown", async (ev) => {
@@ -321,7 +259,13 @@
     badge.textContent = fmt(t.newCases, { n: newCases });
     document.title = newCases ? `(${newCases}) ${baseTitle}` : baseTitle;
   }
-  $("d-new").addEventListener("click", () => { newCases = 0; showNewCases(); });
+  // the badge lists the new cases: newest first, from the first page
+  $("d-new").addEventListener("click", () => {
+    newCases = 0;
+    showNewCases();
+    $("f-sort").value = "newest";
+    refresh();
+  });
   function showMute() {
     const b = $("d-mute");
     b.textContent = muted ? "🔕" : "🔔";
@@ -375,8 +319,8 @@
   function listen() {
     liveFeed(config.streamUrl, $("live"), t.fresh, (m) => {
       clearTimeout(pending);
-      pending = setTimeout(refresh, 300); // many changes at once: one refresh
-      if (current && current.id === m.id) openCase(m.id);
+      pending = setTimeout(() => refresh(true), 300); // many changes at once: one refresh, on the same page
+      panel.update(m);
       if (m.event === undefined || m.event === "reported") newCase(); // a new case, not a change
     });
   }

@@ -1,0 +1,116 @@
+"""What the desk's browser tests share (/inbox, /dispatch): a case brought to a state through the
+services (the set-up; the live server's database commits), signing in through the login page, and
+the checks every page passes (no request leaves 127.0.0.1, nothing covers an action button)."""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.conftest import report
+from webmap.services import accounts, actions, intake
+
+DESK = {"width": 1600, "height": 1000}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+# the steps that bring a worker's fresh report to each state, as (username, action, body)
+STEPS = {
+    "filed": [("worker001", "escalate", {"note": "需镇里处理"}), ("dispatcher1", "file", {})],
+    "dispatched": [("dispatcher1", "dispatch", {"department": "huanwei"})],
+    "handling": [("dept_huanwei", "accept", {})],
+    "extension": [("dept_huanwei", "request_extension", {"days": 3, "note": "等待清扫车辆维修"})],
+}
+_serial = itertools.count(1)
+
+
+def _user(db, username):
+    account_id = db.execute(text("SELECT id FROM accounts WHERE username = :u"), {"u": username}).scalar()
+    return accounts.load_user(db, account_id)
+
+
+def make_case(engine, state: str, description: str | None = None, category: str = "SR02") -> tuple[int, str]:
+    """A case in worker001's grid reported now and brought to ``state`` (a key of STEPS, or
+    "reported"); committed. Returns its id and case number."""
+    description = description or f"桌面测试案件 {next(_serial)}"
+    with Session(engine) as db:
+        lng, lat = db.execute(text("""
+            SELECT ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
+              FROM accounts a JOIN grids g ON g.code = a.scope_code AND g.valid_to IS NULL
+             WHERE a.username = 'worker001'""")).one()
+        worker = _user(db, "worker001")
+        case_id, _ = intake.report_incident(db, intake.parse_report(report(lng, lat, category=category,
+                                                                           description=description)),
+                                            source="grid_worker", reporter_id=worker.id, reporter_role="worker",
+                                            idempotency_key=None)
+        order = list(STEPS)
+        for key in order[:order.index(state) + 1] if state in STEPS else []:
+            for username, name, body in STEPS[key]:
+                version = db.execute(text("SELECT version FROM incidents WHERE id = :i"), {"i": case_id}).scalar()
+                actions.act(db, _user(db, username), case_id, name, {"version": version, **body}, lambda sha: sha)
+        case_no = db.execute(text("SELECT case_no FROM incidents WHERE id = :i"), {"i": case_id}).scalar()
+        db.commit()
+    return case_id, case_no
+
+
+def case_row(engine, case_id: int):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT state, version FROM incidents WHERE id = :i"), {"i": case_id}).one()
+
+
+def sign_in(page, live_server, username: str, next_: str | None = None, lang: str | None = None):
+    """Through the login page as a person would; ``next_`` as a link to a page would carry it."""
+    query = [f"next={next_}"] if next_ else []
+    if lang:
+        query.append(f"lang={lang}")
+    page.goto(f"{live_server}/auth/login" + ("?" + "&".join(query) if query else ""))
+    page.fill("#username", username)
+    page.fill("#password", "demo")
+    page.click("button[type=submit]")
+
+
+def signed_in(page, live_server, username: str, landing: str, **kw):
+    """Signed in through the login page, on the page where ``username``'s day starts."""
+    sign_in(page, live_server, username, **kw)
+    page.wait_for_url(f"{live_server}{landing}")
+
+
+@contextmanager
+def phone(browser):
+    """A page in a phone's browser (390 × 844, touch), closed afterwards."""
+    context = browser.new_context(**PHONE)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def watch(page) -> tuple[list, list]:
+    """The URLs the page asks for and the script errors it raises."""
+    requests_seen, errors = [], []
+    page.on("request", lambda r: requests_seen.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return requests_seen, errors
+
+
+def hosts(requests_seen) -> set:
+    return {urlsplit(u).hostname for u in requests_seen if not u.startswith(("data:", "blob:"))}
+
+
+# For each visible action button: is the topmost element at its centre the button itself (or inside it)?
+COVERED = """(selector) => Array.from(document.querySelectorAll(selector)).filter((b) => b.offsetParent !== null)
+  .map((b) => {
+    b.scrollIntoView({block: "center"});
+    const r = b.getBoundingClientRect();
+    const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return {label: b.textContent.trim(), free: !!top && (top === b || b.contains(top))};
+  })"""
+
+
+def covered_buttons(page, selector: str = "#d-case .d-actions button") -> list[str]:
+    """The labels of the action buttons that another element covers (none, on every page)."""
+    found = page.evaluate(COVERED, selector)
+    assert found, f"no button matches {selector}"
+    return [b["label"] for b in found if not b["free"]]

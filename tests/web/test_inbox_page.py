@@ -1,0 +1,166 @@
+"""The desk of what awaits me (/inbox) in headless Chromium, signed in through the login page: a
+department lands there, opens a case dispatched to it, accepts it and reports back with a photo; on a
+phone nothing covers an action button and the menu folds behind its button; the header's 待办 badge
+counts live; each role lands where its day starts; ?lang=en speaks English."""
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import ARTIFACTS, JPEG, login
+from tests.web.desk import (
+    DESK,
+    case_row,
+    covered_buttons,
+    hosts,
+    make_case,
+    phone,
+    signed_in,
+    watch,
+)
+
+PHOTO = {"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": JPEG}
+
+
+def _open_from_the_list(page, case_no):
+    """Find the case among what awaits me by its number, and open it in the panel."""
+    page.wait_for_selector("body[data-inbox-ready='1']", timeout=20_000)
+    page.fill("#f-q", case_no)
+    row = page.locator("#ib-rows tr", has_text=case_no)
+    row.wait_for(timeout=10_000)
+    row.click()
+    page.wait_for_function(f"document.querySelector('#d-case').innerText.includes('{case_no}')", timeout=10_000)
+
+
+def _act(page, action, note=None):
+    page.click(f"#d-case button[data-action='{action}']")
+    form = page.locator(f"#d-case form[data-action='{action}']")
+    if note is not None:
+        form.locator("textarea[name=note]").fill(note)
+    form.locator("button[type=submit]").click()
+
+
+def test_a_department_accepts_and_reports_back_with_a_photo(page, live_server, engine):
+    case_id, case_no = make_case(engine, "dispatched", "积水清扫 桌面测试")
+    requests_seen, errors = watch(page)
+    page.set_viewport_size(DESK)
+    signed_in(page, live_server, "dept_huanwei", "/inbox")
+    assert "待办" in page.locator("header.topbar").inner_text()
+    _open_from_the_list(page, case_no)
+    panel = page.locator("#d-panel")
+    assert "立案派遣" in panel.inner_text()
+    assert covered_buttons(page) == []
+
+    _act(page, "accept")
+    page.wait_for_selector("#d-done:not([hidden])")
+    assert "已办理: 接收" in page.locator("#d-done").inner_text()
+    page.wait_for_function("document.querySelector('#d-case .state').textContent === '处理中'")
+
+    # 处理反馈 needs photos: refused without one, in Chinese
+    _act(page, "feedback", note="已清扫完毕")
+    page.wait_for_selector("#d-case form .error:not(:empty)")
+    assert "现场照片" in page.locator("#d-case form .error").inner_text()
+    assert case_row(engine, case_id).state == "处理中"
+    with page.expect_file_chooser() as chooser:  # as a person picks the photo
+        page.locator("#d-case form[data-action='feedback'] input[type=file]").click()
+    assert chooser.value.is_multiple()
+    chooser.value.set_files(PHOTO)
+    assert page.locator("#d-case form .thumbs img").count() == 1  # the chosen photo, shown before it is sent
+    page.locator("#d-case form[data-action='feedback'] button[type=submit]").click()
+    page.wait_for_function("document.querySelector('#d-case .state').textContent === '待核查'", timeout=10_000)
+    assert "已办理: 处理反馈" in page.locator("#d-done").inner_text()
+    assert case_row(engine, case_id).state == "待核查"
+    timeline = page.locator("#d-case .d-timeline").inner_text()
+    assert "处理反馈" in timeline and "已清扫完毕" in timeline
+    assert page.locator("#d-case .d-timeline img").count() == 1  # the photo, in the feedback's entry
+    with engine.connect() as conn:
+        photos = conn.execute(text("SELECT data->'photos' FROM case_events WHERE incident_id = :i "
+                                   "AND action = 'feedback'"), {"i": case_id}).scalar()
+    assert len(photos) == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inbox.png"))
+    assert hosts(requests_seen) == {"127.0.0.1"}
+    assert not errors, errors
+
+
+def test_on_a_phone_nothing_covers_the_actions_and_the_menu_folds(browser, live_server, engine):
+    _case_id, case_no = make_case(engine, "handling")
+    with phone(browser) as page:
+        requests_seen, errors = watch(page)
+        signed_in(page, live_server, "dept_huanwei", "/inbox")
+        # the menu folds behind its button: no link wraps into a column of two characters
+        assert not page.locator("nav#menu a").first.is_visible()
+        page.click("#menu-toggle")
+        links = page.locator("nav#menu a")
+        assert links.first.is_visible()
+        for box in (links.nth(i).bounding_box() for i in range(links.count())):
+            assert box["width"] > box["height"], box  # one line, not a column
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "inbox-phone-menu.png"))
+        page.click("#menu-toggle")
+        _open_from_the_list(page, case_no)
+        assert covered_buttons(page) == []
+        page.click("#d-case button[data-action='feedback']")
+        assert covered_buttons(page, "#d-case form button") == []
+        assert page.locator("#d-case form input[type=file]").is_visible()
+        page.screenshot(path=str(ARTIFACTS / "inbox-phone.png"))
+        page.click("#d-close")
+        assert page.locator("#d-panel").is_hidden()
+        assert hosts(requests_seen) == {"127.0.0.1"}
+        assert not errors, errors
+
+
+def test_the_desk_speaks_english(page, live_server, engine):
+    _case_id, case_no = make_case(engine, "dispatched")
+    page.set_viewport_size(DESK)
+    signed_in(page, live_server, "dept_huanwei", "/inbox", lang="en")
+    page.goto(f"{live_server}/inbox?lang=en")
+    head = page.locator("table.ib-table thead").inner_text()
+    assert "Number" in head and "Deadline" in head and "编号" not in head
+    assert "All types" in page.locator("#f-kind").inner_text()
+    _open_from_the_list(page, case_no)
+    panel = page.locator("#d-panel").inner_text()
+    assert "Deadline" in panel and "办理时限" not in panel
+    assert page.locator("#d-case button[data-action='accept']").inner_text() == "accept"
+    assert "To do" in page.locator("header.topbar").inner_text()
+
+
+def test_the_badge_counts_what_awaits_me_and_changes_live(page, live_server, engine, app):
+    if not any(rule.rule == "/api/v1/inbox" for rule in app.url_map.iter_rules()):
+        pytest.skip("GET /api/v1/inbox is not on this server yet")
+    page.set_viewport_size(DESK)
+    signed_in(page, live_server, "dept_huanwei", "/inbox")
+    badge = page.locator("#inbox-badge b")
+    page.wait_for_function("document.querySelector('#inbox-badge').dataset.total !== undefined")
+    before = int(badge.inner_text())
+    make_case(engine, "dispatched")  # the dispatcher sends the department another case
+    page.wait_for_function(f"Number(document.querySelector('#inbox-badge').dataset.total) === {before + 1}",
+                           timeout=15_000)
+    assert badge.inner_text() == str(before + 1)
+    # red while something is overdue, as the list's count says
+    overdue = int(page.locator("#inbox-badge").get_attribute("data-overdue"))
+    assert overdue == int(page.locator("#ib-overdue").get_attribute("data-count"))
+    colour = badge.evaluate("(b) => getComputedStyle(b).backgroundColor")
+    assert (colour == "rgb(192, 57, 43)") == (overdue > 0), colour
+
+
+LANDING = {"worker001": "/m/cases", "leader01": "/inbox", "dept_huanwei": "/inbox", "dispatcher1": "/dispatch",
+           "townleader1": "/inbox", "district1": "/inbox", "planner1": "/planner", "analyst1": "/analysis",
+           "admin": "/dispatch"}
+
+
+@pytest.mark.parametrize("username", sorted(LANDING))
+def test_each_role_lands_where_its_day_starts(client, username):
+    assert login(client, username).headers["Location"] == LANDING[username]
+    client.post("/auth/logout")
+    # from the front door (next=/) as well; a page asked for is kept
+    assert client.post("/auth/login?next=/", data={"username": username, "password": "demo"}) \
+        .headers["Location"] == LANDING[username]
+    client.post("/auth/logout")
+    assert client.post("/auth/login?next=/analysis", data={"username": username, "password": "demo"}) \
+        .headers["Location"] == "/analysis"
+
+
+def test_a_phone_signs_in_and_lands_on_its_cases(browser, live_server):
+    with phone(browser) as page:
+        signed_in(page, live_server, "worker001", "/m/cases")
+        assert page.locator("#inbox-badge").get_attribute("href") == "/m/cases"
