@@ -144,6 +144,36 @@ def test_public_base_url_goes_into_the_qr_code(app, client, grid):
     assert f"https://wangge.example.org/grids/{grid.code}" in html
 
 
+def test_public_base_url_goes_into_the_posters_qr_code(app, client, grid):
+    """The printed poster carries the address residents reach, not the one it was asked on."""
+    app.config["PUBLIC_BASE_URL"] = "https://wangge.example.org"
+    try:
+        pdf = client.get(f"/grids/{grid.code}/poster.pdf").data
+    finally:
+        del app.config["PUBLIC_BASE_URL"]
+    url = f"https://wangge.example.org/grids/{grid.code}"
+    assert f"({url}) Tj".encode() in pdf and b"http://localhost/grids" not in pdf
+    qr = svc.qr_code(url)
+    runs = sum(len(re.findall(r"1+", "".join("1" if d else "0" for d in row))) for row in qr.matrix)
+    assert len(re.findall(rb" re f\*?\n", pdf)) >= runs
+
+
+def test_the_serve_line_says_where_the_qr_codes_point(monkeypatch):
+    from webmap.cli import public_address_line
+    from webmap.config import Settings
+
+    line = public_address_line("127.0.0.1", 5000, "")
+    assert "http://127.0.0.1:5000" in line and "WANGGE_PUBLIC_BASE_URL=" in line
+    monkeypatch.setenv("WANGGE_PUBLIC_BASE_URL", "https://wangge.example.org/")
+    line = public_address_line("127.0.0.1", 5000, Settings().PUBLIC_BASE_URL)
+    assert "https://wangge.example.org/grids/" in line and "WANGGE_PUBLIC_BASE_URL=" not in line
+
+
+def test_poster_falls_back_to_the_cid_font_without_a_font_file(tmp_path):
+    assert svc.poster_cjk_font(((str(tmp_path / "none.ttc"), 0),)) == "STSong-Light"
+    assert svc.poster_cjk_font().startswith("WanggeCJK-")  # the test machine has fonts-wqy-zenhei
+
+
 @pytest.mark.parametrize("code, reason", [
     ("120116103999999", "没有这个网格"),
     ("12011610300100", "15 位数字"),
@@ -222,21 +252,41 @@ def _unescape_pdf_string(raw: bytes) -> bytes:
     return bytes(out)
 
 
+def _to_unicode(pdf: bytes, font_body: bytes) -> dict[int, str] | None:
+    """A subset TrueType font's one-byte codes → characters, from its /ToUnicode CMap."""
+    ref = re.search(rb"/ToUnicode (\d+) 0 R", font_body)
+    if ref is None:
+        return None
+    cmap = re.search(rb"\n" + ref.group(1) + rb" 0 obj\n.*?stream\r?\n(.*?)endstream", pdf, re.S).group(1)
+    return {int(code, 16): bytes.fromhex(uni.decode()).decode("utf-16-be")
+            for chars in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S)
+            for code, uni in re.findall(rb"<([0-9A-Fa-f]{2})> <([0-9A-Fa-f]+)>", chars)}
+
+
+def pdf_fonts(pdf: bytes) -> dict[bytes, bytes]:
+    """Each font resource of the page (``F1``, ``F2+0``…) → its font object's body."""
+    fonts = {m.group(1): m.group(2) for m in re.finditer(rb"/(F\d+(?:\+\d+)?) (\d+) 0 R", pdf)}
+    return {name: re.search(rb"\n" + obj + rb" 0 obj\n(.*?)endobj", pdf, re.S).group(1) for name, obj in fonts.items()}
+
+
 def pdf_text(pdf: bytes) -> str:
     """The text shown by an uncompressed reportlab page: ``(...) Tj`` strings, decoded by their font
-    (STSong-Light with UniGB-UCS2-H is UTF-16BE; the standard fonts are Latin-1)."""
-    fonts = {m.group(1): m.group(2) for m in re.finditer(rb"/(F\d+) (\d+) 0 R", pdf)}
-    base = {}
-    for name, obj in fonts.items():
-        body = re.search(rb"\n" + obj + rb" 0 obj\n(.*?)endobj", pdf, re.S).group(1)
-        base[name] = re.search(rb"/BaseFont /([\w-]+)", body).group(1)
+    (an embedded TrueType subset through its /ToUnicode map; the CID fallback STSong-Light with
+    UniGB-UCS2-H is UTF-16BE; the standard fonts are Latin-1)."""
+    decoders = {}
+    for name, body in pdf_fonts(pdf).items():
+        to_unicode = _to_unicode(pdf, body)
+        if to_unicode is not None:
+            decoders[name] = lambda raw, m=to_unicode: "".join(m.get(b, "\ufffd") for b in raw)
+        elif b"/BaseFont /STSong-Light" in body:
+            decoders[name] = lambda raw: raw.decode("utf-16-be")
     font, parts = None, []
-    for m in re.finditer(rb"/(F\d+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) Tj", pdf, re.S):
+    for m in re.finditer(rb"/(F\d+(?:\+\d+)?) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) Tj", pdf, re.S):
         if m.group(1):
             font = m.group(1)
             continue
         raw = _unescape_pdf_string(m.group(2))
-        parts.append(raw.decode("utf-16-be") if base.get(font) == b"STSong-Light" else raw.decode("latin-1"))
+        parts.append(decoders.get(font, lambda r: r.decode("latin-1"))(raw))
     return "".join(parts)
 
 
@@ -249,7 +299,10 @@ def test_poster_is_an_a4_pdf_with_the_grid_people_and_qr_code(client, grid):
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert b"/Count 1" in pdf  # one page
     assert re.search(rb"/MediaBox \[ 0 0 595\.27\d* 841\.88\d* \]", pdf)  # A4 in points
-    assert b"/BaseFont /STSong-Light" in pdf and b"/FontFile" not in pdf  # built-in CID font: no font file
+    # the Chinese font travels with the file (a TrueType subset), so a viewer without one shows it
+    cjk = [body for body in pdf_fonts(pdf).values() if b"/ToUnicode" in body]
+    assert cjk and all(re.search(rb"/BaseFont /[A-Z]{6}\+", body) for body in cjk)  # subset-embedded
+    assert b"/FontFile2" in pdf and b"STSong-Light" not in pdf
     # codes, phones and the URL in Helvetica: plain in the uncompressed content stream
     for value in (grid.code, grid.worker_phone, grid.leader_phone, SUPERVISION, f"http://localhost/grids/{grid.code}"):
         assert f"({value}) Tj".encode() in pdf, value

@@ -377,6 +377,43 @@ def receipt(db: Session, incident_id: int, *, created: bool, reporter_name: str 
 # ---------------------------------------------------------------- the A4 poster
 
 
+# TrueType CJK fonts of Debian packages, as (file, index in a .ttc); the first found is embedded.
+# The install script brings fonts-wqy-zenhei. Noto CJK (CFF outlines) cannot be embedded by reportlab.
+CJK_FONT_FILES = (
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+)
+CJK_FALLBACK = "STSong-Light"  # a CID font every PDF viewer is asked to supply: no file, not embedded
+
+
+def poster_cjk_font(candidates: tuple[tuple[str, int], ...] = CJK_FONT_FILES) -> str:
+    """Register and name the poster's Chinese font: the first TrueType file of ``candidates`` that
+    exists, embedded as a subset (reportlab's ``TTFont``); else the CID font STSong-Light, whose
+    glyphs a viewer without Chinese fonts cannot draw."""
+    import os
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    registered = pdfmetrics.getRegisteredFontNames()
+    for path, index in candidates:
+        name = f"WanggeCJK-{os.path.basename(path).split('.')[0]}-{index}"
+        if name in registered:
+            return name
+        if os.path.isfile(path):
+            try:
+                pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
+            except TTFError:  # a file reportlab cannot embed: try the next
+                continue
+            return name
+    if CJK_FALLBACK not in registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FALLBACK))
+    return CJK_FALLBACK
+
+
 def _identity(message: str, **values) -> str:
     return message % values if values else message
 
@@ -386,21 +423,19 @@ def poster_pdf(board: Board, sup: Supervision, url: str, *, center_name: str,
                gettext: Callable[..., str] = _identity, synthetic: bool = False,
                today: datetime | None = None) -> bytes:
     """The board as a printable A4 poster, signed by the town's governance centre (``center_name``,
-    in the poster's language). Chinese text in the built-in CID font STSong-Light (no
-    font file); codes, phones and the URL in Helvetica. Content streams are left uncompressed so the
+    in the poster's language). Chinese text in a CJK TrueType font embedded as a subset (see
+    :func:`poster_cjk_font`), so viewers without a Chinese font show it; codes, phones and the URL
+    in Helvetica. Content streams are left uncompressed so the
     text can be searched; the file stays small (one page)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
     _ = gettext
-    cjk = "STSong-Light"
-    if cjk not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(cjk))
+    cjk = poster_cjk_font()
     blue = colors.HexColor("#1f4e79")
     red = colors.HexColor("#c0392b")
     grey = colors.HexColor("#6b7280")
