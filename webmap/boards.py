@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
 from webmap import database, town
+from webmap.errors import http_error_page
 from webmap.services import boards, features, incidents
 from webmap.services.errors import FieldError, InvalidInputError
 
@@ -210,7 +211,7 @@ def csrf_failed(exc):
     """A board form whose security token is missing or stale: shown again with its content."""
     code = (request.view_args or {}).get("code", "")
     if request.endpoint != "boards.report":
-        return render_template("error.html", status=400, message="请求有误", detail=exc.description), 400
+        return http_error_page(400, exc.description)
     b = _board(code)
     form = {k: request.form.get(k, "") for k in boards.FORM_FIELDS}
     stale = FieldError("form", "页面已过期或安全校验未通过, 请确认内容后重新提交",
