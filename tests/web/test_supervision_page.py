@@ -17,6 +17,7 @@ from tests.conftest import ARTIFACTS
 from tests.web import test_supervision as sv
 from tests.web.test_hotline import Desk as HotlineDesk
 from tests.web.test_hotline import advance
+from tests.web.test_hotline import order as hotline_order
 from workflow.clock import SHANGHAI
 
 # the supervision API tests' cases at their fixed moment, and their desk
@@ -155,6 +156,19 @@ def test_the_page_needs_the_right_role(client):
     en = client.get("/supervision?lang=en").get_data(as_text=True)
     assert "Supervision" in en and "By village" in en and "上报汇总" not in en
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', en)  # no CDN: everything from this server
+
+
+@pytest.mark.parametrize("username", ["leader01", "townleader1", "dept_huanwei", "district1"])
+def test_every_role_that_reads_supervision_opens_the_page_and_its_data(client, username):
+    from tests.conftest import login
+
+    login(client, username)
+    assert client.get("/supervision").status_code == 200
+    summary = client.get("/api/v1/supervision/summary")
+    assert summary.status_code == 200 and set(summary.get_json()["by"]) == {"village", "department", "category"}
+    assert client.get("/api/v1/supervision/orders").status_code == 200
+    if username == "dept_huanwei":  # a department sees what was sent to it
+        assert {g["code"] for g in summary.get_json()["by"]["department"]} <= {"huanwei"}
 
 
 # ---------------------------------------------------------------- the page in Chromium
@@ -299,4 +313,45 @@ def test_on_a_phone_nothing_covers_a_button_and_english_is_english(browser, live
     assert "Supervision" in body and "By village" in body and "Overdue" in body
     assert not re.search(r"督办清单|上报汇总|按村|加载更多", body)
     context.close()
+    assert_local(seen, errors)
+
+
+@pytest.fixture
+def late_order(app, engine):
+    """A 12345 order the city platform pushed 12 days ago with its reply already due, which the
+    desk signed for at the time (set up in the database, as the seed's history would leave it)."""
+    client = app.test_client()  # commits, like the live server
+    token = client.post("/api/v1/auth/login", json={"username": "dispatcher1", "password": "demo"}).get_json()["token"]
+    no = f"TJ-SV-{uuid.uuid4().hex[:8]}"
+    body = hotline_order(no=no, minutes_ago=60 * 24 * 12,
+                         reply_deadline=(datetime.now(SHANGHAI) - timedelta(days=2)).isoformat())
+    r = client.post("/api/v1/hotline/orders", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201, r.get_json()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE hotline_orders SET state = '已签收', signed_at = dispatched_at + interval '10 minutes', "
+                          "version = version + 1 WHERE order_no = :n"), {"n": no})
+    return no
+
+
+def test_the_desk_presses_on_a_late_12345_order(page, live_server, late_order):
+    seen, errors = watch(page)
+    page.set_viewport_size({"width": 1600, "height": 900})
+    sign_in(page, live_server, "dispatcher1", "/supervision")
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    item = page.locator(f"#sv-orders li[data-no='{late_order}']")
+    item.wait_for(timeout=10_000)
+    assert item.locator(".dot").get_attribute("class").endswith("s-red")
+    assert "答复时限" in item.inner_text() and "已超期" in item.inner_text() and "已签收" in item.inner_text()
+    item.locator("button[data-action='supervise']").click()
+    page.fill(f"#sv-orders li[data-no='{late_order}'] textarea", "答复已超期两天, 请今日内答复信访人")
+    page.click(f"#sv-orders li[data-no='{late_order}'] form button[type=submit]")
+    page.wait_for_selector(f"#sv-orders li[data-no='{late_order}'] .sv-ok", timeout=10_000)
+    item = page.locator(f"#sv-orders li[data-no='{late_order}']")
+    assert "已督办" in item.inner_text() and "请今日内答复信访人" in item.inner_text()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    item = page.locator(f"#sv-orders li[data-no='{late_order}']")
+    item.wait_for(timeout=10_000)
+    assert "请今日内答复信访人" in item.inner_text() and item.locator("button[data-action='supervise']").count() == 1
+    assert page.evaluate(COVERED, BUTTONS) == []
     assert_local(seen, errors)
