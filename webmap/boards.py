@@ -21,7 +21,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
-from webmap import csrf, database, town
+from webmap import database, town
 from webmap.errors import http_error_page
 from webmap.services import attachments, boards, features, incidents
 from webmap.services.errors import FieldError, InvalidInputError, NotFoundError
@@ -169,13 +169,21 @@ def photo(code: str, person_id: int):
 REPORT_MAX_CONTENT = boards.MAX_BOARD_PHOTOS * attachments.MAX_BYTES + 256 * 1024
 
 
+def _csrf():
+    return current_app.extensions["csrf"]  # the app's CSRFProtect (webmap imports this module, not back)
+
+
+# The report's CSRF token is checked in the view, once the request may be as large as three photos
+# (the app-wide check reads the form first, under the limit of one).
+bp.record_once(lambda state: state.app.extensions["csrf"].exempt("webmap.boards.report"))
+
+
 @bp.post("/<code>/report")
-@csrf.exempt  # checked below, once the request may be as large as three photos
 @limiter.limit(_report_limits, methods=["POST"])
 def report(code: str):
     request.max_content_length = REPORT_MAX_CONTENT
     if current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
+        _csrf().protect()
     b = _board(code)
     form = {k: request.form.get(k, "") for k in boards.FORM_FIELDS}
     # each file read up to one byte over the limit: enough to refuse it

@@ -7,7 +7,6 @@ import io
 import re
 import uuid
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from openpyxl import load_workbook
@@ -18,6 +17,8 @@ from tests.web import test_supervision as sv
 from tests.web.test_hotline import Desk as HotlineDesk
 from tests.web.test_hotline import advance
 from tests.web.test_hotline import order as hotline_order
+from tests.web.test_patrol_pages import assert_local, watch
+from tests.web.test_patrol_pages import login as sign_in
 from workflow.clock import SHANGHAI
 
 # the supervision API tests' cases at their fixed moment, and their desk
@@ -190,27 +191,6 @@ COVERED = """(selector) => {
   return bad;
 }"""
 BUTTONS = "main button, main a, main select, main textarea"
-
-
-def watch(page) -> tuple[list[str], list[str]]:
-    seen, errors = [], []
-    page.on("request", lambda r: seen.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return seen, errors
-
-
-def assert_local(seen: list[str], errors: list[str]) -> None:
-    hosts = {urlsplit(u).hostname for u in seen if not u.startswith(("data:", "blob:"))}
-    assert hosts == {"127.0.0.1"}, hosts
-    assert not errors, errors
-
-
-def sign_in(page, live_server: str, username: str, path: str) -> None:
-    page.goto(f"{live_server}/auth/login?next={path}")
-    page.fill("#username", username)
-    page.fill("#password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}{path}")
 
 
 @pytest.fixture

@@ -789,7 +789,7 @@ def public_case(db: Session, case_no: str) -> PublicCase:
     no resident's case (other cases are not public)."""
     case_no = (case_no or "").strip().upper()
     if not CASE_NO.fullmatch(case_no):
-        raise InvalidInputError([FieldError("no", "请输入回执上的案卷号, 如 YJB202612010001", "type the case number on the receipt")])
+        raise InvalidInputError([FieldError("no", "请输入回执上的案卷号 (字母加数字)", "type the case number on the receipt (letters and digits)")])
     row = db.execute(
         select(Incident.id, Incident.case_no, Incident.state, Incident.reported_at, Incident.closed_at,
                Category.name, Category.class_name, Grid.name.label("grid_name"))

@@ -273,18 +273,23 @@ def may_supervise(row, actor: cases.Actor) -> bool:
     return True
 
 
-def last_supervision(db: Session, incident_ids: list[int]) -> dict[int, dict]:
-    """The latest 督办 of each case (when, the note, how many times), by case id."""
-    if not incident_ids:
+def _latest_supervision(db: Session, event, key, ids: list[int]) -> dict[int, dict]:
+    """The latest 督办 event of each record (when, the note, how many times) by id: ``event`` is
+    the events table (CaseEvent, HotlineEvent), ``key`` its column naming the record."""
+    if not ids:
         return {}
     rows = db.execute(
-        select(CaseEvent.incident_id, CaseEvent.at, CaseEvent.note,
-               func.count().over(partition_by=CaseEvent.incident_id).label("times"),
-               func.row_number().over(partition_by=CaseEvent.incident_id,
-                                      order_by=(CaseEvent.at.desc(), CaseEvent.id.desc())).label("n"))
-        .where(CaseEvent.incident_id.in_(incident_ids), CaseEvent.action == "supervise")
+        select(key.label("record"), event.at, event.note,
+               func.count().over(partition_by=key).label("times"),
+               func.row_number().over(partition_by=key, order_by=(event.at.desc(), event.id.desc())).label("n"))
+        .where(key.in_(ids), event.action == "supervise")
     ).all()
-    return {r.incident_id: {"at": format_iso(r.at), "note": r.note, "count": r.times} for r in rows if r.n == 1}
+    return {r.record: {"at": format_iso(r.at), "note": r.note, "count": r.times} for r in rows if r.n == 1}
+
+
+def last_supervision(db: Session, incident_ids: list[int]) -> dict[int, dict]:
+    """The latest 督办 of each case (when, the note, how many times), by case id."""
+    return _latest_supervision(db, CaseEvent, CaseEvent.incident_id, incident_ids)
 
 
 # ---------------------------------------------------------------- 12345 orders to press on
@@ -314,7 +319,7 @@ def open_orders(db: Session, user, *, now: datetime) -> list[dict]:
             status = _order_status(item)
             if status is not None:
                 found.append((status, item))
-    pressed = _order_supervision(db, [item["id"] for _s, item in found])
+    pressed = _latest_supervision(db, HotlineEvent, HotlineEvent.order_id, [item["id"] for _s, item in found])
     supervise = orders.ACTIONS["supervise"]
     out = []
     for status, item in found:
@@ -342,18 +347,6 @@ def open_orders(db: Session, user, *, now: datetime) -> list[dict]:
         })
     out.sort(key=lambda o: (o["status"] != rules.RED, o["deadline"]))
     return out
-
-
-def _order_supervision(db: Session, order_ids: list[int]) -> dict[int, dict]:
-    if not order_ids:
-        return {}
-    rows = db.execute(
-        select(HotlineEvent.order_id, HotlineEvent.at, HotlineEvent.note,
-               func.row_number().over(partition_by=HotlineEvent.order_id,
-                                      order_by=(HotlineEvent.at.desc(), HotlineEvent.id.desc())).label("n"))
-        .where(HotlineEvent.order_id.in_(order_ids), HotlineEvent.action == "supervise")
-    ).all()
-    return {r.order_id: {"at": format_iso(r.at), "note": r.note} for r in rows if r.n == 1}
 
 
 def order_list(db: Session, user, *, now: datetime, filters: Mapping) -> dict:
