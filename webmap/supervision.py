@@ -19,14 +19,14 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from flask import Blueprint, g, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from webmap import database, town
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import MAX_PAGE, page_args
 from webmap.services import features, supervision, workdays
-from webmap.services.errors import BadRequestError, ForbiddenError
+from webmap.services.errors import BadRequestError
 from workflow.clock import shanghai_now
 
 bp = Blueprint("supervision", __name__, url_prefix="/api/v1/supervision")
@@ -92,15 +92,13 @@ def summary_xlsx():
 @login_required
 def page():
     """The supervision desk: the counts, the groups, the lists of cases and orders, 督办."""
-    if not current_user.can("read_supervision"):
-        raise ForbiddenError("此角色不能查看督办清单", "this role cannot read the supervision list")
+    supervision.check_reader(current_user)
     config = {
         "listUrl": url_for("supervision.supervision_list"),
         "ordersUrl": url_for("supervision.order_list"),
         "summaryUrl": url_for("supervision.summary"),
         "incidentUrl": url_for("api.list_incidents") + "/",  # + id + "/actions"
         "orderUrl": url_for("hotline.list_orders") + "/",  # + id + "/actions"
-        "lang": g.lang,
     }
     return render_template("pages/supervision.html", config=config,
                            synthetic=features.is_synthetic(database.session()))

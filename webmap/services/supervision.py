@@ -32,6 +32,12 @@ from .workdays import TableInputError, load_calendar
 
 # ---------------------------------------------------------------- 督办清单: the supervision list
 
+
+def check_reader(user) -> None:
+    """:class:`ForbiddenError` unless this user's role reads the supervision list."""
+    if not roles.has_permission(user.role, "read_supervision"):
+        raise ForbiddenError("此角色不能查看督办清单", "this role cannot read the supervision list")
+
 LISTED = (rules.RED, rules.YELLOW)
 
 
@@ -125,8 +131,7 @@ def supervision_list(
     """Open cases in the reader's scope that are red or yellow at ``now``: red first, the longest
     overdue first, then yellow, the nearest deadline first. ``filters`` may be the request's
     query arguments (see :func:`parse_filter`). Raises :class:`ForbiddenError`, :class:`TableInputError`."""
-    if not roles.has_permission(user.role, "read_supervision"):
-        raise ForbiddenError("此角色不能查看督办清单", "this role cannot read the supervision list")
+    check_reader(user)
     if not isinstance(filters, SupervisionFilter):
         filters = parse_filter(db, filters)
     calendar = calendar or load_calendar(db)
@@ -352,8 +357,7 @@ def open_orders(db: Session, user, *, now: datetime) -> list[dict]:
 def order_list(db: Session, user, *, now: datetime, filters: Mapping) -> dict:
     """The 12345 orders to press on: ``status`` (red, yellow), ``village``, ``department`` (codes,
     ``none`` for none) filter them. Raises :class:`ForbiddenError`, :class:`TableInputError`."""
-    if not roles.has_permission(user.role, "read_supervision"):
-        raise ForbiddenError("此角色不能查看督办清单", "this role cannot read the supervision list")
+    check_reader(user)
     f = parse_filter(db, filters)
     items = [o for o in open_orders(db, user, now=now) if o["status"] in f.statuses
              and _matches(o["village"], f.village) and _matches(o["department"], f.department)]
@@ -378,8 +382,7 @@ def supervision_summary(db: Session, user, *, now: datetime, calendar: WorkCalen
     due soon (yellow), supervised (督办) and parked (挂账), and the red and yellow 12345 orders; in
     all and per village, department and category. A group with no code (outside every grid, not
     yet dispatched) has the code ``none``. Raises :class:`ForbiddenError`."""
-    if not roles.has_permission(user.role, "read_supervision"):
-        raise ForbiddenError("此角色不能查看督办清单", "this role cannot read the supervision list")
+    check_reader(user)
     calendar = calendar or load_calendar(db)
     rows = db.execute(
         select(Incident.state, Incident.deadline, Incident.dispatched_at, Incident.reported_at,
