@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages Wangge needs, when they are missing and we may (root, apt-get).
-#   scripts/install-system-deps.sh run   PostgreSQL + PostGIS
-#   scripts/install-system-deps.sh test  … plus Chromium (browser tests), GDAL (ogrinfo OAPIF:) and CJK fonts
+#   scripts/install-system-deps.sh run   PostgreSQL + PostGIS, a CJK font (the grid poster embeds it)
+#   scripts/install-system-deps.sh test  … plus Chromium (browser tests) and GDAL (ogrinfo OAPIF:)
 set -euo pipefail
 what=${1:-run}
 pg_major=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 pg_major=${pg_major:-15}
-packages=("postgresql-${pg_major}" "postgresql-${pg_major}-postgis-3")
+packages=("postgresql-${pg_major}" "postgresql-${pg_major}-postgis-3" fonts-wqy-zenhei)  # the font: the poster embeds it
 if [ "$what" = test ]; then
-  packages+=(chromium gdal-bin fonts-wqy-zenhei)
+  packages+=(chromium gdal-bin)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(hotline.bp)
     app.register_blueprint(stats.bp)
     app.register_blueprint(supervision.bp)
+    app.register_blueprint(supervision.pages)
     app.register_blueprint(mapdata.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(mobile.bp)

@@ -3,8 +3,10 @@
 - ``GET /grids/<code>``: the grid, its leader and worker (name, photo, phone, duties), the
   supervision phone, a QR code of the page, and a form for residents to report a problem;
 - ``GET /grids/<code>/poster.pdf``: the same as an A4 poster to print and put up;
-- ``POST /grids/<code>/report``: the resident's report, routed like any incident (source
-  ``resident``), rate-limited per client address;
+- ``POST /grids/<code>/report``: the resident's report with up to 3 photos, routed like any
+  incident (source ``resident``), rate-limited per client address;
+- ``GET /grids/<code>/lookup?no=<case number>``: a resident's case by the receipt's number, its
+  state and public timeline (no personal data, staff by their 职务 only);
 - ``GET /grids/<code>/photo/<person_id>``: the stored photo of a person on this board.
 """
 
@@ -20,8 +22,9 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
 from webmap import database, town
-from webmap.services import boards, features, incidents
-from webmap.services.errors import FieldError, InvalidInputError
+from webmap.errors import http_error_page
+from webmap.services import attachments, boards, features, incidents
+from webmap.services.errors import FieldError, InvalidInputError, NotFoundError
 
 bp = Blueprint("boards", __name__, url_prefix="/grids")
 
@@ -36,6 +39,9 @@ def _attach_limiter(state) -> None:
 
 
 bp.record_once(_attach_limiter)
+
+
+LOOKUP_LIMITS = "30 per minute;300 per day"  # per client: numbers are not to be guessed in bulk
 
 
 def _report_limits() -> str:
@@ -72,7 +78,7 @@ def _slot(field: str) -> str:
     """Where a field's error shows in the form."""
     if field.startswith("location"):
         return "location"
-    if field in ("category", "description", "address", "reporter_name", "reporter_phone"):
+    if field in ("category", "description", "address", "reporter_name", "reporter_phone", "photos"):
         return field
     return "form"
 
@@ -159,19 +165,55 @@ def photo(code: str, person_id: int):
     return response
 
 
+# three photos of 10 MB each and the form around them (the app's limit is one photo's)
+REPORT_MAX_CONTENT = boards.MAX_BOARD_PHOTOS * attachments.MAX_BYTES + 256 * 1024
+
+
+def _csrf():
+    return current_app.extensions["csrf"]  # the app's CSRFProtect (webmap imports this module, not back)
+
+
+# The report's CSRF token is checked in the view, once the request may be as large as three photos
+# (the app-wide check reads the form first, under the limit of one).
+bp.record_once(lambda state: state.app.extensions["csrf"].exempt("webmap.boards.report"))
+
+
 @bp.post("/<code>/report")
 @limiter.limit(_report_limits, methods=["POST"])
 def report(code: str):
+    request.max_content_length = REPORT_MAX_CONTENT
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        _csrf().protect()
     b = _board(code)
     form = {k: request.form.get(k, "") for k in boards.FORM_FIELDS}
+    # each file read up to one byte over the limit: enough to refuse it
+    photos = [f.read(attachments.MAX_BYTES + 1) for f in request.files.getlist("photos") if f.filename]
     try:
         receipt = boards.submit_report(database.session(), b, form, secret=current_app.config["SECRET_KEY"],
-                                       near_m=current_app.config["NEAR_BOUNDARY_M"])
+                                       near_m=current_app.config["NEAR_BOUNDARY_M"], photos=photos)
     except InvalidInputError as exc:  # the form again, each reason next to its field
         return _render_board(b, form=form, errors=exc.errors, status=422)
     html = render_template("boards/receipt.html", board=b, receipt=receipt, sup=boards.supervision(database.session()),
                            tel=boards.tel, synthetic=features.is_synthetic(database.session()))
     return _private(html, 201 if receipt.created else 200)
+
+
+@bp.get("/<code>/lookup")
+@limiter.limit(LOOKUP_LIMITS)
+def lookup(code: str):
+    """A resident looks up their case by the number on the receipt: its state and public timeline."""
+    b = _board(code)
+    number = request.args.get("no", "").strip()
+    case, error, status = None, None, 200
+    if number:
+        try:
+            case = boards.public_case(database.session(), number)
+        except (InvalidInputError, NotFoundError) as exc:
+            reason = exc.errors[0] if getattr(exc, "errors", None) else exc  # the field's own words
+            error, status = (reason.en if g.get("lang") == "en" else reason.zh), exc.status
+    html = render_template("boards/lookup.html", board=b, case=case, number=number, error=error,
+                           synthetic=features.is_synthetic(database.session()))
+    return _private(html, status)
 
 
 @bp.get("/<code>/report")
@@ -197,6 +239,7 @@ def too_many(exc):
                                synthetic=features.is_synthetic(database.session()))
         response = _private(html, 429)
     else:
+        request.max_content_length = REPORT_MAX_CONTENT  # the limiter answers before the view sets it
         form = {k: request.form.get(k, "") for k in boards.FORM_FIELDS}
         limited = FieldError("form", "提交过于频繁, 请稍后再试; 如有急事, 请直接拨打上方网格员的电话",
                                     "too many reports from your network: try again later, or call the grid worker")
@@ -210,7 +253,7 @@ def csrf_failed(exc):
     """A board form whose security token is missing or stale: shown again with its content."""
     code = (request.view_args or {}).get("code", "")
     if request.endpoint != "boards.report":
-        return render_template("error.html", status=400, message="请求有误", detail=exc.description), 400
+        return http_error_page(400, exc.description)
     b = _board(code)
     form = {k: request.form.get(k, "") for k in boards.FORM_FIELDS}
     stale = FieldError("form", "页面已过期或安全校验未通过, 请确认内容后重新提交",

@@ -249,6 +249,15 @@ def incidents_import(file: str, crs: str | None, skip_bad: bool, errors_path: st
 # ---------------------------------------------------------------- serve
 
 
+def public_address_line(host: str, port: int, public_base_url: str) -> str:
+    """What `wangge serve` says about the address the grid boards' QR codes and posters print."""
+    if public_base_url:
+        return f"二维码地址 / QR codes and posters point to: {public_base_url}/grids/…"
+    return (f"二维码地址 / QR codes and posters point to the address a page is asked on (http://{host}:{port}); "
+            "居民可访问的地址请设置 / for the address residents reach set "
+            "WANGGE_PUBLIC_BASE_URL=https://wangge.example.gov.cn")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -263,6 +272,7 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
     app = create_app()
     click.echo(f"网格 Wangge: http://{host}:{port}/   (演示账号 / demo logins: wangge demo accounts, 密码 password "
                f"'{'$WANGGE_DEMO_PASSWORD' if os.environ.get('WANGGE_DEMO_PASSWORD') else 'demo'}')")
+    click.echo(public_address_line(host, port, app.config.get("PUBLIC_BASE_URL", "")))
     if debug:
         app.run(host=host, port=port, debug=True)
         return

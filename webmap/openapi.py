@@ -254,6 +254,14 @@ def api_document() -> dict:
                               "400": _error("unreadable file"), "422": _error("row errors: nothing imported")}}},
             "/supervision": {"get": {"summary": "督办清单 / open cases that are yellow or red, most urgent first",
                                      "parameters": page, "responses": {"200": {"description": "list"}}}},
+            "/supervision/orders": {"get": {
+                "summary": "超期与临期的 12345 工单 / 12345 orders that are red or yellow (status, village, department)",
+                "responses": {"200": {"description": "list"}}}},
+            "/supervision/summary": {"get": {
+                "summary": "上报汇总: 未办结、超期、临期、督办、挂账, 按村/部门/类别 / the counts the town reports upward",
+                "responses": {"200": {"description": "counts"}}}},
+            "/supervision/summary.xlsx": {"get": {"summary": "上报汇总 Excel / the counts as a workbook",
+                                                  "responses": {"200": {"description": "xlsx"}}}},
             "/supervision/holidays": {"get": {"summary": "节假日与调休表 / the working-day table",
                                               "responses": {"200": {"description": "list"}}}},
             "/supervision/holidays/{day}": {"put": {

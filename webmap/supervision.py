@@ -1,7 +1,13 @@
 """Deadlines and supervision (督办) at ``/api/v1/supervision``.
 
 - ``GET /api/v1/supervision``: the 督办清单, open cases in the reader's scope that are overdue (red)
-  or due soon (yellow), most urgent first; ``status``, ``department``, ``limit``, ``offset``.
+  or due soon (yellow), most urgent first; ``status``, ``department``, ``village``, ``category``
+  (``none``: no department, no village), ``limit``, ``offset``.
+- ``GET /api/v1/supervision/orders``: the 12345 orders that are red or yellow (``status``,
+  ``village``, ``department``).
+- ``GET /api/v1/supervision/summary[.xlsx]``: the counts the town reports upward (open, red,
+  yellow, supervised, parked, 12345 red and yellow), in all and per village, department, category.
+- ``GET /supervision``: the desk page of all this, with 督办 for the roles that may.
 - ``GET /api/v1/supervision/holidays[?year=Y]``: the editable working-day table.
 - ``PUT /api/v1/supervision/holidays/<YYYY-MM-DD>`` ``{kind, note}``: declare one day;
   ``PUT /api/v1/supervision/holidays`` ``{items: [...], year?}``: several (or a year's schedule);
@@ -10,20 +16,22 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from webmap import database
+from webmap import database, town
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import MAX_PAGE, page_args
-from webmap.services import supervision, workdays
+from webmap.services import features, supervision, workdays
 from webmap.services.errors import BadRequestError
 from workflow.clock import shanghai_now
 
 bp = Blueprint("supervision", __name__, url_prefix="/api/v1/supervision")
 bp.before_request(csrf_for_cookie_sessions)
+pages = Blueprint("supervision_pages", __name__)
 
 
 def _now() -> datetime:
@@ -56,6 +64,44 @@ def supervision_list():
         filters=request.args,
     )
     return jsonify({**result, "max_limit": MAX_PAGE})
+
+
+@bp.get("/orders")
+@login_required
+def order_list():
+    """The 12345 orders to press on: ``?status=&village=&department=``."""
+    return jsonify(supervision.order_list(database.session(), current_user, now=_now(), filters=request.args))
+
+
+@bp.get("/summary")
+@login_required
+def summary():
+    return jsonify(supervision.supervision_summary(database.session(), current_user, now=_now()))
+
+
+@bp.get("/summary.xlsx")
+@login_required
+def summary_xlsx():
+    result = supervision.supervision_summary(database.session(), current_user, now=_now())
+    book = supervision.summary_workbook(result, town.current().label("center_name", "zh"))
+    return send_file(io.BytesIO(book), mimetype=supervision.XLSX_MIME, as_attachment=True,
+                     download_name=f"supervision_{result['now'][:10].replace('-', '')}.xlsx", max_age=0)
+
+
+@pages.get("/supervision")
+@login_required
+def page():
+    """The supervision desk: the counts, the groups, the lists of cases and orders, 督办."""
+    supervision.check_reader(current_user)
+    config = {
+        "listUrl": url_for("supervision.supervision_list"),
+        "ordersUrl": url_for("supervision.order_list"),
+        "summaryUrl": url_for("supervision.summary"),
+        "incidentUrl": url_for("api.list_incidents") + "/",  # + id + "/actions"
+        "orderUrl": url_for("hotline.list_orders") + "/",  # + id + "/actions"
+    }
+    return render_template("pages/supervision.html", config=config,
+                           synthetic=features.is_synthetic(database.session()))
 
 
 @bp.get("/holidays")

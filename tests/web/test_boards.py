@@ -144,6 +144,36 @@ def test_public_base_url_goes_into_the_qr_code(app, client, grid):
     assert f"https://wangge.example.org/grids/{grid.code}" in html
 
 
+def test_public_base_url_goes_into_the_posters_qr_code(app, client, grid):
+    """The printed poster carries the address residents reach, not the one it was asked on."""
+    app.config["PUBLIC_BASE_URL"] = "https://wangge.example.org"
+    try:
+        pdf = client.get(f"/grids/{grid.code}/poster.pdf").data
+    finally:
+        del app.config["PUBLIC_BASE_URL"]
+    url = f"https://wangge.example.org/grids/{grid.code}"
+    assert f"({url}) Tj".encode() in pdf and b"http://localhost/grids" not in pdf
+    qr = svc.qr_code(url)
+    runs = sum(len(re.findall(r"1+", "".join("1" if d else "0" for d in row))) for row in qr.matrix)
+    assert len(re.findall(rb" re f\*?\n", pdf)) >= runs
+
+
+def test_the_serve_line_says_where_the_qr_codes_point(monkeypatch):
+    from webmap.cli import public_address_line
+    from webmap.config import Settings
+
+    line = public_address_line("127.0.0.1", 5000, "")
+    assert "http://127.0.0.1:5000" in line and "WANGGE_PUBLIC_BASE_URL=" in line
+    monkeypatch.setenv("WANGGE_PUBLIC_BASE_URL", "https://wangge.example.org/")
+    line = public_address_line("127.0.0.1", 5000, Settings().PUBLIC_BASE_URL)
+    assert "https://wangge.example.org/grids/" in line and "WANGGE_PUBLIC_BASE_URL=" not in line
+
+
+def test_poster_falls_back_to_the_cid_font_without_a_font_file(tmp_path):
+    assert svc.poster_cjk_font(((str(tmp_path / "none.ttc"), 0),)) == "STSong-Light"
+    assert svc.poster_cjk_font().startswith("WanggeCJK-")  # the test machine has fonts-wqy-zenhei
+
+
 @pytest.mark.parametrize("code, reason", [
     ("120116103999999", "没有这个网格"),
     ("12011610300100", "15 位数字"),
@@ -222,21 +252,41 @@ def _unescape_pdf_string(raw: bytes) -> bytes:
     return bytes(out)
 
 
+def _to_unicode(pdf: bytes, font_body: bytes) -> dict[int, str] | None:
+    """A subset TrueType font's one-byte codes → characters, from its /ToUnicode CMap."""
+    ref = re.search(rb"/ToUnicode (\d+) 0 R", font_body)
+    if ref is None:
+        return None
+    cmap = re.search(rb"\n" + ref.group(1) + rb" 0 obj\n.*?stream\r?\n(.*?)endstream", pdf, re.S).group(1)
+    return {int(code, 16): bytes.fromhex(uni.decode()).decode("utf-16-be")
+            for chars in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S)
+            for code, uni in re.findall(rb"<([0-9A-Fa-f]{2})> <([0-9A-Fa-f]+)>", chars)}
+
+
+def pdf_fonts(pdf: bytes) -> dict[bytes, bytes]:
+    """Each font resource of the page (``F1``, ``F2+0``…) → its font object's body."""
+    fonts = {m.group(1): m.group(2) for m in re.finditer(rb"/(F\d+(?:\+\d+)?) (\d+) 0 R", pdf)}
+    return {name: re.search(rb"\n" + obj + rb" 0 obj\n(.*?)endobj", pdf, re.S).group(1) for name, obj in fonts.items()}
+
+
 def pdf_text(pdf: bytes) -> str:
     """The text shown by an uncompressed reportlab page: ``(...) Tj`` strings, decoded by their font
-    (STSong-Light with UniGB-UCS2-H is UTF-16BE; the standard fonts are Latin-1)."""
-    fonts = {m.group(1): m.group(2) for m in re.finditer(rb"/(F\d+) (\d+) 0 R", pdf)}
-    base = {}
-    for name, obj in fonts.items():
-        body = re.search(rb"\n" + obj + rb" 0 obj\n(.*?)endobj", pdf, re.S).group(1)
-        base[name] = re.search(rb"/BaseFont /([\w-]+)", body).group(1)
+    (an embedded TrueType subset through its /ToUnicode map; the CID fallback STSong-Light with
+    UniGB-UCS2-H is UTF-16BE; the standard fonts are Latin-1)."""
+    decoders = {}
+    for name, body in pdf_fonts(pdf).items():
+        to_unicode = _to_unicode(pdf, body)
+        if to_unicode is not None:
+            decoders[name] = lambda raw, m=to_unicode: "".join(m.get(b, "\ufffd") for b in raw)
+        elif b"/BaseFont /STSong-Light" in body:
+            decoders[name] = lambda raw: raw.decode("utf-16-be")
     font, parts = None, []
-    for m in re.finditer(rb"/(F\d+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) Tj", pdf, re.S):
+    for m in re.finditer(rb"/(F\d+(?:\+\d+)?) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) Tj", pdf, re.S):
         if m.group(1):
             font = m.group(1)
             continue
         raw = _unescape_pdf_string(m.group(2))
-        parts.append(raw.decode("utf-16-be") if base.get(font) == b"STSong-Light" else raw.decode("latin-1"))
+        parts.append(decoders.get(font, lambda r: r.decode("latin-1"))(raw))
     return "".join(parts)
 
 
@@ -249,7 +299,10 @@ def test_poster_is_an_a4_pdf_with_the_grid_people_and_qr_code(client, grid):
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert b"/Count 1" in pdf  # one page
     assert re.search(rb"/MediaBox \[ 0 0 595\.27\d* 841\.88\d* \]", pdf)  # A4 in points
-    assert b"/BaseFont /STSong-Light" in pdf and b"/FontFile" not in pdf  # built-in CID font: no font file
+    # the Chinese font travels with the file (a TrueType subset), so a viewer without one shows it
+    cjk = [body for body in pdf_fonts(pdf).values() if b"/ToUnicode" in body]
+    assert cjk and all(re.search(rb"/BaseFont /[A-Z]{6}\+", body) for body in cjk)  # subset-embedded
+    assert b"/FontFile2" in pdf and b"STSong-Light" not in pdf
     # codes, phones and the URL in Helvetica: plain in the uncompressed content stream
     for value in (grid.code, grid.worker_phone, grid.leader_phone, SUPERVISION, f"http://localhost/grids/{grid.code}"):
         assert f"({value}) Tj".encode() in pdf, value
@@ -510,10 +563,33 @@ def test_board_in_chromium_offline_with_a_report(browser, live_server, database_
         assert page.locator("#lng").input_value() and page.locator("#lat").input_value()
         page.fill("#reporter_name", "李四")
         page.fill("#reporter_phone", "13900001111")
+        from tests.conftest import JPEG
+
+        four = [{"name": f"p{n}.jpg", "mimeType": "image/jpeg", "buffer": JPEG + bytes([n])} for n in range(4)]
+        page.set_input_files("#photos", four)
+        assert "最多 3 张" in page.locator("#photos-chosen").inner_text()
+        page.click("#submit-report")  # not sent with four
+        assert page.locator("#case-no").count() == 0
+        page.set_input_files("#photos", four[:1])
+        assert page.locator("#photos-chosen").inner_text() == "已选择 1 张照片"
         page.click("#submit-report")
         page.wait_for_selector("#case-no", timeout=10_000)
         assert "网格员将尽快处理" in page.locator("#receipt").inner_text()
         assert page.locator("#masked-phone").inner_text() == "139****1111"
+        assert page.locator("#receipt-photos").inner_text() == "1 张"
+        case_no = page.locator("#case-no").inner_text()
+        # later: the number on the receipt shows where the case stands
+        page.click("#track-link")
+        page.wait_for_selector("#lookup-case")
+        assert case_no in page.locator("#lookup-case").inner_text()
+        assert page.locator("#lookup-state").inner_text() == "待受理"
+        assert "提交反映" in page.locator("#lookup-timeline").inner_text()
+        assert not errors, errors
+        page.fill("#no", "YJB209912310000001")
+        page.click("#lookup-submit")
+        assert "没有找到这个案卷号" in page.locator("#lookup-error").inner_text()
+        assert all("404" in e for e in errors), errors  # the page's own status, nothing else
+        errors.clear()
 
         hosts = {urlsplit(u).hostname for u in requests if not u.startswith(("data:", "blob:"))}
         assert hosts == {"127.0.0.1"}, f"requests left 127.0.0.1: {hosts}"
@@ -521,9 +597,9 @@ def test_board_in_chromium_offline_with_a_report(browser, live_server, database_
         assert not errors, errors
         context.close()
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT grid_code, source, flags FROM incidents WHERE description = :d"),
+            rows = conn.execute(text("SELECT grid_code, source, flags, photos FROM incidents WHERE description = :d"),
                                 {"d": description}).all()
-        assert len(rows) == 1
+        assert len(rows) == 1 and len(rows[0].photos) == 1
         assert rows[0].grid_code == grid.code and rows[0].source == "resident"
         assert svc.DEFAULT_LOCATION_FLAG not in rows[0].flags  # tapped
     finally:
@@ -546,3 +622,125 @@ def test_poster_line_breaking_keeps_chinese_punctuation_rules():
                 assert pdfmetrics.stringWidth(line, "STSong-Light", 10.5) <= width + 10.5 * 2  # one carried character
     assert svc.wrap("report the problem to the grid worker", "Helvetica", 10, 60) == [
         "report the", "problem to", "the grid", "worker"]
+
+
+# ---------------------------------------------------------------- photos on a resident's report
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
+
+
+def _photos(*blobs):
+    return [(io.BytesIO(b), f"photo{n}.jpg") for n, b in enumerate(blobs)]
+
+
+def test_a_resident_attaches_up_to_three_photos(client, connection, grid):
+    from tests.conftest import JPEG
+
+    data = {**form(), "photos": _photos(JPEG, PNG, JPEG + b"2")}
+    response = client.post(f"/grids/{grid.code}/report", data=data, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="receipt-photos">3 张<', html)
+    case_no = re.search(r'id="case-no" class="code">(\w+)<', html).group(1)
+    photos = connection.execute(text("SELECT photos FROM incidents WHERE case_no = :n"), {"n": case_no}).scalar_one()
+    assert len(photos) == 3
+    stored = connection.execute(text("SELECT mime, uploaded_by FROM attachments WHERE sha256 = ANY(:p)"),
+                                {"p": photos}).all()
+    assert sorted(m for m, _u in stored) == ["image/jpeg", "image/jpeg", "image/png"]
+    assert all(u is None for _m, u in stored)  # a resident has no account
+    events = connection.execute(text("SELECT data FROM case_events WHERE incident_id = "
+                                     "(SELECT id FROM incidents WHERE case_no = :n)"), {"n": case_no}).scalar_one()
+    assert len(events["photos"]) == 3
+
+
+def test_the_form_offers_photos_and_an_empty_file_input_is_no_photo(client, connection, grid):
+    html = client.get(f"/grids/{grid.code}").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html
+    assert re.search(r'<input id="photos" name="photos" type="file" multiple accept="image/jpeg,image/png,image/webp,'
+                     r'image/heic', html) and "最多 3 张" in html
+    data = {**form(), "photos": [(io.BytesIO(b""), "")]}  # what a browser sends with no file chosen
+    response = client.post(f"/grids/{grid.code}/report", data=data, content_type="multipart/form-data")
+    assert response.status_code == 201 and 'id="receipt-photos"' not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("blobs, reason", [
+    ((b"%PDF-1.7 not a photo",), "第 1 张照片: 只接受 JPEG、PNG、WebP 或 HEIC"),
+    ((PNG, PNG + b"1", PNG + b"2", PNG + b"3"), "照片最多 3 张"),
+    ((PNG, b"\xff\xd8\xff" + b"0" * (10 * 1024 * 1024)), "第 2 张照片: 照片不能超过 10 MB"),
+])
+def test_bad_photos_are_refused_next_to_the_field_and_nothing_is_saved(client, connection, grid, blobs, reason):
+    before = count(connection)
+    photos_before = connection.execute(text("SELECT count(*) FROM attachments")).scalar()
+    data = {**form(description="带照片的上报"), "photos": _photos(*blobs)}
+    response = client.post(f"/grids/{grid.code}/report", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(r'<p class="field-error" id="err-photos">[^<]*' + re.escape(reason), html), html[-3000:]
+    assert "带照片的上报" in html  # what was typed stays
+    assert count(connection) == before
+    assert connection.execute(text("SELECT count(*) FROM attachments")).scalar() == photos_before
+
+
+def test_three_large_photos_fit_in_one_report(client, connection, grid):
+    big = b"\xff\xd8\xff" + b"1" * (9 * 1024 * 1024)
+    data = {**form(), "photos": _photos(big, big + b"2", big + b"3")}
+    response = client.post(f"/grids/{grid.code}/report", data=data, content_type="multipart/form-data")
+    assert response.status_code == 201, response.status_code
+
+
+# ---------------------------------------------------------------- a resident looks up their case
+
+
+def _reported(client, grid) -> str:
+    html = client.post(f"/grids/{grid.code}/report", data=form()).get_data(as_text=True)
+    return re.search(r'id="case-no" class="code">(\w+)<', html).group(1)
+
+
+def test_the_receipt_leads_to_the_cases_state_and_public_timeline(client, connection, grid):
+    case_no = _reported(client, grid)
+    receipt = client.post(f"/grids/{grid.code}/report", data=form()).get_data(as_text=True)
+    assert f'href="/grids/{grid.code}/lookup?no=' in receipt and "查询办理进度" in receipt
+    # the grid leader escalates it and the town files it: the timeline says so, by post, without
+    # names or notes
+    leader = connection.execute(text("SELECT username FROM accounts WHERE role = 'leader' AND :g LIKE scope_code || '%' "
+                                     "ORDER BY username LIMIT 1"), {"g": grid.code}).scalar_one()
+    incident_id = connection.execute(text("SELECT id FROM incidents WHERE case_no = :n"), {"n": case_no}).scalar_one()
+    for who, action in ((leader, "escalate"), ("dispatcher1", "file")):
+        version = connection.execute(text("SELECT version FROM incidents WHERE id = :i"), {"i": incident_id}).scalar_one()
+        r = client.post(f"/api/v1/incidents/{incident_id}/actions", headers=bearer(client, who),
+                        json={"action": action, "version": version, "note": f"{who} 的内部备注"})
+        assert r.status_code == 200, r.get_json()
+    response = client.get(f"/grids/{grid.code}/lookup?no={case_no}")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert case_no in html and re.search(r'id="lookup-state">已立案<', html)
+    timeline = re.search(r'<ol class="b-timeline" id="lookup-timeline">(.*?)</ol>', html, re.S).group(1)
+    assert "提交反映" in timeline and "居民" in timeline and "上报镇综治中心" in timeline and "网格长" in timeline
+    assert "受理立案" in timeline and "镇综治中心调度员" in timeline
+    dispatcher = connection.execute(text("SELECT p.name FROM accounts a JOIN people p ON p.id = a.person_id "
+                                         "WHERE a.username = 'dispatcher1'")).scalar_one()
+    page = html.split("<main>", 1)[1]  # the header names the one signed in on this client, the page no one
+    for private in ("张三丰", "13812345678", "张**", "138****5678", dispatcher, grid.leader, grid.worker, "内部备注"):
+        assert private not in page, private
+    english = client.get(f"/grids/{grid.code}/lookup?no={case_no.lower()}&lang=en").get_data(as_text=True)
+    assert "accept and file" in english and "town dispatcher" in english and "Track my report" in english
+
+
+@pytest.mark.parametrize("number, status, reason", [
+    ("YJB209912310000001", 404, "没有找到这个案卷号"),
+    ("不是编号", 422, "请输入回执上的案卷号"),
+    ("' OR 1=1 --", 422, "请输入回执上的案卷号"),
+])
+def test_unknown_and_malformed_numbers_are_refused_clearly(client, grid, number, status, reason):
+    response = client.get(f"/grids/{grid.code}/lookup", query_string={"no": number})
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="lookup-error" role="alert">' + reason, html)
+    assert 'id="lookup-case"' not in html
+    assert client.get(f"/grids/{grid.code}/lookup").status_code == 200  # the form alone
+
+
+def test_only_residents_reports_can_be_looked_up(client, connection, grid):
+    other = connection.execute(text("SELECT case_no FROM incidents WHERE source <> 'resident' LIMIT 1")).scalar_one()
+    response = client.get(f"/grids/{grid.code}/lookup", query_string={"no": other})
+    assert response.status_code == 404 and "没有找到这个案卷号" in response.get_data(as_text=True)

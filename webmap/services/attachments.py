@@ -41,8 +41,8 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
-def store_photo(db: Session, data: bytes, uploader_id: int | None) -> dict:
-    """Keep a photo (idempotent: the same bytes give the same id). Commits."""
+def check_photo(data: bytes) -> str:
+    """The photo's type, or :class:`AttachmentError` when it is empty, over 10 MB or not an image."""
     if not data:
         raise AttachmentError(400, "文件为空", "the file is empty")
     if len(data) > MAX_BYTES:
@@ -51,7 +51,18 @@ def store_photo(db: Session, data: bytes, uploader_id: int | None) -> dict:
     if mime is None:
         raise AttachmentError(415, "只接受 JPEG、PNG、WebP 或 HEIC 照片(按文件内容判断)",
                               "only JPEG, PNG, WebP or HEIC photos are accepted (judged by the bytes)")
-    sha = hashlib.sha256(data).hexdigest()
+    return mime
+
+
+def photo_id(data: bytes) -> str:
+    """A photo's id: the SHA-256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def store_photo(db: Session, data: bytes, uploader_id: int | None) -> dict:
+    """Keep a photo (idempotent: the same bytes give the same id). Commits."""
+    mime = check_photo(data)
+    sha = photo_id(data)
     db.execute(
         text("INSERT INTO attachments (sha256, mime, size, data, uploaded_by) VALUES (:s, :m, :n, :d, :u) "
              "ON CONFLICT (sha256) DO NOTHING"),

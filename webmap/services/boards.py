@@ -24,10 +24,24 @@ from geoalchemy2 import functions as gf
 from sqlalchemy import Numeric, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Area, Attachment, Category, Grid, GridAssignment, Incident, Person, Setting
+from db.models import (
+    Account,
+    Area,
+    Attachment,
+    CaseEvent,
+    Category,
+    Department,
+    Grid,
+    GridAssignment,
+    Incident,
+    Person,
+    Setting,
+)
+from workflow import cases, roles
 from workflow.clock import SHANGHAI
+from workflow.deadlines import SYSTEM_EVENTS
 
-from . import intake, privacy
+from . import attachments, intake, privacy
 from .errors import FieldError, InvalidInputError, NotFoundError
 from .town import load_town
 
@@ -38,6 +52,7 @@ DEFAULT_LOCATION_FLAG = "location_grid_point"
 # Same options for the page and the poster; tests rebuild the code with them.
 QR_OPTIONS = {"error": "m", "micro": False}
 FORM_FIELDS = ("category", "description", "address", "reporter_name", "reporter_phone", "lng", "lat", "form_key")
+MAX_BOARD_PHOTOS = 3  # a resident's report: up to 3 photos, each as any attachment (≤ 10 MB)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext "mark for extraction" convention
@@ -139,6 +154,7 @@ class Receipt:
     location_from_grid: bool
     reporter_name: str | None  # masked
     reporter_phone: str | None  # masked
+    photo_count: int = 0
 
 
 # ---------------------------------------------------------------- reading a board
@@ -292,13 +308,31 @@ def _coordinate(raw: str, name: str, errors: list[FieldError]) -> float | None:
     return value
 
 
+def check_photos(photos: list[bytes], errors: list[FieldError]) -> list[bytes]:
+    """The resident's photos that are to be kept (empty file inputs left out), each checked as
+    any attachment; the reasons go to ``errors`` on the field ``photos``."""
+    photos = [p for p in photos if p]
+    if len(photos) > MAX_BOARD_PHOTOS:
+        errors.append(FieldError("photos", f"照片最多 {MAX_BOARD_PHOTOS} 张, 请重新选择",
+                                 f"at most {MAX_BOARD_PHOTOS} photos; please choose again"))
+        return []
+    for n, data in enumerate(photos, start=1):
+        try:
+            attachments.check_photo(data)
+        except attachments.AttachmentError as exc:
+            errors.append(FieldError("photos", f"第 {n} 张照片: {exc.zh}; 请重新选择",
+                                     f"photo {n}: {exc.en}; please choose again"))
+    return photos
+
+
 def submit_report(db: Session, board: Board, form: Mapping[str, str], *, secret: str,
-                  near_m: float | None = None) -> Receipt:
+                  near_m: float | None = None, photos: list[bytes] = ()) -> Receipt:
     """A resident's report from the board, as an incident routed like any other (source
-    ``resident``). Without a tapped point the report stands at the grid's point on surface, so it
-    is routed to this grid. Raises ``InvalidInputError`` with every reason at once; nothing is saved then.
-    A form sent twice (same ``form_key``) gives the incident stored the first time."""
+    ``resident``), with up to 3 photos. Without a tapped point the report stands at the grid's point
+    on surface, so it is routed to this grid. Raises ``InvalidInputError`` with every reason at once;
+    nothing is saved then. A form sent twice (same ``form_key``) gives the incident stored the first time."""
     errors: list[FieldError] = []
+    photos = check_photos(list(photos), errors)
     raw = {k: (form.get(k) or "") for k in FORM_FIELDS}
 
     form_key = raw["form_key"].strip()
@@ -323,6 +357,7 @@ def submit_report(db: Session, board: Board, form: Mapping[str, str], *, secret:
         "reporter_name": raw["reporter_name"],
         "reporter_phone": raw["reporter_phone"],
         "location": {"lng": lng, "lat": lat, "crs": "wgs84"} if lng is not None and lat is not None else None,
+        "photos": [attachments.photo_id(p) for p in photos],
     }
     report = None
     try:
@@ -341,6 +376,8 @@ def submit_report(db: Session, board: Board, form: Mapping[str, str], *, secret:
 
     if from_grid:
         report = dataclasses.replace(report, flags=(*report.flags, DEFAULT_LOCATION_FLAG))
+    for data in photos:  # kept only once the whole form is valid
+        attachments.store_photo(db, data, None)
     incident_id, created = intake.report_incident(
         db, report, source="resident", reporter_id=None, reporter_role="resident",
         idempotency_key=form_idempotency_key(secret, board.code, form_key), near_m=near_m,
@@ -371,10 +408,48 @@ def receipt(db: Session, incident_id: int, *, created: bool, reporter_name: str 
         reported_at=inc.reported_at.astimezone(SHANGHAI),
         location_from_grid=DEFAULT_LOCATION_FLAG in (inc.flags or []),
         reporter_name=privacy.mask_name(reporter_name), reporter_phone=privacy.mask_phone(reporter_phone),
+        photo_count=len(inc.photos or []),
     )
 
 
 # ---------------------------------------------------------------- the A4 poster
+
+
+# TrueType CJK fonts of Debian packages, as (file, index in a .ttc); the first found is embedded.
+# The install script brings fonts-wqy-zenhei. Noto CJK (CFF outlines) cannot be embedded by reportlab.
+CJK_FONT_FILES = (
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+)
+CJK_FALLBACK = "STSong-Light"  # a CID font every PDF viewer is asked to supply: no file, not embedded
+
+
+def poster_cjk_font(candidates: tuple[tuple[str, int], ...] = CJK_FONT_FILES) -> str:
+    """Register and name the poster's Chinese font: the first TrueType file of ``candidates`` that
+    exists, embedded as a subset (reportlab's ``TTFont``); else the CID font STSong-Light, whose
+    glyphs a viewer without Chinese fonts cannot draw."""
+    import os
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    registered = pdfmetrics.getRegisteredFontNames()
+    for path, index in candidates:
+        name = f"WanggeCJK-{os.path.basename(path).split('.')[0]}-{index}"
+        if name in registered:
+            return name
+        if os.path.isfile(path):
+            try:
+                pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
+            except TTFError:  # a file reportlab cannot embed: try the next
+                continue
+            return name
+    if CJK_FALLBACK not in registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FALLBACK))
+    return CJK_FALLBACK
 
 
 def _identity(message: str, **values) -> str:
@@ -386,21 +461,19 @@ def poster_pdf(board: Board, sup: Supervision, url: str, *, center_name: str,
                gettext: Callable[..., str] = _identity, synthetic: bool = False,
                today: datetime | None = None) -> bytes:
     """The board as a printable A4 poster, signed by the town's governance centre (``center_name``,
-    in the poster's language). Chinese text in the built-in CID font STSong-Light (no
-    font file); codes, phones and the URL in Helvetica. Content streams are left uncompressed so the
+    in the poster's language). Chinese text in a CJK TrueType font embedded as a subset (see
+    :func:`poster_cjk_font`), so viewers without a Chinese font show it; codes, phones and the URL
+    in Helvetica. Content streams are left uncompressed so the
     text can be searched; the file stays small (one page)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
     _ = gettext
-    cjk = "STSong-Light"
-    if cjk not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(cjk))
+    cjk = poster_cjk_font()
     blue = colors.HexColor("#1f4e79")
     red = colors.HexColor("#c0392b")
     grey = colors.HexColor("#6b7280")
@@ -676,3 +749,77 @@ def _draw_grid_map(c, board: Board, x: float, y: float, w: float, h: float, colo
         c.drawPath(path, stroke=1, fill=1 if fill else 0, fillMode=0)
         c.setDash()
     c.restoreState()
+
+
+# ---------------------------------------------------------------- a resident looks up their case
+
+CASE_NO = re.compile(r"[A-Za-z]{1,8}[0-9]{6,30}")  # the town's prefix and digits, as the receipt prints it
+PUBLIC_EVENTS = {"report": ("提交反映", "reported"), "demo_state": ("演示数据", "demo data"),
+                 **SYSTEM_EVENTS}
+RESIDENT = ("居民", "resident")
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    at: datetime
+    label_zh: str
+    label_en: str
+    who_zh: str  # 职务 or the department, never a person's name
+    who_en: str
+
+
+@dataclass(frozen=True)
+class PublicCase:
+    """What anyone holding the receipt's number may read of a resident's case: no personal data,
+    no staff names, no notes."""
+
+    case_no: str
+    category: str
+    category_class: str
+    state: str
+    grid_name: str | None
+    reported_at: datetime
+    closed_at: datetime | None
+    events: tuple[PublicEvent, ...]
+
+
+def public_case(db: Session, case_no: str) -> PublicCase:
+    """The state and public timeline of a case reported from a grid board, by its number. Raises
+    :class:`InvalidInputError` for a malformed number and :class:`NotFoundError` for one that names
+    no resident's case (other cases are not public)."""
+    case_no = (case_no or "").strip().upper()
+    if not CASE_NO.fullmatch(case_no):
+        raise InvalidInputError([FieldError("no", "请输入回执上的案卷号 (字母加数字)", "type the case number on the receipt (letters and digits)")])
+    row = db.execute(
+        select(Incident.id, Incident.case_no, Incident.state, Incident.reported_at, Incident.closed_at,
+               Category.name, Category.class_name, Grid.name.label("grid_name"))
+        .join(Category, Category.id == Incident.category_id)
+        .outerjoin(Grid, Grid.id == Incident.grid_id)
+        .where(Incident.case_no == case_no, Incident.source == "resident")
+    ).first()
+    if row is None:
+        raise NotFoundError("没有找到这个案卷号, 请核对回执上的编号", f"no resident's report has the number {case_no}")
+    events = db.execute(
+        select(CaseEvent.at, CaseEvent.action, CaseEvent.role, Department.name.label("dept"))
+        .outerjoin(Account, Account.id == CaseEvent.actor_id)
+        .outerjoin(Department, Department.id == Account.department_id)
+        .where(CaseEvent.incident_id == row.id)
+        .order_by(CaseEvent.at, CaseEvent.id)
+    ).all()
+    return PublicCase(
+        case_no=row.case_no, category=row.name, category_class=row.class_name, state=row.state,
+        grid_name=row.grid_name, reported_at=row.reported_at.astimezone(SHANGHAI),
+        closed_at=row.closed_at.astimezone(SHANGHAI) if row.closed_at else None,
+        events=tuple(_public_event(e) for e in events),
+    )
+
+
+def _public_event(e) -> PublicEvent:
+    action = cases.ACTIONS.get(e.action)
+    zh, en = (action.label_zh, action.label_en) if action else PUBLIC_EVENTS.get(e.action, (e.action, e.action))
+    if e.role == "resident":
+        who_zh, who_en = RESIDENT
+    else:
+        who_zh = roles.who(None, e.role, department=e.dept, lang="zh")
+        who_en = roles.who(None, e.role, department=e.dept, lang="en")
+    return PublicEvent(at=e.at.astimezone(SHANGHAI), label_zh=zh, label_en=en, who_zh=who_zh, who_en=who_en)

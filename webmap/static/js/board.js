@@ -84,7 +84,23 @@
       where.textContent = t.none;
       clear.hidden = true;
     });
-    form.addEventListener("submit", () => {
+    // up to 3 photos: said as they are chosen, and a form with more is not sent (the server refuses it too)
+    const photos = $("photos");
+    const tooMany = () => photos && photos.files.length > 3;
+    if (photos) {
+      photos.addEventListener("change", () => {
+        const note = $("photos-chosen");
+        note.textContent = tooMany() ? t.tooMany : photos.files.length ? fmt(t.photos, { n: photos.files.length }) : "";
+        note.classList.toggle("field-error", tooMany());
+      });
+    }
+    form.addEventListener("submit", (ev) => {
+      if (tooMany()) {
+        ev.preventDefault();
+        $("photos-chosen").textContent = t.tooMany;
+        photos.focus();
+        return;
+      }
       // the server also refuses a second incident from the same form; this only spares a second trip
       submit.disabled = true;
       submit.textContent = t.sending;
