@@ -31,6 +31,7 @@ from db.models import (
     HotlineOrder,
     Incident,
 )
+from workflow import cases
 from workflow import deadlines as rules
 from workflow import roles
 from workflow.clock import SHANGHAI, format_iso
@@ -501,6 +502,7 @@ def _exact_status(row, now, calendar) -> dict | None:
 def _list_item(row, now, calendar) -> dict:
     return {
         "id": row.id, "case_no": row.case_no, "state": row.state,
+        "state_en": cases.STATE_EN.get(row.state, row.state),
         "category": {"code": row.cat_code, "name": row.cat_name},
         "grid": {"code": row.grid_code, "name": row.grid_name} if row.grid_code else None,
         "department": row.dept_name, "address": row.address,

@@ -156,4 +156,7 @@
     }
   }
   load();
+  // /inbox?case=<id> (the 12345 desk links a linked case here): that case's panel at once
+  const asked = new URLSearchParams(location.search).get("case");
+  if (asked && /^\d+$/.test(asked)) panel.open(Number(asked));
 })();
