@@ -31,9 +31,8 @@ from db.models import (
     HotlineOrder,
     Incident,
 )
-from workflow import cases
+from workflow import cases, roles
 from workflow import deadlines as rules
-from workflow import roles
 from workflow.clock import SHANGHAI, format_iso
 
 from . import features, incidents, scope
