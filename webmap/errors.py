@@ -1,6 +1,6 @@
 """The services' refusals (:mod:`webmap.services.errors`) and Werkzeug's HTTP errors as answers,
 in one place: JSON for the APIs, the error page for the rest. The page speaks one language: the
-reader's (``?lang=``, the remembered choice, else the browser's Accept-Language), Chinese by default."""
+reader's, chosen as on every page (``?lang=``, the remembered choice), Chinese by default."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask_babel import force_locale
 from werkzeug.exceptions import HTTPException
 
-from webmap.i18n import LANGUAGES
+from webmap.i18n import select_locale
 from webmap.services.errors import ServiceError
 
 # A protocol with an error format of its own (Open311's error list, JSON or XML) renders the
@@ -38,18 +38,9 @@ def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/ogc", "/open311/")) or request.accept_mimetypes.best == "application/json"
 
 
-def page_lang() -> str:
-    """The error page's one language: ``?lang=`` or the remembered cookie, else the browser's
-    Accept-Language between zh and en, else Chinese."""
-    wanted = request.args.get("lang") or request.cookies.get("lang")
-    if wanted in LANGUAGES:
-        return wanted
-    return request.accept_languages.best_match(LANGUAGES, default="zh") or "zh"
-
-
 def error_page(status: int, zh: tuple[str, str], en: tuple[str, str]):
     """The error page in the reader's language: ``zh`` and ``en`` are (title, detail)."""
-    lang = page_lang()
+    lang = select_locale()  # as every page: an English browser still reads the town's Chinese
     g.lang = lang  # base.html's <html lang> and menu follow the page
     message, detail = en if lang == "en" else zh
     with force_locale(lang):

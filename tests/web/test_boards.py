@@ -5,6 +5,7 @@ and in headless Chromium."""
 import io
 import re
 import secrets
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -636,7 +637,9 @@ def _photos(*blobs):
 def test_a_resident_attaches_up_to_three_photos(client, connection, grid):
     from tests.conftest import JPEG
 
-    data = {**form(), "photos": _photos(JPEG, PNG, JPEG + b"2")}
+    # photos no one uploaded before (an identical file is stored once, under its first uploader)
+    mine = uuid.uuid4().bytes
+    data = {**form(), "photos": _photos(JPEG + mine, PNG + mine, JPEG + mine + b"2")}
     response = client.post(f"/grids/{grid.code}/report", data=data, content_type="multipart/form-data")
     assert response.status_code == 201, response.get_data(as_text=True)
     html = response.get_data(as_text=True)
