@@ -187,7 +187,7 @@ def test_the_page_and_its_menu_link(client):
     assert "Hotspot 99%<" in english and "Export GeoPackage" in english and "Hotspot analysis" in english
     client.post("/auth/logout")
     login(client, "worker001")
-    refused = client.get("/analysis")
+    refused = client.get("/analysis?lang=zh")  # the English choice above is remembered
     assert refused.status_code == 403
     html = refused.get_data(as_text=True)
     assert "无权查看热点分析" in html and 'href="/analysis"' not in html  # a clear refusal, no menu link
