@@ -443,7 +443,6 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
                 returns,
                 int(satisfaction[i]) if visited else None,
                 "true" if extension else "false",
-                worker if source == "grid_worker" else None,
             ))
             reporter = worker if source in ("grid_worker", "patrol") else None
             events.append((iid, reported.isoformat(), "worker", "report", None, "待受理", "上报(演示数据)", "{}",
@@ -467,7 +466,7 @@ INCIDENT_COLUMNS = (
     "id", "case_no", "geom", "raw_lng", "raw_lat", "raw_crs", "source", "category_id", "description",
     "address", "grid_id", "grid_code", "village_code", "worker_id", "leader_id", "department_id",
     "state", "flags", "reported_at", "deadline", "closed_at", "synthetic", "tier", "dispatched_at",
-    "rework_count", "return_count", "satisfaction", "extension_pending", "reporter_id",
+    "rework_count", "return_count", "satisfaction", "extension_pending",
 )
 EVENT_COLUMNS = ("incident_id", "at", "role", "action", "from_state", "to_state", "note", "data", "actor_id")
 
