@@ -1,5 +1,12 @@
 """Load the synthetic demo town into PostGIS: areas, grids, people, accounts, categories, a year of
-incidents with hotspots and seasonality, and a week of patrol tracks. One transaction, COPY for bulk.
+incidents with hotspots and seasonality, 12345 orders, two weeks of sign-ins and a week of patrol
+tracks. One transaction, COPY for bulk.
+
+The year before ``until`` is history, closed (or void, a few parked). The last weeks are a town's
+backlog: open cases in every state of ``workflow/cases.py``, placed backwards from ``until`` on the
+working-day clock so that most are on time, some due soon and a few overdue (and supervised); and
+every account that may act holds a few cases or orders it may act on now (see :func:`_forced`).
+Each event names the account of the person who took it.
 """
 
 from __future__ import annotations
