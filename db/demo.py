@@ -814,21 +814,24 @@ def _load_reference(cur, town: T.Town, rng, password: str, until: datetime) -> d
     ctx["accounts"] = _copy(
         cur, "accounts", ("username", "password_hash", "role", "scope_code", "person_id", "department_id"), accounts
     )
-    # the accounts' ids, for the events' actors: by grid, village, department, or a list per role
+    cur.execute("SELECT id, role, scope_code, department_id FROM accounts ORDER BY id")
+    ctx["account"] = account_ids(cur.fetchall(), ctx["department"])
+    return ctx
+
+
+def account_ids(rows, department_id: dict[str, int]) -> dict:
+    """The accounts' ids, for the events' actors, from rows (id, role, scope_code, department_id):
+    by grid (workers), village (leaders), department code, or a list per desk role."""
     acct: dict = {"worker": {}, "leader": {}, "department": {}, "dispatcher": [], "town_leader": [], "district": []}
-    dept_code = {v: k for k, v in ctx["department"].items()}
-    cur.execute("SELECT id, role, scope_code, department_id, person_id FROM accounts ORDER BY id")
-    for account_id, role, scope, department_id, person_id in cur.fetchall():
+    dept_code = {v: k for k, v in department_id.items()}
+    for account_id, role, scope, dept in rows:
         if role in ("worker", "leader"):
             acct[role][scope] = account_id
         elif role == "department":
-            acct["department"][dept_code[department_id]] = account_id
+            acct["department"][dept_code[dept]] = account_id
         elif role in acct:
             acct[role].append(account_id)
-        if role == "worker":
-            ctx.setdefault("worker_account", {})[person_id] = account_id
-    ctx["account"] = acct
-    return ctx
+    return acct
 
 
 ROSTER_DAYS = 14  # sign-ins of the last two weeks: this week's and last week's summary read like a real week
