@@ -237,9 +237,9 @@ def _share_used(state: str, u: float, v: float) -> float:
     a supervised one is overdue."""
     if state == "督办":
         return 1.1 + v
-    if u < 0.85:
+    if u < 0.87:
         return 0.05 + 0.65 * v
-    if u < 0.95:
+    if u < 0.97:
         return 0.76 + 0.21 * v
     return 1.05 + 1.5 * v
 
