@@ -78,6 +78,10 @@ def _context(engine) -> dict:
             "worker": mapping("SELECT grid_code, person_id FROM grid_assignments WHERE duty = 'worker'"),
             "leader": mapping("SELECT grid_code, person_id FROM grid_assignments WHERE duty = 'leader'"),
             "deadline": lambda reported, limit, unit: DEFAULT_CALENDAR.add(reported, limit, unit),
+            "calendar": DEFAULT_CALENDAR, "orders": [],
+            "account": demo_mod.account_ids(conn.execute(text(
+                "SELECT id, role, scope_code, department_id FROM accounts")).all(),
+                mapping("SELECT code, id FROM departments")),
         }
 
 

@@ -1,5 +1,12 @@
 """Load the synthetic demo town into PostGIS: areas, grids, people, accounts, categories, a year of
-incidents with hotspots and seasonality, and a week of patrol tracks. One transaction, COPY for bulk.
+incidents with hotspots and seasonality, 12345 orders, two weeks of sign-ins and a week of patrol
+tracks. One transaction, COPY for bulk.
+
+The year before ``until`` is history, closed (or void, a few parked). The last weeks are a town's
+backlog: open cases in every state of ``workflow/cases.py``, placed backwards from ``until`` on the
+working-day clock so that most are on time, some due soon and a few overdue (and supervised); and
+every account that may act holds a few cases or orders it may act on now (see :func:`_forced`).
+Each event names the account of the person who took it.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from werkzeug.security import generate_password_hash
 
 from db import demo_town as T
 from spatial.routing import locate_points
-from workflow.clock import DEFAULT_CALENDAR, SHANGHAI
+from workflow import cases as C
+from workflow import hotline as H
+from workflow.clock import DEFAULT_CALENDAR, SHANGHAI, WORK_DAY
 
 DEFAULT_INCIDENTS = 20_000
 CHUNK = 50_000
@@ -129,15 +138,27 @@ def _times(rng, cat_idx: np.ndarray, until: datetime) -> np.ndarray:
     return ts
 
 
+RECENT_DAYS = 30  # younger cases get a backlog's states; older ones are the year of history
+# (upper bound of the age in days, states, their shares): the open cases are the last days' and weeks'
+AGE_STATES = (
+    (1, ("待受理", "已立案", "立案派遣", "处理中", "待核查", "结案", "作废"), (0.30, 0.08, 0.12, 0.22, 0.08, 0.18, 0.02)),
+    (3, ("待受理", "已立案", "立案派遣", "处理中", "待核查", "结案", "作废"), (0.05, 0.03, 0.05, 0.22, 0.12, 0.50, 0.03)),
+    (7, ("处理中", "待核查", "督办", "挂账", "结案", "作废"), (0.10, 0.06, 0.02, 0.01, 0.78, 0.03)),
+    (RECENT_DAYS, ("处理中", "待核查", "督办", "挂账", "结案", "作废"), (0.015, 0.01, 0.005, 0.005, 0.935, 0.03)),
+    (math.inf, ("结案", "作废", "挂账"), (0.9675, 0.03, 0.0025)),
+)
+
+
 def _states(rng, age_days: np.ndarray) -> np.ndarray:
-    old = ["结案", "作废", "挂账", "督办"]
-    new = ["待受理", "已立案", "立案派遣", "处理中", "待核查", "结案"]
-    states = np.where(
-        age_days > 20,
-        rng.choice(old, size=age_days.size, p=[0.92, 0.04, 0.025, 0.015]),
-        rng.choice(new, size=age_days.size, p=[0.18, 0.07, 0.2, 0.2, 0.1, 0.25]),
-    )
-    return states
+    """The state of each case by its age: open mostly in the last days, closed (or void) after,
+    and a few parked for good."""
+    states = np.empty(age_days.size, dtype=object)
+    low = -math.inf
+    for high, names, shares in AGE_STATES:
+        m = (age_days > low) & (age_days <= high)
+        states[m] = rng.choice(names, size=int(m.sum()), p=shares)
+        low = high
+    return states.astype(str)
 
 
 # the town path of a case, as (action, role, from_state, to_state); the demo cuts it where the
@@ -159,14 +180,17 @@ def _history(state: str, self_handle: bool, u: np.ndarray) -> tuple[list[tuple],
     """The workflow steps that brought a demo case to ``state``: (steps, tier, reworks, returns).
     ``u`` holds four uniform draws for the case."""
     if state == "待受理":
+        if u[0] < 0.35:  # escalated by the grid worker: the town is to file it
+            return [TOWN_PATH[0]], "town", 0, 0
         return [], "village", 0, 0
     if state == "作废":
         return [("void", "dispatcher", "待受理", "作废")], "town", 0, 0
     if state == "结案" and self_handle and u[0] < 0.6:
         return [("self_handle", "worker", "待受理", "结案")], "village", 0, 0
-    if state == "结案" and u[0] < 0.25:
-        return [("village_handle", "leader", "待受理", "处理中"), ("village_done", "leader", "处理中", "待核查"),
-                ("verify_pass", "worker", "待核查", "结案")], "village", 0, 0
+    if state in ("结案", "处理中", "待核查") and u[0] < 0.25:
+        steps = [("village_handle", "leader", "待受理", "处理中"), ("village_done", "leader", "处理中", "待核查"),
+                 ("verify_pass", "worker", "待核查", "结案")]
+        return steps[:VILLAGE_STOP_AT[state]], "village", 0, 0
     if state == "挂账":
         return [*TOWN_PATH[:2], ("park", "dispatcher", "已立案", "挂账")], "town", 0, 0
     if state == "督办":
@@ -183,6 +207,138 @@ def _history(state: str, self_handle: bool, u: np.ndarray) -> tuple[list[tuple],
     return steps, "town", reworks, returns
 
 
+VILLAGE_STOP_AT = {"处理中": 1, "待核查": 2, "结案": 3}
+LIMIT_UNITS = {"work_hours": timedelta(hours=1), "work_days": WORK_DAY, "hours": timedelta(hours=1),
+               "days": timedelta(days=1)}
+WORKING_UNITS = ("work_hours", "work_days")
+CLOCK_STATES = ("待受理", "已立案", "立案派遣", "处理中", "督办")
+EXTENSION_NOTE = "需协调相关单位配合, 申请延期(演示数据)"
+
+
+def _work_before(calendar, end: datetime, work: timedelta) -> datetime:
+    """The moment ``work`` of office time before ``end`` (the inverse of ``calendar.add``)."""
+    lo, hi = end - work * 8 - timedelta(days=12), end
+    for _ in range(30):
+        mid = lo + (hi - lo) / 2
+        if calendar.work_between(mid, end) > work:
+            lo = mid
+        else:
+            hi = mid
+    return hi.replace(microsecond=0)
+
+
+def _spread(a: datetime, b: datetime, n: int) -> list[datetime]:
+    """``n`` moments spread evenly after ``a``, the last at ``b``."""
+    return [a + (b - a) * (k + 1) / n for k in range(n)]
+
+
+def _share_used(state: str, u: float, v: float) -> float:
+    """The share of its time an open case has used at ``until``: most normal, some yellow, few red;
+    a supervised one is overdue."""
+    if state == "督办":
+        return 1.1 + v
+    if u < 0.87:
+        return 0.05 + 0.65 * v
+    if u < 0.97:
+        return 0.76 + 0.21 * v
+    return 1.05 + 1.5 * v
+
+
+def _open_times(state: str, steps: list[tuple], limit: int, unit: str, until: datetime, u: np.ndarray,
+                calendar, fixed: datetime | None = None) -> tuple[datetime, list[datetime]]:
+    """When a case open at ``until`` was reported and took its steps, placed backwards from ``until``
+    on the category's clock (working time, or wall time for a limit in hours/days) so that its
+    deadline status is the one drawn. ``u``: six uniform draws; ``fixed``: a report time to keep."""
+    working = unit in WORKING_UNITS
+    allowed = LIMIT_UNITS[unit] * limit
+
+    def back(t: datetime, span: timedelta) -> datetime:
+        return _work_before(calendar, t, span) if working else t - span
+
+    disp = max((k for k, st in enumerate(steps) if st[0] == "dispatch"), default=None)
+    n = len(steps)
+    if state == "待核查":  # handled; the grid worker is to verify
+        done = until - timedelta(hours=0.5 + 30 * u[5])
+        if disp is None:
+            reported = done - timedelta(hours=2 + 40 * u[4])
+            return reported, _spread(reported, done, n)
+        dispatched = back(done, allowed * (0.2 + 0.7 * u[4]))
+        reported = dispatched - timedelta(minutes=20 + 300 * u[2])
+        return reported, _spread(reported, dispatched, disp + 1) + _spread(dispatched, done, n - disp - 1)
+    if state == "挂账":
+        parked = until - timedelta(days=1 + 19 * u[4])
+        reported = parked - timedelta(hours=2 + 70 * u[5])
+        return reported, _spread(reported, parked, n)
+    start = back(until, allowed * _share_used(state, u[4], u[5]))
+    if disp is None:  # 待受理 / 已立案: the clock runs from the report
+        reported = fixed or start
+        return reported, _spread(reported, reported + (until - reported) * 0.7, n)
+    dispatched = start if fixed is None or start > fixed else fixed + (until - fixed) * 0.3
+    reported = fixed or dispatched - timedelta(minutes=20 + 300 * u[2])
+    times = _spread(reported, dispatched, disp + 1)
+    after = n - disp - 1
+    if state == "督办":  # accepted, then supervised once overdue
+        deadline = calendar.add(dispatched, limit, unit)
+        accepted = dispatched + (min(deadline, until) - dispatched) * 0.2
+        return reported, times + _spread(dispatched, accepted, after - 1) + [deadline + (until - deadline) * 0.5]
+    return reported, times + _spread(dispatched, dispatched + (until - dispatched) * 0.6, after)
+
+
+@dataclass
+class Forced:
+    """A case the backlog needs in a state (so that every account has something to do now)."""
+
+    state: str
+    u0: float  # the path: < 0.25 the village's, ≥ 0.6 the town's
+    extension: bool = False
+    fixed: datetime | None = None  # keep this report time (a 12345 order's incident)
+    order: int | None = None  # the index of the demo 12345 order it comes from
+
+
+def _forced(rng, cat: np.ndarray, grid_idx: np.ndarray, town: T.Town, orders: list[dict]) -> dict[int, Forced]:
+    """Cases of the first chunk put in the states every demo account acts on: in each grid one
+    待受理 for the worker (on-the-spot category where there is one) and one 待核查 to verify; in each
+    village one 处理中 the leader handles; for each department one 立案派遣 to accept and one
+    处理中 to report back on; for the dispatchers 待受理 at the town, 已立案, extension requests and
+    overdue cases under 督办;
+    and the incidents of the located 12345 orders."""
+    codes = [c[0] for c in T.CATEGORIES]
+    water = codes.index("TF01")  # standing water stays in the rainy season
+    dept_of = np.array([c[4] for c in T.CATEGORIES])[cat]
+    self_ok = np.array([c[5] for c in T.CATEGORIES])[cat]
+    free = (cat != water) & (grid_idx >= 0)
+    forced: dict[int, Forced] = {}
+
+    def take(mask: np.ndarray, spec: Forced, prefer: np.ndarray | None = None) -> None:
+        pool = np.flatnonzero(mask & free)
+        if prefer is not None and (mask & free & prefer).any():
+            pool = np.flatnonzero(mask & free & prefer)
+        if pool.size:
+            i = int(rng.choice(pool))
+            free[i] = False
+            forced[i] = spec
+
+    for g in range(len(town.grids)):
+        take(grid_idx == g, Forced("待受理", 0.9), prefer=self_ok)
+        take(grid_idx == g, Forced("待核查", 0.9))
+    village_of = np.array([g["village_code"] for g in town.grids] + [""])[grid_idx]
+    for v in town.villages:
+        take(village_of == v["code"], Forced("处理中", 0.1))
+    for code, *_rest in T.DEPARTMENTS:
+        if code != "zongzhi":
+            take(dept_of == code, Forced("立案派遣", 0.9))
+            take(dept_of == code, Forced("处理中", 0.9))
+    anywhere = dept_of != "zongzhi"
+    for spec in (Forced("待受理", 0.1), Forced("已立案", 0.9), Forced("处理中", 0.9, extension=True),
+                 Forced("督办", 0.9)):
+        for _ in range(3):
+            take(anywhere, Forced(spec.state, spec.u0, spec.extension))
+    for k, order in enumerate(orders):
+        if order["located"]:
+            take(anywhere, Forced(order["incident_state"], 0.9, fixed=order["imported"], order=k))
+    return forced
+
+
 def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict) -> Iterator[tuple]:
     """Yield rows of incidents and their events, CHUNK at a time."""
     outline_local = shapely.transform(
@@ -191,12 +347,13 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
     grid_geoms = [g["geom"] for g in town.grids]
     grid_codes = [g["code"] for g in town.grids]
     village_name = {v["code"]: v["name"] for v in town.villages}
+    calendar = ctx["calendar"]
+    acct = ctx["account"]
     next_id = 1
     chunk_no = 0
     while next_id <= n:
         size = min(CHUNK, n - next_id + 1)
         rng = np.random.default_rng([seed, 7, chunk_no])
-        chunk_no += 1
         xs, ys, comp = _points(rng, town, size, outline_local)
         lon, lat = T.to_lonlat(xs, ys)
         lon = np.round(lon, 7)
@@ -213,39 +370,67 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
         draws = rng.random((size, 4))
         satisfaction = rng.choice(SATISFACTION, size=size, p=SATISFACTION_P)
         geom_hex = _hex(shapely.points(lon, lat))
+        more = rng.random((size, 3))
+        forced = _forced(rng, cat, grid_idx, town, ctx["orders"]) if chunk_no == 0 else {}
+        chunk_no += 1
         incidents, events = [], []
         for i in range(size):
             iid = next_id + i
             g = int(grid_idx[i])
             grid = town.grids[g] if g >= 0 else None
-            reported = datetime.fromtimestamp(float(ts[i]), SHANGHAI)
             category = T.CATEGORIES[cat[i]]
-            limit, unit = category[6], category[7]
+            code, limit, unit = category[0], category[6], category[7]
+            u = np.concatenate([draws[i], more[i, :2]])
             state = str(states[i])
-            steps, tier, reworks, returns = _history(state, category[5], draws[i])
+            spec = forced.get(i)
+            source = str(sources[i])
+            if spec is not None:
+                state, u[0] = spec.state, spec.u0
+                u[3] = 0.0 if spec.extension else max(u[3], 0.2)
+            elif category[4] == "zongzhi" and state in ("立案派遣", "处理中", "督办"):
+                state = "已立案"  # the center keeps what it does not dispatch
+            if grid is None and state in C.OPEN_STATES:
+                u[0] = max(u[0], 0.6)  # outside every grid: the town's path
+            steps, tier, reworks, returns = _history(state, category[5], u)
             if grid is None:
                 tier = "town"
-            # the steps are spread from the report to the close (or to a while before "until")
-            end = (reported + timedelta(seconds=float(close_after[i])) if state == "结案"
-                   else reported + (until - reported) * 0.8)
-            span = (end - reported) / (len(steps) + 1)
-            times = [reported + span * (k + 1) for k in range(len(steps))]
+            open_now = state in C.OPEN_STATES and (spec is not None or age[i] <= RECENT_DAYS)
+            if open_now:
+                reported, times = _open_times(state, steps, limit, unit, until, u, calendar,
+                                              spec.fixed if spec else None)
+            else:
+                reported = spec.fixed if spec and spec.fixed else datetime.fromtimestamp(float(ts[i]), SHANGHAI)
+                # the steps are spread from the report to the close (or to a while before "until")
+                end = (min(reported + timedelta(seconds=float(close_after[i])), reported + (until - reported) * 0.9)
+                       if state == "结案" else reported + (until - reported) * 0.8)
+                span = (end - reported) / (len(steps) + 1)
+                times = [reported + span * (k + 1) for k in range(len(steps))]
             dispatched = max((t for t, st in zip(times, steps, strict=True) if st[0] == "dispatch"), default=None)
             deadline = ctx["deadline"](dispatched or reported, limit, unit)
             closed = times[-1] if state == "结案" else None
             visited = (state == "结案" and tier == "town" and draws[i][3] < 0.3
                        and closed + timedelta(days=1) <= until)
-            code = category[0]
+            extension = state in ("处理中", "督办") and tier == "town" and u[3] < 0.12
             vname = village_name[grid["village_code"]] if grid else ""
             address = f"{vname}{T.ROADS[roads[i]]}{numbers[i]}号附近"
+            description = f"{category[3]}:{address}(演示数据)"
+            if spec is not None and spec.order is not None:
+                order = ctx["orders"][spec.order]
+                order.update(incident_id=iid, lng=float(lon[i]), lat=float(lat[i]), address=address,
+                             content=f"反映{address}{category[3]}问题, 希望尽快处理。(演示数据)")
+                description, source = f"12345 工单 {order['order_no']}: {order['content']}", "hotline_12345"
+            worker = acct["worker"].get(grid["code"]) if grid else None
+            actors = {"worker": worker, "leader": acct["leader"].get(grid["village_code"]) if grid else None,
+                      "dispatcher": acct["dispatcher"][iid % len(acct["dispatcher"])],
+                      "department": acct["department"].get(category[4])}
             incidents.append((
                 iid,
                 f"{T.CASE_PREFIX}{reported:%Y%m%d}{iid:07d}",
                 geom_hex[i],
                 lon[i], lat[i], "wgs84",
-                sources[i],
+                source,
                 ctx["category_id"][code],
-                f"{category[3]}:{address}(演示数据)",
+                description,
                 address,
                 ctx["grid_id"][grid["code"]] if grid else None,
                 grid["code"] if grid else None,
@@ -264,14 +449,22 @@ def _incident_chunks(town: T.Town, n: int, seed: int, until: datetime, ctx: dict
                 reworks,
                 returns,
                 int(satisfaction[i]) if visited else None,
+                "true" if extension else "false",
             ))
-            events.append((iid, reported.isoformat(), "worker", "report", None, "待受理", "上报(演示数据)", "{}"))
+            reporter = worker if source in ("grid_worker", "patrol") else None
+            events.append((iid, reported.isoformat(), "worker", "report", None, "待受理", "上报(演示数据)", "{}",
+                           reporter))
             for t, (action, role, before, after) in zip(times, steps, strict=True):
                 data = json.dumps({"department": category[4]}) if action == "dispatch" else "{}"
-                events.append((iid, t.isoformat(), role, action, before, after, "演示数据", data))
+                events.append((iid, t.isoformat(), role, action, before, after, "演示数据", data, actors[role]))
+            if extension:
+                asked = times[-1] + (until - times[-1]) * 0.5
+                events.append((iid, asked.isoformat(), "department", "request_extension", state, state,
+                               EXTENSION_NOTE, json.dumps({"days": 2 + int(u[5] * 4)}), actors["department"]))
             if visited:
                 events.append((iid, (closed + timedelta(days=1)).isoformat(), "dispatcher", "return_visit", "结案",
-                               "结案", "回访(演示数据)", json.dumps({"satisfaction": int(satisfaction[i])})))
+                               "结案", "回访(演示数据)", json.dumps({"satisfaction": int(satisfaction[i])}),
+                               actors["dispatcher"]))
         next_id += size
         yield incidents, events
 
@@ -280,9 +473,155 @@ INCIDENT_COLUMNS = (
     "id", "case_no", "geom", "raw_lng", "raw_lat", "raw_crs", "source", "category_id", "description",
     "address", "grid_id", "grid_code", "village_code", "worker_id", "leader_id", "department_id",
     "state", "flags", "reported_at", "deadline", "closed_at", "synthetic", "tier", "dispatched_at",
-    "rework_count", "return_count", "satisfaction",
+    "rework_count", "return_count", "satisfaction", "extension_pending",
 )
-EVENT_COLUMNS = ("incident_id", "at", "role", "action", "from_state", "to_state", "note", "data")
+EVENT_COLUMNS = ("incident_id", "at", "role", "action", "from_state", "to_state", "note", "data", "actor_id")
+
+
+# ---------------------------------------------------------------- 12345 orders
+
+# how many demo orders wait in each state (seed 4-1), and the share of them with a place
+ORDER_STATES = (("待签收", 10), ("已签收", 10), ("已批示", 8), ("办理中", 14), ("待答复", 8), ("已答复", 10),
+                ("已办结", 25), ("已退回", 5))
+ORDER_PATH = (  # (action, role, from, to, the state the order reaches by it)
+    ("sign", "dispatcher", "待签收", "已签收"), ("instruct", "town_leader", "已签收", "已批示"),
+    ("assign", "dispatcher", "已批示", "办理中"), ("draft_reply", "department", "办理中", "待答复"),
+    ("reply", "dispatcher", "待答复", "已答复"), ("close", "district", "已答复", "已办结"),
+)
+ORDER_STEP_HOURS = ((0.1, 3), (0.5, 4), (0.3, 2), (3, 20), (0.5, 6), (3, 48))  # wall hours, from → to
+LOCATED_SHARE = 0.45
+CHANNEL_P = {"phone": 0.7, "wechat": 0.15, "web": 0.1, "app": 0.05}
+RETURN_REASON = "诉求地点不在本镇辖区, 请区平台改派(演示数据)"
+SUPERVISE_NOTE = "工单已超期, 请加快办理并按时答复(演示数据)"
+
+
+def _plan_orders(rng, until: datetime, calendar) -> list[dict]:
+    """The demo's 12345 orders of the last weeks, each with its path to the state it waits in and
+    the times of its steps, on the Tianjin limits of ``workflow/hotline.py``."""
+    orders: list[dict] = []
+    depts = [code for code, *_rest in T.DEPARTMENTS if code != "zongzhi"]
+    channels = list(CHANNEL_P)
+    for state, count in ORDER_STATES:
+        for j in range(count):
+            urgency = H.NORMAL
+            if state == "待签收":
+                urgency = (H.LIFE_PROPERTY, H.UTILITIES)[j] if j < 2 else H.NORMAL
+                late = j == count - 1  # one the desk has let run past its acceptance limit
+                if urgency == H.LIFE_PROPERTY:
+                    dispatched = until - timedelta(minutes=float(rng.uniform(2, 10)))
+                elif urgency == H.UTILITIES:
+                    dispatched = until - timedelta(minutes=float(rng.uniform(5, 25)))
+                else:
+                    dispatched = _work_before(calendar, until, WORK_DAY * (1.3 if late else rng.uniform(0.05, 0.8)))
+            elif state in ("已办结", "已退回"):
+                dispatched = until - timedelta(days=float(rng.uniform(5, 21)))
+            elif state == "已答复":
+                dispatched = _work_before(calendar, until, WORK_DAY * float(rng.uniform(1.5, 4.5)))
+            else:  # open at the town; one of 已批示 and of 办理中 is overdue and pressed on
+                late = j == 0 and state in ("已批示", "办理中")
+                dispatched = _work_before(calendar, until, WORK_DAY * (5.6 if late else rng.uniform(0.2, 3.5)))
+            if state not in ("待签收",) and rng.random() < 0.1:
+                urgency = H.UTILITIES
+            dispatched = dispatched.replace(microsecond=0)
+            imported = dispatched + min(timedelta(minutes=float(rng.uniform(2, 40))), (until - dispatched) / 3)
+            reached = [s[3] for s in ORDER_PATH].index(state) + 1 if state in [s[3] for s in ORDER_PATH] else 0
+            steps = list(ORDER_PATH[:reached])
+            times, t = [], imported
+            for lo, hi in ORDER_STEP_HOURS[:reached]:
+                t = t + timedelta(hours=float(rng.uniform(lo, hi)))
+                times.append(t)
+            if state == "已退回":
+                steps = [("return_order", "dispatcher", "待签收", "已退回")]
+                times = [imported + timedelta(hours=float(rng.uniform(0.5, 6)))]
+            last = until - timedelta(minutes=5)
+            if times and times[-1] > last:  # squeeze the steps in before "until"
+                times = [imported + (x - imported) * ((last - imported) / (times[-1] - imported)) for x in times]
+            reply_deadline = H.default_reply_deadline(dispatched, calendar)
+            order = {
+                "order_no": f"DEMO-{dispatched:%Y%m%d}-{len(orders) + 1:04d}", "state": state,
+                "urgency": urgency, "channel": str(rng.choice(channels, p=list(CHANNEL_P.values()))),
+                "dispatched": dispatched, "imported": imported,
+                "accept_deadline": H.accept_deadline(dispatched, urgency, calendar),
+                "reply_deadline": reply_deadline, "steps": steps, "times": times,
+                "department": depts[j % len(depts)] if state == "办理中" else str(rng.choice(depts)),
+                "located": state != "已退回" and rng.random() < LOCATED_SHARE,
+                "incident_state": ("结案" if state in ("已答复", "已办结") else
+                                   "待受理" if state in ("待签收", "已签收") else "处理中"),
+                "name": T.person_name(rng), "phone": T.phone_number(rng),
+                "incident_id": None, "lng": None, "lat": None, "address": None,
+            }
+            if state in H.REPLY_OWED and state != "待签收" and until > reply_deadline:
+                order["supervised"] = reply_deadline + (until - reply_deadline) * 0.5
+            orders.append(order)
+    return orders
+
+
+ORDER_TOPICS = ("夜间施工噪音扰民", "路灯不亮", "小区供暖不热", "垃圾清运不及时", "道路积水", "占道经营",
+                "饮用水水质浑浊", "违章搭建", "车辆乱停乱放", "养殖异味")
+ORDER_COLUMNS = (
+    "id", "order_no", "channel", "petitioner_name", "petitioner_phone", "content", "address", "lng", "lat",
+    "incident_id", "urgency", "dispatched_at", "accept_deadline", "reply_deadline", "state", "department_id",
+    "instruction", "draft", "reply", "signed_at", "assigned_at", "drafted_at", "replied_at", "closed_at",
+    "returned_at", "supervised_at", "return_count", "supervise_count", "imported_by", "created_at", "updated_at",
+)
+ORDER_EVENT_COLUMNS = ("order_id", "at", "actor_id", "role", "action", "from_state", "to_state", "department_id",
+                       "note", "data")
+ORDER_TIME_COLUMN = {"sign": "signed_at", "assign": "assigned_at", "draft_reply": "drafted_at",
+                     "reply": "replied_at", "close": "closed_at", "return_order": "returned_at"}
+
+
+def _load_orders(cur, ctx: dict, orders: list[dict], rng) -> tuple[int, int]:
+    """COPY the planned orders and their events (imported by the desk, marked ``via: demo``)."""
+    village = T.VILLAGE_NAMES
+    for o in orders:  # the orders with no place (or no case to link) say where in words
+        if o["incident_id"] is None:
+            o["address"] = f"{village[int(rng.integers(len(village)))]}{T.ROADS[int(rng.integers(len(T.ROADS)))]}"
+            o["content"] = f"反映{o['address']}一带{rng.choice(ORDER_TOPICS)}, 希望尽快解决。(演示数据)"
+    acct = ctx["account"]
+    names = {code: name for code, name, *_rest in T.DEPARTMENTS}
+    rows, events = [], []
+    for oid, o in enumerate(orders, start=1):
+        desk = acct["dispatcher"][oid % len(acct["dispatcher"])]
+        actors = {"dispatcher": desk, "town_leader": acct["town_leader"][oid % len(acct["town_leader"])],
+                  "department": acct["department"].get(o["department"]),
+                  "district": acct["district"][oid % len(acct["district"])]}
+        dept_id = ctx["department"][o["department"]]
+        instruction = f"请{names[o['department']]}牵头核实办理, 按时答复诉求人。(演示数据)"
+        draft = f"经{names[o['department']]}现场核实, 已安排处理, 将于 3 个工作日内完成。(演示数据)"
+        at = {ORDER_TIME_COLUMN.get(s[0]): t for s, t in zip(o["steps"], o["times"], strict=True)}
+        reached = {s[0] for s in o["steps"]}
+        data = {"via": "demo", "synthetic": True, "urgency": o["urgency"], "dispatched_at": o["dispatched"].isoformat()}
+        if o["incident_id"]:
+            data["incident_id"] = o["incident_id"]
+        events.append((oid, o["imported"].isoformat(), desk, "dispatcher", "import", None, "待签收", None,
+                       "自便民专线平台派单", json.dumps(data)))
+        for (action, role, before, after), t in zip(o["steps"], o["times"], strict=True):
+            note = {"instruct": instruction, "draft_reply": draft, "return_order": RETURN_REASON}.get(action)
+            extra = {"on_time": t <= o["accept_deadline"]} if action == "sign" else {}
+            if action == "assign":
+                extra = {"department": o["department"]}
+            events.append((oid, t.isoformat(), actors[role], role, action, before, after,
+                           dept_id if action in ("assign", "draft_reply") else None, note, json.dumps(extra)))
+        supervised = o.get("supervised")
+        if supervised:
+            events.append((oid, supervised.isoformat(), desk, "dispatcher", "supervise", o["state"], o["state"], None,
+                           SUPERVISE_NOTE, json.dumps({"reply_deadline": o["reply_deadline"].isoformat()})))
+        iso = {k: v.isoformat() if v else None for k, v in at.items()}
+        last = max([o["imported"], *o["times"], *([supervised] if supervised else [])])
+        rows.append((
+            oid, o["order_no"], o["channel"], o["name"], o["phone"], o["content"], o["address"], o["lng"], o["lat"],
+            o["incident_id"], o["urgency"], o["dispatched"].isoformat(), o["accept_deadline"].isoformat(),
+            o["reply_deadline"].isoformat(), o["state"], dept_id if "assign" in reached else None,
+            instruction if "instruct" in reached else None, draft if "draft_reply" in reached else None,
+            draft if "reply" in reached else None, iso.get("signed_at"), iso.get("assigned_at"),
+            iso.get("drafted_at"), iso.get("replied_at"), iso.get("closed_at"), iso.get("returned_at"),
+            supervised.isoformat() if supervised else None, 1 if "return_order" in reached else 0,
+            1 if supervised else 0, desk, o["imported"].isoformat(), last.isoformat(),
+        ))
+    _copy(cur, "hotline_orders", ORDER_COLUMNS, rows)
+    _copy(cur, "hotline_events", ORDER_EVENT_COLUMNS, events)
+    cur.execute("SELECT setval('hotline_orders_id_seq', GREATEST((SELECT max(id) FROM hotline_orders), 1))")
+    return len(rows), len(events)
 
 
 # ---------------------------------------------------------------- the whole load
@@ -322,6 +661,8 @@ def load_demo(
             return cache[key] + timedelta(seconds=reported.second)
 
         ctx["deadline"] = deadline
+        ctx["calendar"] = calendar
+        ctx["orders"] = _plan_orders(np.random.default_rng([seed, 5]), until, calendar)
         n_inc = n_ev = 0
         for rows, events in _incident_chunks(town, incidents, seed, until, ctx):
             n_inc += _copy(cur, "incidents", INCIDENT_COLUMNS, rows)
@@ -331,12 +672,17 @@ def load_demo(
         cur.execute("SELECT setval('incidents_id_seq', GREATEST((SELECT max(id) FROM incidents), 1))")
         counts["incidents"] = n_inc
         counts["case_events"] = n_ev
-        counts["patrols"], counts["gps_fixes"] = _load_patrols(cur, town, ctx, seed, until)
+        counts["hotline_orders"], counts["hotline_events"] = _load_orders(
+            cur, ctx, ctx["orders"], np.random.default_rng([seed, 6]))
+        duty = _duty_roster(town, ctx, seed, until)
+        counts["attendance"] = _load_attendance(cur, town, ctx, duty, seed)
+        counts["patrols"], counts["gps_fixes"] = _load_patrols(cur, town, ctx, duty, seed, until)
         cur.execute(
             "INSERT INTO settings (key, value) VALUES ('demo', %s)",
             (json.dumps({
                 "synthetic": True, "seed": seed, "until": until.isoformat(), "incidents": n_inc,
                 "town": T.TOWN_NAME, "supervision_phone": T.SUPERVISION_PHONE,
+                "hotline_orders": counts["hotline_orders"],
             }),),
         )
         raw.commit()
@@ -347,7 +693,8 @@ def load_demo(
         raw.close()
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-            text("ANALYZE areas; ANALYZE grids; ANALYZE incidents; ANALYZE gps_fixes")
+            text("ANALYZE areas; ANALYZE grids; ANALYZE incidents; ANALYZE case_events; ANALYZE gps_fixes; "
+                 "ANALYZE hotline_orders; ANALYZE attendance")
         )
     return counts
 
@@ -467,11 +814,82 @@ def _load_reference(cur, town: T.Town, rng, password: str, until: datetime) -> d
     ctx["accounts"] = _copy(
         cur, "accounts", ("username", "password_hash", "role", "scope_code", "person_id", "department_id"), accounts
     )
+    cur.execute("SELECT id, role, scope_code, department_id FROM accounts ORDER BY id")
+    ctx["account"] = account_ids(cur.fetchall(), ctx["department"])
     return ctx
 
 
-def _load_patrols(cur, town: T.Town, ctx: dict, seed: int, until: datetime) -> tuple[int, int]:
-    """A week of patrols: each worker walks their grid once a day, a fix every 30 s."""
+def account_ids(rows, department_id: dict[str, int]) -> dict:
+    """The accounts' ids, for the events' actors, from rows (id, role, scope_code, department_id):
+    by grid (workers), village (leaders), department code, or a list per desk role."""
+    acct: dict = {"worker": {}, "leader": {}, "department": {}, "dispatcher": [], "town_leader": [], "district": []}
+    dept_code = {v: k for k, v in department_id.items()}
+    for account_id, role, scope, dept in rows:
+        if role in ("worker", "leader"):
+            acct[role][scope] = account_id
+        elif role == "department":
+            acct["department"][dept_code[dept]] = account_id
+        elif role in acct:
+            acct[role].append(account_id)
+    return acct
+
+
+ROSTER_DAYS = 14  # sign-ins of the last two weeks: this week's and last week's summary read like a real week
+PATROL_DAYS = 7
+
+
+def _duty_roster(town: T.Town, ctx: dict, seed: int, until: datetime) -> dict[tuple[str, date], tuple]:
+    """When each grid worker signed in and out, per (grid, day): working days mostly 8:05–8:35 to
+    17:30–17:55, some late, some leaving early, a few absent; at the weekend one worker in four on
+    duty for the morning. ``out`` is None while still on duty at ``until``."""
+    rng = np.random.default_rng([seed, 4])
+    calendar = ctx["calendar"]
+    roster = {}
+    for n, g in enumerate(town.grids):
+        for back in range(ROSTER_DAYS, -1, -1):
+            d = until.date() - timedelta(days=back)
+            u = rng.random(4)
+            if calendar.is_workday(d):
+                if u[0] < 0.02:
+                    continue  # absent (on leave, sick)
+                start = time(9, 0) if u[1] < 0.08 else time(8, 5)
+                end = time(15, 30) if u[2] < 0.04 else time(17, 30)
+                came = datetime.combine(d, start, SHANGHAI) + timedelta(minutes=float(u[3]) * (90 if u[1] < 0.08 else 30))
+                left = datetime.combine(d, end, SHANGHAI) + timedelta(minutes=float(rng.uniform(0, 25)))
+            elif (n + d.toordinal()) % 4 == 0:
+                came = datetime.combine(d, time(8, 20), SHANGHAI) + timedelta(minutes=float(u[3]) * 30)
+                left = datetime.combine(d, time(12, 10), SHANGHAI) + timedelta(minutes=float(u[2]) * 40)
+            else:
+                continue
+            if came >= until:
+                continue
+            roster[(g["code"], d)] = (came.replace(microsecond=0), left.replace(microsecond=0) if left < until else None)
+    return roster
+
+
+def _load_attendance(cur, town: T.Town, ctx: dict, roster: dict, seed: int) -> int:
+    """The sign-ins and -outs of the roster, made at the grid (inside it, as the phone would check)."""
+    rng = np.random.default_rng([seed, 8])
+    place = {}
+    for g in town.grids:
+        p = g["geom"].representative_point()
+        place[g["code"]] = _hex([p])[0]
+    rows = []
+    for (code, d), (came, left) in roster.items():
+        person = ctx["worker"][code]
+        account = ctx["account"]["worker"][code]
+        for kind, at in (("in", came), ("out", left)):
+            if at is not None:
+                rows.append((account, person, kind, at.isoformat(), place[code], round(float(rng.uniform(4, 20)), 1),
+                             code, "true", 0.0, f"demo-{d.isoformat()}-{kind}", "true"))
+    return _copy(cur, "attendance", ("account_id", "worker_id", "kind", "at", "geom", "accuracy_m", "grid_code",
+                                     "inside", "distance_m", "client_id", "synthetic"), rows)
+
+
+def _load_patrols(cur, town: T.Town, ctx: dict, roster: dict, seed: int, until: datetime) -> tuple[int, int]:
+    """A week of patrols: each worker on duty walks their grid once a day, a fix every 30 s, at a
+    walking pace with a few stops (talking to residents, looking at a place), so the track reads
+    as 1–2 hours on foot with its moving time."""
     rng = np.random.default_rng([seed, 3])
     patrols, fixes = [], []
     pid = 0
@@ -480,14 +898,32 @@ def _load_patrols(cur, town: T.Town, ctx: dict, seed: int, until: datetime) -> t
         poly_local = shapely.transform(g["geom"], lambda c: np.column_stack(T.to_local(c[:, 0], c[:, 1])))
         shapely.prepare(poly_local)
         c = poly_local.representative_point()
-        for day in range(7, 0, -1):
+        for day in range(PATROL_DAYS, -1, -1):
             d = until.date() - timedelta(days=day)
-            start = datetime.combine(d, time(8, 30), SHANGHAI) + timedelta(minutes=int(rng.integers(0, 180)))
+            duty = roster.get((g["code"], d))
+            if duty is None:
+                continue
+            came, left = duty
+            start = came + timedelta(minutes=int(rng.integers(10, 90)))
             steps = int(rng.integers(120, 240))
+            stop_by = min(left or until, until)
             x, y = c.x, c.y
             heading = rng.uniform(0, 2 * math.pi)
             xs, ys = [], []
+            moving = 0
+            stopped = 0
             for _ in range(steps):
+                if start + timedelta(seconds=30 * len(xs)) >= stop_by:
+                    break
+                if stopped:  # standing: the phone's fix wanders a metre or two
+                    stopped -= 1
+                    jx, jy = x + rng.normal(0, 1.5), y + rng.normal(0, 1.5)
+                    inside = shapely.contains_xy(poly_local, jx, jy)
+                    xs.append(jx if inside else x)
+                    ys.append(jy if inside else y)
+                    continue
+                if rng.random() < 0.02:
+                    stopped = int(rng.integers(4, 12))
                 heading += rng.normal(0, 0.5)
                 step = rng.uniform(25, 45)  # 30 s on foot or e-bike, metres
                 nx, ny = x + step * math.cos(heading), y + step * math.sin(heading)
@@ -497,22 +933,24 @@ def _load_patrols(cur, town: T.Town, ctx: dict, seed: int, until: datetime) -> t
                 x, y = nx, ny
                 xs.append(x)
                 ys.append(y)
+                moving += 1
             if len(xs) < 2:
                 continue
             lon, lat = T.to_lonlat(np.array(xs), np.array(ys))
             pid += 1
             pts = shapely.points(lon, lat)
+            duration = 30 * (len(xs) - 1)
             patrols.append((
                 pid, worker, g["code"], start.isoformat(),
-                (start + timedelta(seconds=30 * len(xs))).isoformat(),
-                _hex([shapely.linestrings(lon, lat)])[0], "true", "demo",
+                (start + timedelta(seconds=duration)).isoformat(),
+                _hex([shapely.linestrings(lon, lat)])[0], "true", "demo", duration, 30 * max(moving - 1, 0),
             ))
             hexes = _hex(pts)
             for k in range(len(xs)):
                 fixes.append((pid, worker, (start + timedelta(seconds=30 * k)).isoformat(), hexes[k],
                               round(float(rng.uniform(3, 15)), 1)))
-    _copy(cur, "patrols", ("id", "worker_id", "grid_code", "started_at", "ended_at", "track", "synthetic", "source"),
-          patrols)
+    _copy(cur, "patrols", ("id", "worker_id", "grid_code", "started_at", "ended_at", "track", "synthetic", "source",
+                           "duration_s", "moving_s"), patrols)
     _copy(cur, "gps_fixes", ("patrol_id", "worker_id", "at", "geom", "accuracy_m"), fixes)
     cur.execute("UPDATE patrols SET distance_m = ST_Length(track::geography)")
     cur.execute("SELECT setval('patrols_id_seq', GREATEST((SELECT max(id) FROM patrols), 1))")

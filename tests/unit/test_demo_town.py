@@ -51,3 +51,26 @@ def test_population_follows_the_rural_norm():
             assert 150 <= g["households"] <= 480
             assert g["residents"] <= 2500
     assert sum(g["kind"] == "dedicated" for g in town.grids) >= 1
+
+
+def test_backlog_times_run_backwards_on_the_working_clock():
+    """An open demo case is placed so that its deadline status at ``until`` is the one drawn."""
+    from datetime import datetime, timedelta
+
+    from db.demo import TOWN_PATH, _open_times, _work_before
+    from workflow import deadlines
+    from workflow.clock import DEFAULT_CALENDAR as cal
+    from workflow.clock import SHANGHAI
+
+    until = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # a Monday morning: the weekend uses up nothing
+    before = _work_before(cal, until, timedelta(hours=3))
+    assert before == datetime(2026, 11, 20, 16, 0, tzinfo=SHANGHAI)  # 1.5 h on Monday, 1.5 h on Friday
+    assert cal.work_between(before, until) == timedelta(hours=3)
+    steps = list(TOWN_PATH[:4])  # dispatched and accepted: 处理中
+    for u4, expected in ((0.1, deadlines.NORMAL), (0.9, deadlines.YELLOW), (0.99, deadlines.RED)):
+        u = np.array([0.9, 0.5, 0.5, 0.5, u4, 0.5])
+        reported, times = _open_times("处理中", steps, 4, "work_hours", until, u, cal)
+        assert reported < times[0] < times[1] < times[2] < times[3] < until
+        dispatched = times[2]
+        status = deadlines.status(dispatched, cal.add(dispatched, 4, "work_hours"), until, calendar=cal)
+        assert status.status == expected

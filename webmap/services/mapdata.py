@@ -320,7 +320,10 @@ def _incident_rows(user, f: MapFilter, now: datetime, key: str, *, clock_only: b
     the clock (the complement of :func:`_tally_rows`)."""
     where = _clock_where(user, f, now, spatial=key == "xy") if clock_only else _conditions(
         user, f, now, spatial=key == "xy")
-    keys = (tuple(v.label(k) for k, v in zip("xy", _mercator_xy(), strict=True)) if key == "xy"
+    xy = _mercator_xy()
+    if clock_only and key == "xy":  # binned where the tally puts the case: at its cell's centre
+        xy = tuple(func.floor(v / TALLY_CELL_M) * TALLY_CELL_M + TALLY_CELL_M // 2 for v in xy)
+    keys = (tuple(v.label(k) for k, v in zip("xy", xy, strict=True)) if key == "xy"
             else (Incident.grid_code,))
     if key == "grid":
         where.append(Incident.grid_code.is_not(None))
