@@ -90,17 +90,20 @@
     byId("h-next").disabled = offset + PAGE >= total;
   }
 
+  let listSeq = 0; // only the latest request draws the list: an older answer arriving late is dropped
   async function loadList() {
+    const mine = ++listSeq;
     document.body.dataset.loading = "1";
     try {
       const answer = await getJSON(query());
+      if (mine !== listSeq) return;
       items = answer.items;
       total = answer.total;
       renderList();
     } catch (e) {
-      list.replaceChildren(el("li", { class: "error" }, t.failed));
+      if (mine === listSeq) list.replaceChildren(el("li", { class: "error" }, t.failed));
     } finally {
-      delete document.body.dataset.loading;
+      if (mine === listSeq) delete document.body.dataset.loading;
     }
   }
 
