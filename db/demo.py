@@ -755,9 +755,9 @@ def _load_reference(cur, town: T.Town, rng, password: str, until: datetime) -> d
     ctx["category_id"] = {}
     for code, kind, klass, name, dept, self_handle, limit, unit, _w in T.CATEGORIES:
         cur.execute(
-            "INSERT INTO categories (code, kind, class_name, name, department_id, self_handle, time_limit, time_unit) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (code, kind, klass, name, ctx["department"][dept], self_handle, limit, unit),
+            "INSERT INTO categories (code, kind, class_name, name, department_id, self_handle, time_limit, time_unit,"
+            " class_en, name_en) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (code, kind, klass, name, ctx["department"][dept], self_handle, limit, unit, *T.CATEGORY_EN[code]),
         )
         ctx["category_id"][code] = cur.fetchone()[0]
 

@@ -99,6 +99,24 @@ CATEGORIES = (
     ("TC02", "governance", "停车秩序", "长期占道停车", "jiaojing", False, 1, "work_days", 3),
 )
 
+# The categories' English names (class, name), for ?lang=en.
+CATEGORY_EN = {
+    "SR01": ("City appearance", "Exposed rubbish"), "SR02": ("City appearance", "Dirty road"),
+    "SR03": ("City appearance", "Piled rubbish and muck"), "XC01": ("Advertising", "Illegal flyers"),
+    "XC02": ("Advertising", "Unlicensed outdoor advertising"), "SG01": ("Construction", "Illegal building"),
+    "SG02": ("Construction", "Construction noise"), "JM01": ("Street order", "Street vending on the road"),
+    "JM02": ("Street order", "Trading outside the shop"), "TF01": ("Emergencies", "Standing water"),
+    "TF02": ("Emergencies", "Fire"), "QT01": ("Other", "Other event"),
+    "GY01": ("Public utilities", "Broken or missing manhole cover"), "GY02": ("Public utilities", "Broken street light"),
+    "DL01": ("Roads and traffic", "Damaged traffic sign"), "DL02": ("Roads and traffic", "Damaged road"),
+    "RJ01": ("City appearance", "Broken litter bin"), "YL01": ("Parks and greenery", "Green space upkeep"),
+    "QJ01": ("Other", "Other component"), "MD01": ("Disputes", "Neighbour dispute"),
+    "MD02": ("Disputes", "Land contract dispute"), "AQ01": ("Safety hazards", "Fire safety hazard"),
+    "AQ02": ("Safety hazards", "Dangerous building"), "MS01": ("Livelihood requests", "Social assistance request"),
+    "MS02": ("Livelihood requests", "Water or heating request"), "TC01": ("Parking order", "Illegal parking"),
+    "TC02": ("Parking order", "Long-term parking on the road"),
+}
+
 
 @dataclass
 class Hotspot:

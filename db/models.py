@@ -289,6 +289,8 @@ class Category(Base):
     kind: Mapped[str] = mapped_column(String(16))  # event, component, governance
     class_name: Mapped[str] = mapped_column(String(32))  # 市容环境 …
     name: Mapped[str] = mapped_column(String(64))  # sub-category
+    name_en: Mapped[str | None] = mapped_column(String(64))  # for ?lang=en; the Chinese when absent
+    class_en: Mapped[str | None] = mapped_column(String(64))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     self_handle: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     time_limit: Mapped[int] = mapped_column(Integer)

@@ -74,3 +74,10 @@ def test_backlog_times_run_backwards_on_the_working_clock():
         dispatched = times[2]
         status = deadlines.status(dispatched, cal.add(dispatched, 4, "work_hours"), until, calendar=cal)
         assert status.status == expected
+
+
+def test_every_demo_category_has_an_english_name():
+    from db import demo_town as T
+
+    assert set(T.CATEGORY_EN) == {c[0] for c in T.CATEGORIES}
+    assert all(klass.isascii() and name.isascii() and klass and name for klass, name in T.CATEGORY_EN.values())

@@ -363,6 +363,8 @@ def test_detail_names_the_routed_department_the_extension_and_english_state(desk
                   .get_json()["items"]}
     assert shown["category"]["department"] == "huanwei" and categories["SR02"]["department"]
     assert shown["state_en"] == "dispatched" and shown["extension_request"] is None
+    assert categories["TC01"]["name_en"] == "Illegal parking" and categories["TC01"]["class_en"] == "Parking order"
+    assert shown["category"]["name_en"] == categories[shown["category"]["code"]]["name_en"]  # for ?lang=en
     listing = client.get("/api/v1/incidents", query_string={"limit": 5}, headers=desk.headers("dispatcher1"))
     assert all(i["state_en"] == cases.STATE_EN[i["state"]] for i in listing.get_json()["items"])
     desk.act("dept_huanwei", case_id, "accept")

@@ -74,8 +74,8 @@ def list_incidents(db: Session, user, limit: int, offset: int = 0,
     ).scalar_one()
     rows = db.execute(
         select(
-            Incident, Category.code, Category.name, Category.class_name, Grid.name,
-            func.ST_X(Incident.geom), func.ST_Y(Incident.geom),
+            Incident, Category.code, Category.name, Category.class_name, Category.name_en, Category.class_en,
+            Grid.name, func.ST_X(Incident.geom), func.ST_Y(Incident.geom),
         )
         .join(Category, Category.id == Incident.category_id)
         .outerjoin(Grid, Grid.id == Incident.grid_id)
@@ -88,7 +88,7 @@ def list_incidents(db: Session, user, limit: int, offset: int = 0,
         {
             "id": inc.id,
             "case_no": inc.case_no,
-            "category": {"code": code, "name": name, "class": klass},
+            "category": {"code": code, "name": name, "class": klass, "name_en": name_en, "class_en": class_en},
             "state": inc.state,
             "state_en": STATE_EN.get(inc.state, inc.state),
             "source": inc.source,
@@ -100,7 +100,7 @@ def list_incidents(db: Session, user, limit: int, offset: int = 0,
             "closed_at": format_iso(inc.closed_at),
             "synthetic": inc.synthetic,
         }
-        for inc, code, name, klass, grid_name, lng, lat in rows
+        for inc, code, name, klass, name_en, class_en, grid_name, lng, lat in rows
     ]
     return items, total
 
@@ -125,6 +125,7 @@ def detail_select():
             Incident.satisfaction,
             func.ST_X(Incident.geom).label("lng"), func.ST_Y(Incident.geom).label("lat"),
             Category.code.label("cat_code"), Category.name.label("cat_name"),
+            Category.name_en.label("cat_name_en"), Category.class_en.label("cat_class_en"),
             Category.class_name.label("cat_class"), Category.kind.label("cat_kind"),
             Category.time_limit, Category.time_unit, Category.self_handle.label("cat_self_handle"),
             routes_to.code.label("cat_dept_code"),
@@ -159,6 +160,7 @@ def serialize_detail(row, user, photo_url=lambda sha: f"/api/v1/attachments/{sha
         "id": row.id,
         "case_no": row.case_no,
         "category": {"code": row.cat_code, "name": row.cat_name, "class": row.cat_class, "kind": row.cat_kind,
+                     "name_en": row.cat_name_en, "class_en": row.cat_class_en,
                      "department": row.cat_dept_code},  # the department it routes to (派遣 preselects it)
         "description": row.description,
         "address": row.address,
@@ -204,7 +206,8 @@ def categories(db: Session) -> list[dict]:
         .order_by(Category.kind, Category.class_name, Category.code)
     ).all()
     return [
-        {"code": c.code, "kind": c.kind, "class": c.class_name, "name": c.name, "department": dept,
+        {"code": c.code, "kind": c.kind, "class": c.class_name, "name": c.name, "class_en": c.class_en,
+         "name_en": c.name_en, "department": dept,
          "self_handle": c.self_handle, "time_limit": {"value": c.time_limit, "unit": c.time_unit}}
         for c, dept in rows
     ]

@@ -156,7 +156,8 @@ def _existing(db: Session, key: str) -> int | None:
 
 def _category(db: Session, code: str):
     return db.execute(
-        select(Category.id, Category.code, Category.name, Category.class_name, Category.kind, Category.self_handle,
+        select(Category.id, Category.code, Category.name, Category.class_name, Category.name_en, Category.class_en,
+               Category.kind, Category.self_handle,
                Category.time_limit, Category.time_unit, Category.department_id,
                Department.code.label("department_code"), Department.name.label("department_name"),
                Department.phone.label("department_phone"))
@@ -251,7 +252,8 @@ def report_incident(
         cat_self_handle=category.self_handle,
         lng=report.lng, lat=report.lat, cat_code=category.code, cat_name=category.name,
         cat_dept_code=category.department_code,
-        cat_class=category.class_name, cat_kind=category.kind, time_limit=category.time_limit,
+        cat_class=category.class_name, cat_name_en=category.name_en,
+        cat_class_en=category.class_en, cat_kind=category.kind, time_limit=category.time_limit,
         time_unit=category.time_unit, grid_name=route.get("grid_name"), grid_version=route.get("grid_version"),
         village_code=route.get("village_code"), village_name=route.get("village_name"),
         worker_name=route.get("worker_name"), worker_phone=route.get("worker_phone"),

@@ -483,7 +483,8 @@ def _list_select(now):
     return (
         select(Incident.id, Incident.case_no, Incident.state, Incident.grid_code, Incident.address,
                Incident.reported_at, Incident.deadline, Incident.dispatched_at,
-               Category.code.label("cat_code"), Category.name.label("cat_name"), Category.time_unit,
+               Category.code.label("cat_code"), Category.name.label("cat_name"),
+               Category.name_en.label("cat_name_en"), Category.time_unit,
                Grid.name.label("grid_name"), Department.name.label("dept_name"),
                func.ST_X(Incident.geom).label("lng"), func.ST_Y(Incident.geom).label("lat"))
         .join(Category, Category.id == Incident.category_id)
@@ -505,7 +506,7 @@ def _list_item(row, now, calendar) -> dict:
     return {
         "id": row.id, "case_no": row.case_no, "state": row.state,
         "state_en": cases.STATE_EN.get(row.state, row.state),
-        "category": {"code": row.cat_code, "name": row.cat_name},
+        "category": {"code": row.cat_code, "name": row.cat_name, "name_en": row.cat_name_en},
         "grid": {"code": row.grid_code, "name": row.grid_name} if row.grid_code else None,
         "department": row.dept_name, "address": row.address,
         "reported_at": format_iso(row.reported_at), "deadline": format_iso(row.deadline),

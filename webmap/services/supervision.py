@@ -195,6 +195,8 @@ def supervision_list(
                     Category.code.label("cat_code"),
                     Category.name.label("cat_name"),
                     Category.class_name.label("cat_class"),
+                    Category.name_en.label("cat_name_en"),
+                    Category.class_en.label("cat_class_en"),
                     Category.time_unit,
                     Grid.name.label("grid_name"),
                     Department.code.label("dept_code"),
@@ -242,7 +244,8 @@ def _list_item(row, st: rules.DeadlineStatus) -> dict:
     return {
         "id": row.id,
         "case_no": row.case_no,
-        "category": {"code": row.cat_code, "name": row.cat_name, "class": row.cat_class},
+        "category": {"code": row.cat_code, "name": row.cat_name, "class": row.cat_class,
+                     "name_en": row.cat_name_en, "class_en": row.cat_class_en},
         "grid": {"code": row.grid_code, "name": row.grid_name} if row.grid_code else None,
         "village_code": row.village_code,
         "department": {"code": row.dept_code, "name": row.dept_name} if row.dept_code else None,

@@ -10,7 +10,7 @@
 // config: incidentUrl (the id and "/actions" are appended), departmentsUrl, categoriesUrl, attachmentsUrl.
 (function () {
   "use strict";
-  const { byId: $, readJSON, fmt, el, stamp, errorsZh, getJSON, fetchJSON, csrfToken, english, recount } = Wangge;
+  const { byId: $, readJSON, fmt, el, stamp, errorsZh, getJSON, fetchJSON, csrfToken, english, recount, categoryLabel } = Wangge;
   const t = readJSON("case-i18n");
   const DONE_STATES = ["结案", "作废"];
   const label = (a) => (english ? a.label_en || a.label_zh : a.label_zh);
@@ -90,7 +90,7 @@
         actions.append(el("button", { type: "button", "data-action": a.name, onclick: () => actionForm(c, a, actions) }, label(a)));
       }
       body.replaceChildren(
-        el("h2", {}, `${c.category.class} · ${c.category.name}`),
+        el("h2", {}, categoryLabel(c.category, true)),
         el("p", { class: "muted" }, `${c.case_no} · `, el("span", { class: "state" }, stateOf(c)), ` · ${c.source_label || c.source}`),
         el("p", {}, c.description || ""), el("p", { class: "muted" }, c.address || ""),
         photos, dl, actions, el("h3", {}, t.timeline), timeline,

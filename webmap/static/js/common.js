@@ -41,6 +41,15 @@
     node.className = "net " + (navigator.onLine ? "on" : "off");
   }
 
+  // A category in the page's language: its name, or "class · name" with withClass; the English
+  // names where the town gave them (name_en, class_en), the Chinese otherwise.
+  function categoryLabel(c, withClass) {
+    if (!c) return "";
+    const name = (english && c.name_en) || c.name;
+    const klass = (english && c.class_en) || c.class;
+    return withClass && klass ? klass + " · " + name : name;
+  }
+
   // ------------------------------------------------------------ times (Asia/Shanghai)
   // A formatter in the page's language and the town's time zone; options as Intl.DateTimeFormat's.
   const dateFormat = (options) => new Intl.DateTimeFormat(document.documentElement.lang, { timeZone: TIME_ZONE, ...options });
@@ -266,7 +275,7 @@
   }
 
   window.Wangge = Object.freeze({
-    TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet,
+    TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet, categoryLabel,
     dateFormat, clockFmt, clock, stamp, today, message, errorsZh, getJSON, fetchJSON, stream, listen, inboxBadge, recount,
     openDatabase, transact, bboxParam, heatScale, townView, polygonsOf, inRing, contains, ringArea, largestRing, centre,
   });

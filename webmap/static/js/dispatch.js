@@ -11,7 +11,7 @@
 (function () {
   "use strict";
   const { byId: $, readJSON, fmt, el, stamp, clock, english, getJSON, listen: liveFeed, bboxParam, heatScale,
-          centre } = Wangge;
+          centre, categoryLabel } = Wangge;
   const config = readJSON("d-config");
   const t = readJSON("d-i18n");
   const when = (iso) => (iso ? stamp(iso) : t.none);
@@ -204,7 +204,7 @@
       }
       const fresh = c.reported_at && Date.now() - new Date(c.reported_at) < NEW_MS;
       ol.append(el("li", { "data-id": c.id, class: panel.currentId() === c.id ? "active" : "", onclick: () => openCase(c.id) },
-        el("i", { class: "dot s-" + status }), c.case_no, " ", c.category.name,
+        el("i", { class: "dot s-" + status }), c.case_no, " ", categoryLabel(c.category),
         fresh ? el("span", { class: "fresh", title: t.freshTip }, t.fresh_) : null,
         el("div", { class: "meta" }, (english && c.state_en) || c.state, " · ", c.grid ? c.grid.name : t.outside, " · ",
            t.deadline, " ", deadline)));
@@ -354,7 +354,7 @@
       gridFeatures = g.features;
       fillGrids();
       for (const f of v.features) $("f-village").append(el("option", { value: f.properties.code }, f.properties.name));
-      for (const c of cats.items) $("f-category").append(el("option", { value: c.code }, `${c.class} · ${c.name}`));
+      for (const c of cats.items) $("f-category").append(el("option", { value: c.code }, categoryLabel(c, true)));
       const b = grids.getBounds();
       if (b.isValid()) map.fitBounds(b, { padding: [10, 10] });
       else map.setView(...Wangge.townView());

@@ -6,7 +6,7 @@
 // newest first. The list is read again, once per burst, when the stream says something changed.
 (function () {
   "use strict";
-  const { byId: $, readJSON, fmt, el, stamp, english, getJSON, stream } = Wangge;
+  const { byId: $, readJSON, fmt, el, stamp, english, getJSON, stream, categoryLabel } = Wangge;
   const config = readJSON("ib-config");
   const t = readJSON("ib-i18n");
   const PAGE = 30;
@@ -23,7 +23,7 @@
   // A case of the map list in the inbox's shape.
   function fromList(c) {
     return {
-      kind: "incident", id: c.id, number: c.case_no, title: [c.category.name, c.address].filter(Boolean).join(" · "),
+      kind: "incident", id: c.id, number: c.case_no, title: [categoryLabel(c.category), c.address].filter(Boolean).join(" · "),
       state: c.state, state_en: c.state_en, deadline: c.deadline,
       deadline_status: (c.status && c.status.code) || "normal", actions: [], supervised: c.state === "督办", note: null,
       reported_at: c.reported_at,

@@ -2,7 +2,7 @@
 // Everything is fetched from this app; text goes into the page as text nodes, never as HTML.
 (function () {
   "use strict";
-  const { byId: $, readJSON, fmt, el, dateFormat, getJSON, listen } = Wangge;
+  const { byId: $, readJSON, fmt, el, dateFormat, getJSON, listen, categoryLabel } = Wangge;
   const config = readJSON("map-config");
   const t = readJSON("map-i18n");
   const status = $("status");
@@ -67,7 +67,7 @@
       radius: isNew ? 8 : 5, weight: isNew ? 2 : 1, color: isNew ? "#c0392b" : "#fff", fillOpacity: 0.9,
       fillColor: open ? "#d35400" : "#7f8c8d",
       className: "incident " + (open ? "open" : "closed") + (isNew ? " new" : ""),
-    }).bindPopup(() => table(inc.category.class + " · " + inc.category.name, [
+    }).bindPopup(() => table(categoryLabel(inc.category, true), [
       [t.caseNo, inc.case_no],
       [t.state, inc.state],
       [t.grid, inc.grid ? inc.grid.name + " (" + inc.grid.code + ")" : t.outside],

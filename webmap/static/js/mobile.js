@@ -3,7 +3,7 @@
 // key, so the server never stores it twice. Text reaches the page only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, readJSON, fmt, showNet, errorsZh } = Wangge;
+  const { byId: $, readJSON, fmt, showNet, errorsZh, english, categoryLabel } = Wangge;
   const config = readJSON("m-config");
   const t = readJSON("m-i18n");
 
@@ -21,13 +21,13 @@
       for (const c of data.items) {
         if (!groups.has(c.class)) {
           const g = document.createElement("optgroup");
-          g.label = c.class;
+          g.label = (english && c.class_en) || c.class;
           groups.set(c.class, g);
           $("category").appendChild(g);
         }
         const o = document.createElement("option");
         o.value = c.code;
-        o.textContent = c.name + (c.self_handle ? " ✓" : "");
+        o.textContent = categoryLabel(c) + (c.self_handle ? " ✓" : "");
         groups.get(c.class).appendChild(o);
       }
     });

@@ -6,7 +6,7 @@
 // text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, readJSON, fmt, showNet, english, dateFormat, message } = Wangge;
+  const { byId: $, el, readJSON, fmt, showNet, english, dateFormat, message, categoryLabel } = Wangge;
   const config = readJSON("mc-config");
   const t = readJSON("mc-i18n");
   const actionsBox = PhoneQueue.outbox("actions", config.attachmentsUrl, config.username);
@@ -52,7 +52,7 @@
 
   // ------------------------------------------------------------ lists
   // an item of a list, whichever API it came from: {id, kind, number, title, state, deadline, status, url}
-  const fromList = (c) => ({ id: c.id, kind: "incident", number: c.case_no, title: c.category.name + (c.address ? " · " + c.address : ""),
+  const fromList = (c) => ({ id: c.id, kind: "incident", number: c.case_no, title: categoryLabel(c.category) + (c.address ? " · " + c.address : ""),
                              state: c.state, deadline: c.deadline, status: c.status, url: config.casesUrl + "/" + c.id });
   const fromInbox = (i) => ({ id: i.id, kind: i.kind, number: i.number, title: i.title, state: i.state,
                               deadline: i.deadline, status: i.deadline_status, url: i.kind === "incident" ? config.casesUrl + "/" + i.id : i.url });
@@ -202,7 +202,7 @@
       el("p", { class: "mc-badges" }, el("span", { class: "mc-badge", id: "mc-state" }, state(c.state)),
          el("span", { class: "mc-due " + due.cls, id: "mc-due" }, due.text)),
       el("dl", { class: "mc-facts" },
-        ...field(t.category, c.category.name), ...field(t.deadline, c.deadline ? when.format(new Date(c.deadline)) : null),
+        ...field(t.category, categoryLabel(c.category)), ...field(t.deadline, c.deadline ? when.format(new Date(c.deadline)) : null),
         ...field(t.reported, when.format(new Date(c.reported_at))), ...field(t.address, c.address),
         ...field(t.grid, c.grid ? c.grid.name : null), ...field(t.department, c.department ? c.department.name : null)),
       el("p", { class: "mc-desc" }, c.description || ""),

@@ -3,7 +3,7 @@
 // Data from /api/v1/supervision (cases), /orders and /summary; 督办 posts the workflow's action.
 (function () {
   "use strict";
-  const { el, fmt, num, byId: $, readJSON, getJSON, fetchJSON, errorsZh, message, english, dateFormat } = Wangge;
+  const { el, fmt, num, byId: $, readJSON, getJSON, fetchJSON, errorsZh, message, english, dateFormat, categoryLabel } = Wangge;
   const config = readJSON("sv-config");
   const t = readJSON("sv-i18n");
   const PAGE = 50;
@@ -86,7 +86,7 @@
     const left = c.status === "red" ? fmt(t.late, { t: hours(c.overdue_by.hours) }) : fmt(t.left, { t: hours(c.remaining_hours) });
     const li = el("li", { class: "sv-item st-" + c.status, "data-id": String(c.id), "data-no": c.case_no },
       el("div", { class: "sv-main" }, dot(c.status), el("b", { class: "code" }, c.case_no), " ",
-        `${c.category.class} · ${c.category.name}`),
+        categoryLabel(c.category, true)),
       el("div", { class: "meta" }, where, " · ", c.department ? c.department.name : t.noDepartment, " · ",
         el("span", { class: "sv-state" }, c.state)),
       el("div", { class: "meta" }, `${t.deadline} ${stamp.format(new Date(c.deadline))} · `, el("span", { class: "sv-left" }, left)),
