@@ -7,8 +7,14 @@ from flask_login import current_user, login_required
 
 from webmap import database
 from webmap.services import features, tracks
+from workflow import cases
 
 bp = Blueprint("pages", __name__)
+
+# the console's state filter, in the order of the workflow, with the English names
+FILTER_STATES = [(s, cases.STATE_EN[s]) for s in (
+    cases.REPORTED, cases.FILED, cases.DISPATCHED, cases.HANDLING, cases.VERIFYING, cases.SUPERVISED, cases.PARKED,
+    cases.CLOSED, cases.VOID)]
 
 
 @bp.route("/")
@@ -55,7 +61,7 @@ def dispatch():
         "tileUrl": current_app.config["TILE_URL"],
         "user": {"username": current_user.username, "role": current_user.role},
     }
-    return render_template("pages/dispatch.html", config=config,
+    return render_template("pages/dispatch.html", config=config, states=FILTER_STATES,
                            synthetic=features.is_synthetic(database.session()))
 
 

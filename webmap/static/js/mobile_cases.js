@@ -79,6 +79,8 @@
     $("mc-synced").textContent = last ? fmt(t.synced, { time: when.format(new Date(last)) }) : t.never;
   }
 
+  let warming = Promise.resolve(); // the cards being read for the network cut
+
   async function loadTodo() {
     let items;
     let date;
@@ -87,7 +89,8 @@
       items = got.answer.items.map(fromInbox);
       date = got.date;
       // the cards of what awaits me are read now, so that they open with the network cut
-      items.filter((i) => i.kind === "incident").slice(0, 20).forEach((i) => getJSON(caseUrl(i.id)).catch(() => null));
+      warming = Promise.all(items.filter((i) => i.kind === "incident").slice(0, 20)
+        .map((i) => getJSON(caseUrl(i.id)).catch(() => null)));
     } catch (e) {
       // (offline, the kept copy of the fallback's lists answers)
       if ((e.status && e.status !== 404) || !TODO_STATES[config.role]) throw e;
@@ -131,6 +134,7 @@
       const dates = await Promise.all([loadTodo(), loadTab(false)]);
       const newest = Math.max(...dates.map((d) => (d ? Date.parse(d) : 0)));
       showSynced(newest ? new Date(newest).toISOString() : null);
+      await warming; // (listed means kept: the cards of the 待办 too)
       document.body.dataset.listed = String(Number(document.body.dataset.listed || 0) + 1);
     } catch (e) {
       if (e instanceof TypeError) showSynced(null); // no network and nothing kept
