@@ -87,6 +87,7 @@ def cases(incident_id: int | None = None):
         "gridsUrl": _grids_url(),
         "reportUrl": url_for("mobile.report"),
         "patrolUrl": url_for("mobile.patrol"),
+        "streamUrl": url_for("live.stream"),
         "maxPhotos": 9,
         "maxPhotoBytes": 10 * 1024 * 1024,
         "username": current_user.username,

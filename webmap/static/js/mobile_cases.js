@@ -228,7 +228,7 @@
     $("mc-timeline").replaceChildren(...events.slice().reverse().map((e) => el("li", {},
       el("span", { class: "mc-when" }, when.format(new Date(e.at))),
       el("strong", {}, english && e.label_en ? e.label_en : e.label_zh),
-      el("span", { class: "mc-who" }, e.who || [e.actor, e.role ? t.roles[e.role] || e.role : null].filter(Boolean).join(" · ") || t.system),
+      el("span", { class: "mc-who" }, (english ? e.who_en : e.who) || e.who || t.system),
       e.note ? el("span", { class: "mc-note" }, e.note) : null,
       e.photos && e.photos.length ? el("span", { class: "thumbs mc-note" }, ...e.photos.map((sha) => {
         const url = config.attachmentsUrl + "/" + sha;
@@ -369,6 +369,18 @@
   window.addEventListener("offline", renderOutbox);
   // once the service worker controls the page, read the lists again through it, so they are kept
   window.addEventListener("wangge:sw-ready", loadLists);
+  // what awaits me changes live: when the stream says a case or an order of my scope changed, the
+  // lists are read again (once per burst), and the card shown if it is that case
+  const source = Wangge.stream(config.streamUrl);
+  let relisting = null;
+  const changed = (ev) => {
+    if (current && String(current.id) === ev.lastEventId && ev.type === "incident" && $("mc-form").hidden) {
+      getJSON(caseUrl(current.id)).then(({ answer }) => { if (current && current.id === answer.id) renderCase(answer); }, () => null);
+    }
+    clearTimeout(relisting);
+    relisting = setTimeout(loadLists, 800);
+  };
+  if (source) for (const type of ["incident", "hotline"]) source.addEventListener(type, changed);
   setInterval(flush, 30000);
   setInterval(() => {
     if (current) { const due = countdown(current.deadline, current.state === "结案"); $("mc-due").textContent = due.text; }
