@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from webmap import database
@@ -31,6 +31,7 @@ login_manager = LoginManager()
 class LoginForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired(), Length(max=256)])
+    device = HiddenField()  # "phone" when the login page was read on a narrow screen (common.js)
 
 
 def init_app(app: Flask) -> None:
@@ -90,21 +91,25 @@ LANDING = {
     "town_leader": "/inbox", "district": "/inbox", "planner": "/planner", "analyst": "/analysis",
     "admin": "/dispatch",
 }
+# on a phone, where it differs: the village leader works the village's cases on the phone's page
+LANDING_PHONE = {"leader": "/m/cases"}
 
 
-def landing(user) -> str:
-    """The page where ``user``'s day starts; the town map for a role without one."""
-    return LANDING.get(getattr(user, "role", None), "/")
+def landing(user, device: str | None = None) -> str:
+    """The page where ``user``'s day starts (on a phone when ``device`` is "phone"); the town map
+    for a role without one."""
+    role = getattr(user, "role", None)
+    return (device == "phone" and LANDING_PHONE.get(role)) or LANDING.get(role, "/")
 
 
-def _safe_next(target: str | None, user) -> str:
+def _safe_next(target: str | None, user, device: str | None = None) -> str:
     """``next`` when it is a page of this site other than the bare root (which every sign-in from the
-    front door asks for), else the role's landing page."""
+    front door asks for), else the role's landing page on this device."""
     if not target or target in ("/", "/?"):
-        return landing(user)
+        return landing(user, device)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return landing(user)
+        return landing(user, device)
     return target
 
 
@@ -116,7 +121,7 @@ def login():
         user = accounts.authenticate(database.session(), form.username.data, form.password.data)
         if user is not None:
             login_user(user, remember=True)
-            return redirect(_safe_next(request.args.get("next"), user))
+            return redirect(_safe_next(request.args.get("next"), user, form.device.data))
         flash(_("用户名或密码错误"), "error")
         status = 401
     elif request.method == "POST":

@@ -6,37 +6,20 @@ counts live; each role lands where its day starts; ?lang=en speaks English."""
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ARTIFACTS, JPEG, login
+from tests.conftest import ARTIFACTS, login
 from tests.web.desk import (
     DESK,
+    act_in_panel,
     case_row,
     covered_buttons,
     hosts,
     make_case,
+    open_in_inbox,
     phone,
     signed_in,
     watch,
 )
-
-PHOTO = {"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": JPEG}
-
-
-def _open_from_the_list(page, case_no):
-    """Find the case among what awaits me by its number, and open it in the panel."""
-    page.wait_for_selector("body[data-inbox-ready='1']", timeout=20_000)
-    page.fill("#f-q", case_no)
-    row = page.locator("#ib-rows tr", has_text=case_no)
-    row.wait_for(timeout=10_000)
-    row.click()
-    page.wait_for_function(f"document.querySelector('#d-case').innerText.includes('{case_no}')", timeout=10_000)
-
-
-def _act(page, action, note=None):
-    page.click(f"#d-case button[data-action='{action}']")
-    form = page.locator(f"#d-case form[data-action='{action}']")
-    if note is not None:
-        form.locator("textarea[name=note]").fill(note)
-    form.locator("button[type=submit]").click()
+from tests.web.phone import PHOTO
 
 
 def test_a_department_accepts_and_reports_back_with_a_photo(page, live_server, engine):
@@ -45,18 +28,18 @@ def test_a_department_accepts_and_reports_back_with_a_photo(page, live_server, e
     page.set_viewport_size(DESK)
     signed_in(page, live_server, "dept_huanwei", "/inbox")
     assert "待办" in page.locator("header.topbar").inner_text()
-    _open_from_the_list(page, case_no)
+    open_in_inbox(page, case_no)
     panel = page.locator("#d-panel")
     assert "立案派遣" in panel.inner_text()
     assert covered_buttons(page) == []
 
-    _act(page, "accept")
+    act_in_panel(page, "accept")
     page.wait_for_selector("#d-done:not([hidden])")
     assert "已办理: 接收" in page.locator("#d-done").inner_text()
     page.wait_for_function("document.querySelector('#d-case .state').textContent === '处理中'")
 
     # 处理反馈 needs photos: refused without one, in Chinese
-    _act(page, "feedback", note="已清扫完毕")
+    act_in_panel(page, "feedback", note="已清扫完毕")
     page.wait_for_selector("#d-case form .error:not(:empty)")
     assert "现场照片" in page.locator("#d-case form .error").inner_text()
     assert case_row(engine, case_id).state == "处理中"
@@ -97,7 +80,7 @@ def test_on_a_phone_nothing_covers_the_actions_and_the_menu_folds(browser, live_
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "inbox-phone-menu.png"))
         page.click("#menu-toggle")
-        _open_from_the_list(page, case_no)
+        open_in_inbox(page, case_no)
         assert covered_buttons(page) == []
         page.click("#d-case button[data-action='feedback']")
         assert covered_buttons(page, "#d-case form button") == []
@@ -117,7 +100,7 @@ def test_the_desk_speaks_english(page, live_server, engine):
     head = page.locator("table.ib-table thead").inner_text()
     assert "Number" in head and "Deadline" in head and "编号" not in head
     assert "All types" in page.locator("#f-kind").inner_text()
-    _open_from_the_list(page, case_no)
+    open_in_inbox(page, case_no)
     panel = page.locator("#d-panel").inner_text()
     assert "Deadline" in panel and "办理时限" not in panel
     assert page.locator("#d-case button[data-action='accept']").inner_text() == "accept"
@@ -160,7 +143,16 @@ def test_each_role_lands_where_its_day_starts(client, username):
         .headers["Location"] == "/analysis"
 
 
-def test_a_phone_signs_in_and_lands_on_its_cases(browser, live_server):
+@pytest.mark.parametrize(("username", "on_the_phone"), [("worker001", "/m/cases"), ("leader01", "/m/cases"),
+                                                      ("dept_huanwei", "/inbox"), ("townleader1", "/inbox")])
+def test_a_phone_signs_in_and_lands_on_its_page(browser, live_server, username, on_the_phone):
     with phone(browser) as page:
-        signed_in(page, live_server, "worker001", "/m/cases")
-        assert page.locator("#inbox-badge").get_attribute("href") == "/m/cases"
+        signed_in(page, live_server, username, on_the_phone)
+        assert page.locator("#inbox-badge").get_attribute("href") == on_the_phone
+    # the same village leader at the desk lands on the desk's 待办
+    if username == "leader01":
+        context = browser.new_context(viewport=DESK)
+        try:
+            signed_in(context.new_page(), live_server, username, "/inbox")
+        finally:
+            context.close()

@@ -281,4 +281,7 @@
   });
   menuButton(byId("menu-toggle"), byId("menu"));
   inboxBadge(byId("inbox-badge"));
+  // the login form tells whether it was read on a phone: the role then lands on its phone page
+  const device = document.querySelector("form input[name=device]");
+  if (device && window.matchMedia) device.value = window.matchMedia("(max-width: 600px)").matches ? "phone" : "desk";
 })();
