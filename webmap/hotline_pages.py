@@ -15,7 +15,6 @@ from webmap import database
 from webmap.services import features
 from webmap.services import hotline as service
 from workflow import hotline as rules
-from workflow import roles
 
 bp = Blueprint("hotline_pages", __name__)
 
@@ -43,8 +42,6 @@ def page():
         "states": [{"zh": s, "en": rules.STATE_EN[s]} for s in rules.STATES],
         "limits": _limits(),
         "replyDays": rules.DEFAULT_REPLY_LIMIT[0],
-        # titles for a timeline entry that names no person yet (``who`` is the service's, when given)
-        "roleLabels": {**{r: roles.labels(r) for r in roles.ROLES}, "system": roles.SYSTEM},
         "order": request.args.get("order", ""),
         "user": {"username": current_user.username, "role": current_user.role},
     }

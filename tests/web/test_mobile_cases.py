@@ -12,19 +12,18 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ARTIFACTS, JPEG
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-PHOTO = {"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": JPEG}
-
-# every action button's centre is the button (or inside it): nothing covers it
-UNCOVERED = """() => Array.from(document.querySelectorAll('button, .mc-row')).filter((b) => b.offsetParent)
-  .filter((b) => { const r = b.getBoundingClientRect(); b.scrollIntoView({block: 'center'});
-                   const s = b.getBoundingClientRect(); const hit = document.elementFromPoint(s.x + s.width / 2, s.y + s.height / 2);
-                   return !(hit === b || b.contains(hit)); })
-  .map((b) => b.outerHTML.slice(0, 80))"""
-SMALL = """() => Array.from(document.querySelectorAll('button, .mc-row, .mc-tab')).filter((b) => b.offsetParent)
-  .filter((b) => b.getBoundingClientRect().height < 44).map((b) => b.outerHTML.slice(0, 80))"""
+from tests.conftest import ARTIFACTS
+from tests.web.phone import (
+    PHOTO,
+    SMALL,
+    UNCOVERED,
+    act,
+    done,
+    only_local,
+    open_case,
+    phone_page,
+    report_on_the_phone,
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,74 +85,15 @@ class Api:
         return case
 
 
-def _phone(browser, base, username, grid=None, **options):
-    context = browser.new_context(**PHONE, **options, **({"geolocation": {"longitude": grid.lng, "latitude": grid.lat},
-                                                          "permissions": ["geolocation"]} if grid else {}))
-    page = context.new_page()
-    page.seen, page.errors = [], []
-    page.on("request", lambda r: page.seen.append(r.url))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.goto(f"{base}/auth/login?next=/m/cases")
-    page.fill("#username", username)
-    page.fill("#password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/m/cases")
-    page.wait_for_selector("body[data-listed]", state="attached", timeout=20_000)
-    return context, page
-
-
-def _report_on_the_phone(page, base, description):
-    """The worker reports a parked car (违规停车, TC01) with a photo at the phone's position."""
-    page.goto(f"{base}/m/")
-    page.wait_for_selector("#category option[value='TC01']", state="attached")
-    page.select_option("#category", "TC01")
-    page.fill("#description", description)
-    page.click("#gps")
-    page.wait_for_function("document.querySelector('#where').innerText.includes('已定位')")
-    page.set_input_files("#photos", [PHOTO])
-    assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
-    page.click("#submit")
-    page.wait_for_selector("#sent li.ok", timeout=10_000)
-    return page.locator("#sent li.ok").first.inner_text().split("已送达 ")[1].split(":")[0]
-
-
-def _open(page, base, number):
-    page.goto(f"{base}/m/cases")
-    page.wait_for_selector(f"#mc-todo a.mc-row:has-text('{number}')", timeout=15_000)
-    page.click(f"#mc-todo a.mc-row:has-text('{number}')")
-    page.wait_for_selector(f"#mc-title:has-text('{number}')")
-
-
-def _act(page, label, note=None, photo=True):
-    page.click(f"#mc-actions button:has-text('{label}')")
-    page.wait_for_selector("#mc-form:not([hidden])")
-    if note:
-        page.fill("#mc-note", note)
-    if photo:
-        page.set_input_files("#mc-photos", [PHOTO])
-    page.click("#mc-form button[type=submit]")
-
-
-def _done(page, state):
-    page.wait_for_function(f"document.querySelector('#mc-result').innerText.includes('已完成') "
-                           f"&& document.querySelector('#mc-state').innerText === '{state}'", timeout=15_000)
-
-
-def _only_local(page):
-    hosts = {urlsplit(u).hostname for u in page.seen if not u.startswith(("data:", "blob:"))}
-    assert hosts == {"127.0.0.1"}, hosts
-    assert not page.errors, page.errors
-
-
 def test_parking_on_the_phone_closed_on_the_spot_or_escalated(browser, live_server, database_url, town):
     grid = town["worker041"]
-    context, page = _phone(browser, live_server, "worker041", grid)
+    context, page = phone_page(browser, live_server, "worker041", grid)
     assert page.locator("#mc-tabs .mc-tab").count() == 5
     assert not page.evaluate(SMALL), page.evaluate(SMALL)  # thumb-sized
     assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
 
-    number = _report_on_the_phone(page, live_server, "违停车辆挡住小区出入口")
-    _open(page, live_server, number)
+    number = report_on_the_phone(page, live_server, "违停车辆挡住小区出入口")
+    open_case(page, live_server, number)
     card = page.locator("#mc-card").inner_text()
     assert "违规停车" in card and "违停车辆挡住小区出入口" in card and "上报" in card  # the timeline's first entry
     assert page.locator("#mc-detail .thumbs img").count() == 1  # the report's photo
@@ -162,18 +102,18 @@ def test_parking_on_the_phone_closed_on_the_spot_or_escalated(browser, live_serv
     assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "mobile_case_card.png"), full_page=True)
-    _act(page, "就地处置", note="已劝说车主将车驶离")
-    _done(page, "结案")
+    act(page, "就地处置", note="已劝说车主将车驶离")
+    done(page, "结案")
     timeline = page.locator("#mc-timeline").inner_text()
     assert "就地处置" in timeline and "已劝说车主将车驶离" in timeline
     assert page.locator("#mc-timeline li:has-text('就地处置') img").count() == 1  # the photo taken
     assert _scalar(database_url, "SELECT state FROM incidents WHERE case_no = :n", n=number) == "结案"
 
     # the other path: the driver is not there, the worker escalates to the town
-    number = _report_on_the_phone(page, live_server, "货车长时间占用消防通道")
-    _open(page, live_server, number)
-    _act(page, "上报镇综治中心", note="车主联系不上, 请交警处理", photo=False)
-    _done(page, "待受理")
+    number = report_on_the_phone(page, live_server, "货车长时间占用消防通道")
+    open_case(page, live_server, number)
+    act(page, "上报镇综治中心", note="车主联系不上, 请交警处理", photo=False)
+    done(page, "待受理")
     assert _scalar(database_url, "SELECT tier FROM incidents WHERE case_no = :n", n=number) == "town"
     assert page.locator("#mc-actions").inner_text() == "您现在没有可做的操作"
     page.click("#mc-back")
@@ -184,7 +124,7 @@ def test_parking_on_the_phone_closed_on_the_spot_or_escalated(browser, live_serv
     page.goto(f"{live_server}/m/cases")
     page.wait_for_selector("body[data-listed]", state="attached")
     page.screenshot(path=str(ARTIFACTS / "mobile_cases.png"), full_page=True)
-    _only_local(page)
+    only_local(page)
     context.close()
 
 
@@ -192,11 +132,11 @@ def test_the_worker_verifies_a_fix_with_a_photo_or_sends_it_back(browser, live_s
     grid = town["worker042"]
     api = Api(live_server)
     passed, failed = api.to_verify(grid, "路边垃圾堆已清运"), api.to_verify(grid, "垃圾桶破损已更换")
-    context, page = _phone(browser, live_server, "worker042")
+    context, page = phone_page(browser, live_server, "worker042")
     todo = page.locator("#mc-todo").inner_text()
     assert passed["case_no"] in todo and failed["case_no"] in todo and "待核查" in todo
 
-    _open(page, live_server, passed["case_no"])
+    open_case(page, live_server, passed["case_no"])
     assert page.locator("#mc-actions button").all_inner_texts() == ["核查通过", "核查不通过(返工)"]
     assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
     page.click("#mc-actions button:has-text('核查通过')")
@@ -204,7 +144,7 @@ def test_the_worker_verifies_a_fix_with_a_photo_or_sends_it_back(browser, live_s
     assert "此操作需要现场照片" in page.locator("#mc-errors").inner_text()
     page.set_input_files("#mc-photos", [PHOTO])
     page.click("#mc-form button[type=submit]")
-    _done(page, "结案")
+    done(page, "结案")
     assert "核查通过" in page.locator("#mc-timeline").inner_text()
 
     # the search by case number finds the other one
@@ -212,10 +152,10 @@ def test_the_worker_verifies_a_fix_with_a_photo_or_sends_it_back(browser, live_s
     page.fill("#mc-q", failed["case_no"])
     page.click("#mc-search button")
     page.wait_for_selector(f"#mc-title:has-text('{failed['case_no']}')")
-    _act(page, "核查不通过", note="垃圾桶仍未更换")
-    _done(page, "处理中")
+    act(page, "核查不通过", note="垃圾桶仍未更换")
+    done(page, "处理中")
     assert _scalar(database_url, "SELECT rework_count FROM incidents WHERE id = :i", i=failed["id"]) == 1
-    _only_local(page)
+    only_local(page)
     context.close()
 
 
@@ -223,11 +163,11 @@ def test_an_action_taken_offline_waits_and_is_sent_once(browser, live_server, da
     grid = town["worker043"]
     case = Api(live_server).report("dispatcher1", grid, "TC01", "电动车堵住楼道口")
     # the page's own queue is tested here: the service worker is kept out of it
-    context, page = _phone(browser, live_server, "worker043", service_workers="block")
-    _open(page, live_server, case["case_no"])
+    context, page = phone_page(browser, live_server, "worker043", service_workers="block")
+    open_case(page, live_server, case["case_no"])
     context.set_offline(True)
     page.evaluate("window.dispatchEvent(new Event('offline'))")
-    _act(page, "就地处置", note="已请车主挪走")
+    act(page, "就地处置", note="已请车主挪走")
     page.wait_for_selector("#mc-result.mc-queued")
     assert "已保存在手机上" in page.locator("#mc-result").inner_text()
     assert page.evaluate("document.body.dataset.pending") == "1"
@@ -238,7 +178,7 @@ def test_an_action_taken_offline_waits_and_is_sent_once(browser, live_server, da
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_function("document.body.dataset.pending === '0'", timeout=15_000)
-    _done(page, "结案")
+    done(page, "结案")
     assert page.locator("#mc-outbox").is_hidden()
     page.evaluate("window.dispatchEvent(new Event('online'))")  # a second flush finds nothing to send
     page.wait_for_timeout(500)
@@ -298,7 +238,7 @@ def test_the_phone_pages_open_with_the_network_cut(browser, live_server, databas
     grid = town["worker044"]
     case = Api(live_server).report("dispatcher1", grid, "TC01", "三轮车占道摆摊")
     link = Link(live_server)
-    context, page = _phone(browser, link.url, "worker044")
+    context, page = phone_page(browser, link.url, "worker044")
     # once the service worker controls the page, the lists are read again through it and kept
     page.wait_for_selector("body[data-sw='ready']", state="attached", timeout=20_000)
     page.wait_for_function("Number(document.body.dataset.listed) >= 2", timeout=20_000)
@@ -335,26 +275,28 @@ def test_the_phone_pages_open_with_the_network_cut(browser, live_server, databas
 def test_a_leader_handles_a_case_of_the_village_in_english(browser, live_server, town):
     grid = town["worker043"]
     case = Api(live_server).report("dispatcher1", grid, "SR01", "村口垃圾堆放")
-    context, page = _phone(browser, live_server, grid.leader)
+    context, page = phone_page(browser, live_server, grid.leader)
     assert "辖区案件" in page.locator("#mc-home").inner_text()
     page.fill("#mc-q", case["case_no"])
     page.click("#mc-search button")
     page.wait_for_selector(f"#mc-title:has-text('{case['case_no']}')")
     assert "村级处置" in page.locator("#mc-actions").inner_text()
-    _act(page, "村级处置", photo=False)
-    _done(page, "处理中")
+    act(page, "村级处置", photo=False)
+    done(page, "处理中")
     page.click("#mc-actions button:has-text('村级处置完毕')")
     page.click("#mc-form button[type=submit]")  # the note it needs is missing
     assert "请填写说明" in page.locator("#mc-errors").inner_text()
     page.fill("#mc-note", "已组织保洁清运")
     page.click("#mc-form button[type=submit]")
-    _done(page, "待核查")
+    done(page, "待核查")
 
     page.goto(f"{live_server}/m/cases/{case['id']}?lang=en")
     page.wait_for_selector(f"#mc-title:has-text('{case['case_no']}')")
     assert page.locator("#mc-state").inner_text() == "To verify"
     assert "Back to the list" in page.locator("#mc-back").inner_text()
+    timeline = page.locator("#mc-timeline").inner_text()
+    assert "· grid leader" in timeline and "· 网格长" not in timeline  # the leader's title, in English
     assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
     page.goto(f"{live_server}/m/cases?lang=zh")  # the language cookie back to Chinese
-    _only_local(page)
+    only_local(page)
     context.close()

@@ -48,7 +48,7 @@
       if (!c.extension_pending) return null;
       if (c.extension_request) return c.extension_request;
       const asked = (c.timeline || []).filter((e) => e.action === "request_extension").pop();
-      return asked ? { days: null, note: asked.note, at: asked.at, who: asked.who || asked.actor || asked.role } : {};
+      return asked ? { days: null, note: asked.note, at: asked.at, who: (english && asked.who_en) || asked.who || asked.actor || asked.role } : {};
     }
 
     function render(c) {

@@ -121,8 +121,7 @@
 
   function timeline(o) {
     return el("ol", { class: "h-timeline" }, ...o.timeline.map((e) => {
-      const title = e.role && config.roleLabels[e.role] ? config.roleLabels[e.role][english ? 1 : 0] : e.role;
-      const who = (english ? e.who_en : e.who) || [e.actor, title].filter(Boolean).join(" · ");
+      const who = (english ? e.who_en : e.who) || e.who || "";
       const caseNote = e.data && e.data.case ? (english ? e.data.case.message_en : e.data.case.message_zh) : null;
       return el("li", { "data-action": e.action },
         el("time", { datetime: e.at }, when(e.at)), " ",
