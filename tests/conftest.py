@@ -198,8 +198,10 @@ def count(connection, table: str = "incidents") -> int:
 
 
 @contextmanager
-def serve(app, threads: int = 16):
-    """The app served by waitress on a free localhost port; yields its base URL."""
+def serve(app, threads: int = 32):
+    """The app served by waitress on a free localhost port, with as many threads as ``wangge serve``
+    (each open page holds one for its live stream until the stream's next heartbeat finds the page
+    gone); yields its base URL."""
     from waitress.server import create_server
 
     with socket.socket() as s:

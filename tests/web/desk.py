@@ -114,3 +114,37 @@ def covered_buttons(page, selector: str = "#d-case .d-actions button") -> list[s
     found = page.evaluate(COVERED, selector)
     assert found, f"no button matches {selector}"
     return [b["label"] for b in found if not b["free"]]
+
+
+def console(page, live_server):
+    """The dispatcher's console, signed in through the login page, its map drawn."""
+    signed_in(page, live_server, "dispatcher1", "/dispatch")
+    page.wait_for_selector("body[data-map-ready='1']", timeout=20_000)
+
+
+def search_console(page, case_no):
+    """On the console: the case found by its number, open in the panel."""
+    page.fill("#q", case_no)
+    page.press("#q", "Enter")
+    page.wait_for_function(f"document.querySelector('#d-case').innerText.includes('{case_no}')", timeout=10_000)
+
+
+def open_in_inbox(page, case_no):
+    """On /inbox: the case found among what awaits me by its number, open in the panel."""
+    page.wait_for_selector("body[data-inbox-ready='1']", timeout=20_000)
+    page.fill("#f-q", case_no)
+    row = page.locator("#ib-rows tr", has_text=case_no)
+    row.wait_for(timeout=10_000)
+    row.click()
+    page.wait_for_function(f"document.querySelector('#d-case').innerText.includes('{case_no}')", timeout=10_000)
+
+
+def act_in_panel(page, action, note=None, photo=None):
+    """The case panel's button for ``action`` (its name), its form filled and sent."""
+    page.click(f"#d-case button[data-action='{action}']")
+    form = page.locator(f"#d-case form[data-action='{action}']")
+    if note is not None:
+        form.locator("textarea[name=note]").fill(note)
+    if photo is not None:
+        form.locator("input[type=file]").set_input_files(photo)
+    form.locator("button[type=submit]").click()

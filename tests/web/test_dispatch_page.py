@@ -9,27 +9,15 @@ from tests.conftest import ARTIFACTS
 from tests.web.desk import (
     DESK,
     case_row,
+    console,
     covered_buttons,
     hosts,
     make_case,
     phone,
+    search_console,
     sign_in,
-    signed_in,
     watch,
 )
-
-
-def _console(page, live_server):
-    """The dispatcher's console, signed in through the login page, its map drawn."""
-    signed_in(page, live_server, "dispatcher1", "/dispatch")
-    page.wait_for_selector("body[data-map-ready='1']", timeout=20_000)
-
-
-def _search(page, case_no):
-    """The case found by its number, open in the panel."""
-    page.fill("#q", case_no)
-    page.press("#q", "Enter")
-    page.wait_for_function(f"document.querySelector('#d-case').innerText.includes('{case_no}')", timeout=10_000)
 
 
 def test_dispatch_an_overdue_filed_case(page, live_server):
@@ -92,8 +80,8 @@ def test_approve_an_extension_seeing_its_days_and_reason(page, live_server, engi
     case_id, case_no = make_case(engine, "extension")
     requests_seen, errors = watch(page)
     page.set_viewport_size(DESK)
-    _console(page, live_server)
-    _search(page, case_no)
+    console(page, live_server)
+    search_console(page, case_no)
     request = page.locator("#d-case .d-extension")
     assert "等待清扫车辆维修" in request.inner_text()
     assert page.locator("#d-case button[data-action='approve_extension']").is_visible()
@@ -112,7 +100,7 @@ def test_approve_an_extension_seeing_its_days_and_reason(page, live_server, engi
 def test_the_list_pages_sorts_and_shows_the_new_cases(page, live_server, engine):
     _case_id, case_no = make_case(engine, "filed")
     page.set_viewport_size(DESK)
-    _console(page, live_server)
+    console(page, live_server)
     ready = "document.querySelectorAll('#d-list li').length > 0 && !document.body.dataset.loading"
     page.wait_for_function(ready, timeout=10_000)
     # most urgent first: a case reported minutes ago is not on the first page, the overdue are
@@ -156,8 +144,8 @@ def test_on_a_phone_nothing_covers_the_dispatchers_actions(browser, live_server,
     _case_id, case_no = make_case(engine, "filed")
     with phone(browser) as page:
         requests_seen, errors = watch(page)
-        _console(page, live_server)
-        _search(page, case_no)
+        console(page, live_server)
+        search_console(page, case_no)
         assert covered_buttons(page) == []
         page.click("#d-case button[data-action='dispatch']")
         page.wait_for_selector("#d-case form select[name=department]")
