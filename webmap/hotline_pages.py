@@ -38,6 +38,7 @@ def page():
         "importUrl": url_for("hotline.import_file") if service.may_import(current_user) else None,
         "departmentsUrl": url_for("api.list_departments"),
         "caseUrl": f"{root}/inbox?case=",  # + the linked case's id
+        "streamUrl": url_for("live.stream"),
         "tileUrl": current_app.config["TILE_URL"],
         "states": [{"zh": s, "en": rules.STATE_EN[s]} for s in rules.STATES],
         "limits": _limits(),

@@ -209,6 +209,28 @@ def test_seed_4_1_from_import_to_the_districts_close(browser, live_server, datab
     district.close()
 
 
+def test_another_desks_step_shows_without_reloading(browser, live_server):
+    order_id = pushed_by_the_platform(live_server, number())
+    leader = Desk(browser, live_server, "townleader1")
+    leader.open(order_id)
+    assert leader.state() == "待签收"
+    desk = Desk(browser, live_server, "dispatcher1")
+    desk.open(order_id)
+    desk.act("签收", expect="已签收")
+    # the leader's panel and list follow the stream: signed, and the instruction is offered at once
+    leader.page.wait_for_function("document.querySelector('#h-panel h2 .st').innerText === '已签收'", timeout=15_000)
+    assert "领导批示" in leader.buttons()
+    row = leader.page.locator(f"#h-list li[data-id='{order_id}'] .st")
+    if row.count():
+        row.wait_for()
+        leader.page.wait_for_function(f"document.querySelector(\"#h-list li[data-id='{order_id}'] .st\").innerText === '已签收'")
+    # and this desk's own message stays, not redrawn away by its own step's echo
+    desk.page.wait_for_timeout(1500)
+    assert desk.page.locator("#h-msg").inner_text().startswith("已办理: 签收")
+    leader.close()
+    desk.close()
+
+
 def test_a_returned_order_and_its_redispatch(browser, live_server):
     order_no = number()
     order_id = pushed_by_the_platform(live_server, order_no, content="邻镇的路灯不亮, 误派到本镇")

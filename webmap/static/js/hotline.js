@@ -3,7 +3,7 @@
 // the page only as text nodes.
 (function () {
   "use strict";
-  const { byId, readJSON, el, fmt, english, dateFormat, fetchJSON, getJSON, message, errorsZh, csrfToken } = Wangge;
+  const { byId, readJSON, el, fmt, english, dateFormat, fetchJSON, getJSON, message, errorsZh, csrfToken, stream } = Wangge;
   const config = readJSON("h-config");
   const t = readJSON("h-i18n");
   const PAGE = 20;
@@ -197,6 +197,15 @@
     if (scroll && window.matchMedia("(max-width: 900px)").matches) panel.scrollIntoView({ block: "start" });
   }
 
+  // the open order as another desk left it (this desk's own step is drawn already, with its message)
+  async function refreshOpen() {
+    const shown = current;
+    const r = await fetchJSON(config.orderUrl + encodeURIComponent(shown.id));
+    if (r.ok && current === shown && r.answer.version !== shown.version && !byId("h-form-slot").children.length) {
+      renderOrder(r.answer);
+    }
+  }
+
   // ------------------------------------------------------------ actions
   async function deptOptions() {
     if (!departments) departments = (await getJSON(config.departmentsUrl)).items.filter((d) => d.code !== "zongzhi");
@@ -297,6 +306,20 @@
   byId("h-prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); loadList(); });
   byId("h-next").addEventListener("click", () => { offset += PAGE; loadList(); });
   setInterval(() => { renderList(); }, 30000); // the countdowns' words move on
+  // orders change while the desk is open (the platform pushes, another desk acts): the list is read
+  // again once per burst, and the open order too unless a form is being written in its panel
+  const source = stream(config.streamUrl);
+  let relisting = null;
+  if (source) {
+    source.addEventListener("hotline", (ev) => {
+      clearTimeout(relisting);
+      relisting = setTimeout(() => {
+        loadList();
+        if (current && String(current.id) === ev.lastEventId) refreshOpen();
+      }, 800);
+    });
+  }
+
   limitsLegend();
   loadList().then(() => {
     if (config.order) openOrder(config.order, false);
