@@ -19,6 +19,8 @@ from tests.web.test_hotline import advance
 from tests.web.test_hotline import order as hotline_order
 from tests.web.test_patrol_pages import assert_local, watch
 from tests.web.test_patrol_pages import login as sign_in
+from workflow import cases as case_rules
+from workflow import hotline as orders
 from workflow.clock import SHANGHAI
 
 # the supervision API tests' cases at their fixed moment, and their desk
@@ -292,6 +294,9 @@ def test_on_a_phone_nothing_covers_a_button_and_english_is_english(browser, live
     body = page.inner_text("main")
     assert "Supervision" in body and "By village" in body and "Overdue" in body
     assert not re.search(r"督办清单|上报汇总|按村|加载更多", body)
+    page.wait_for_selector("#sv-cases li .sv-state")
+    shown = set(page.locator(".sv-state").all_inner_texts())
+    assert shown and shown <= set(case_rules.STATE_EN.values()) | set(orders.STATE_EN.values()), shown
     context.close()
     assert_local(seen, errors)
 

@@ -9,6 +9,7 @@
   const PAGE = 50;
   const stamp = dateFormat({ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
 
+  const stateLabel = (x) => (english && x.state_en) || x.state;
   const state = { grouping: "village", chosen: null, status: "red,yellow", offset: 0, summary: null };
   const groupLabel = { village: t.village, department: t.department, category: t.category };
   const noneLabel = { village: t.noVillage, department: t.noDepartment, category: "" };
@@ -88,7 +89,7 @@
       el("div", { class: "sv-main" }, dot(c.status), el("b", { class: "code" }, c.case_no), " ",
         categoryLabel(c.category, true)),
       el("div", { class: "meta" }, where, " · ", c.department ? c.department.name : t.noDepartment, " · ",
-        el("span", { class: "sv-state" }, c.state)),
+        el("span", { class: "sv-state" }, stateLabel(c))),
       el("div", { class: "meta" }, `${t.deadline} ${stamp.format(new Date(c.deadline))} · `, el("span", { class: "sv-left" }, left)),
       pressedNote(c));
     actions(li, c, "incident");
@@ -103,7 +104,7 @@
         english ? o.urgency.label_en : o.urgency.label_zh),
       el("p", { class: "sv-content" }, o.content || ""),
       el("div", { class: "meta" }, o.village ? o.village.name : t.noVillage, " · ",
-        o.department ? o.department.name : t.noDepartment, " · ", el("span", { class: "sv-state" }, o.state),
+        o.department ? o.department.name : t.noDepartment, " · ", el("span", { class: "sv-state" }, stateLabel(o)),
         o.incident && o.incident.case_no ? " · " + fmt(t.linked, { no: o.incident.case_no }) : ""),
       el("div", { class: "meta" }, `${o.clock === "accept" ? t.acceptClock : t.replyClock} ${stamp.format(new Date(o.deadline))} · `,
         el("span", { class: "sv-left" }, left)),
@@ -139,6 +140,7 @@
       f.querySelector("button[type=submit]").disabled = false;
       if (r.ok) {
         const updated = { ...item, version: r.answer.version ?? item.version, state: r.answer.state || item.state,
+          state_en: r.answer.state_en || item.state_en,
           can_supervise: false,
           supervision: { at: new Date().toISOString(), note: text, count: ((item.supervision || {}).count || 0) + 1 } };
         const fresh = kind === "incident" ? caseItem(updated) : orderItem(updated);
