@@ -141,6 +141,7 @@ def test_the_inbox_holds_what_the_details_offer(desk, work, who):
                                else f"{ORDERS}/{item['id']}")
         assert item["deadline_status"] in ("normal", "yellow", "red")
         assert item["title"] and item["number"]  # "类别 · 地址"; a case of other tests may have no address
+        assert item["title_en"], item  # the category's English name where it has one
     # and what is not in it offers nothing: every other open case the role can read
     listed = {(i["kind"], i["id"]) for i in items}
     others = desk.client.get("/api/v1/incidents", query_string={"limit": 200},

@@ -6,6 +6,7 @@ counts live; each role lands where its day starts; ?lang=en speaks English."""
 import pytest
 from sqlalchemy import text
 
+from db.demo_town import CATEGORY_EN
 from tests.conftest import ARTIFACTS, login
 from tests.web.desk import (
     DESK,
@@ -101,6 +102,9 @@ def test_the_desk_speaks_english(page, live_server, engine):
     assert "Number" in head and "Deadline" in head and "编号" not in head
     assert "All types" in page.locator("#f-kind").inner_text()
     open_in_inbox(page, case_no)
+    row = page.locator("#ib-rows tr", has_text=case_no)
+    assert row.locator("td.kind").inner_text() == "Case"
+    assert row.locator("td.title").inner_text().startswith(CATEGORY_EN["SR02"][1] + " · ")  # 道路不洁, in English
     panel = page.locator("#d-panel").inner_text()
     assert "Deadline" in panel and "办理时限" not in panel
     assert page.locator("#d-case button[data-action='accept']").inner_text() == "accept"

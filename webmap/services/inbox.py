@@ -202,6 +202,7 @@ def _case_items(db: Session, user, ids: list[int], now: datetime, calendar: Work
         out[r.id] = {
             "kind": "incident", "id": r.id, "number": r.case_no,
             "title": " · ".join(p for p in (r.cat_name, _short(r.address or r.description)) if p),
+            "title_en": " · ".join(p for p in (r.cat_name_en or r.cat_name, _short(r.address or r.description)) if p),
             "state": r.state, "state_en": cases.STATE_EN.get(r.state, r.state),
             "deadline": format_iso(r.deadline),
             "deadline_status": supervision.status_of(r, now, calendar).status if running else clock_rules.NORMAL,
@@ -239,6 +240,7 @@ def _order_items(db: Session, user, ids: list[int], now: datetime, calendar: Wor
         out[o.id] = {
             "kind": "hotline", "id": o.id, "number": o.order_no,
             "title": " · ".join(p for p in ("12345", _short(o.content)) if p),
+            "title_en": " · ".join(p for p in ("12345", _short(o.content)) if p),
             "state": o.state, "state_en": order_rules.STATE_EN.get(o.state),
             "deadline": format_iso(deadline), "deadline_status": status,
             "actions": hotline.allowed(o, user, now, calendar),
@@ -252,9 +254,9 @@ def _order_items(db: Session, user, ids: list[int], now: datetime, calendar: Wor
 def inbox(db: Session, user, *, now: datetime | None = None, limit: int = 50, offset: int = 0,
           kind: str | None = None, calendar: WorkCalendar | None = None) -> dict:
     """``{items, total, overdue}``: one page of the user's 待办 (``limit`` 0: the counts only).
-    Each item: ``kind``, ``id``, ``number``, ``title``, ``state``, ``deadline``,
-    ``deadline_status``, ``actions``, ``reported_at``, ``supervised``, ``note`` (the view adds
-    ``url``)."""
+    Each item: ``kind``, ``id``, ``number``, ``title`` (``title_en``: with the category in English),
+    ``state``, ``deadline``, ``deadline_status``, ``actions``, ``reported_at``, ``supervised``,
+    ``note`` (the view adds ``url``)."""
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     calendar = calendar or load_calendar(db)
     answer = counts(db, user, now=now, kind=kind, calendar=calendar)

@@ -79,7 +79,7 @@
     const late = $("f-overdue").checked;
     const q = $("f-q").value.trim().toLowerCase();
     return items.filter((i) => (!state || i.state === state) && (!late || i.deadline_status === "red")
-      && (!q || String(i.number).toLowerCase().includes(q) || String(i.title || "").toLowerCase().includes(q)));
+      && (!q || String(i.number).toLowerCase().includes(q) || [i.title, i.title_en].some((x) => String(x || "").toLowerCase().includes(q))));
   }
 
   function open(item) {
@@ -96,7 +96,7 @@
     const number = item.kind === "hotline"
       ? el("a", { href: config.hotlineUrl + "?order=" + encodeURIComponent(item.id) }, item.number)
       : el("button", { type: "button", class: "link-like" }, item.number);
-    const title = el("td", { class: "title" }, item.title || "");
+    const title = el("td", { class: "title" }, (english && item.title_en) || item.title || "");
     if (item.supervised) {
       title.append(el("div", { class: "supervised" }, el("span", { class: "mark" }, t.supervised),
                       item.note ? " " + item.note : ""));
