@@ -1,4 +1,4 @@
-"""Seed 1-1 walked through the pages by every role it takes, each signed in through the login page on
+"""Seeds 1-1 and 2-1 (escalated parking) walked through the pages by every role they take, each signed in through the login page on
 the device they use (workers and the village leader on a 390 px phone, the dispatcher and the
 department at a 1600 px desk): the worker reports with a photo, the leader sees it arrive in 待办 and
 escalates, the dispatcher files and dispatches, the department accepts and reports back with a
@@ -31,23 +31,49 @@ from tests.web.desk import (
 )
 from tests.web.phone import PHOTO, act, done, only_local, open_case, phone_page, report_on_the_phone
 
-WORKER = "worker051"  # a grid no other test acts in
+WORKER, PARKING_WORKER = "worker051", "worker052"  # grids no other test acts in
 
 
-@pytest.fixture(scope="module")
-def grid(engine):
-    """worker051's grid: a point inside it, and the leader of its village."""
+def _grid(engine, username):
+    """The worker's grid: a point inside it, and the leader of its village."""
     with engine.connect() as conn:
         return conn.execute(text("""
             SELECT g.code, ST_X(ST_PointOnSurface(g.geom)) AS lng, ST_Y(ST_PointOnSurface(g.geom)) AS lat,
                    (SELECT l.username FROM accounts l WHERE l.role = 'leader' AND l.scope_code = left(g.code, 12)) AS leader
               FROM accounts a JOIN grids g ON g.code = a.scope_code AND g.valid_to IS NULL
-             WHERE a.username = :u"""), {"u": WORKER}).one()
+             WHERE a.username = :u"""), {"u": username}).one()
+
+
+@pytest.fixture(scope="module")
+def grid(engine):
+    return _grid(engine, WORKER)
 
 
 def _wait_state(page, state):
     page.wait_for_function(f"(document.querySelector('#d-case .state') || {{}}).textContent === '{state}'",
                            timeout=15_000)
+
+
+def _town_files_and_dispatches(page, live_server, number, department):
+    """The dispatcher, on the console: 受理立案, then 派遣 to the department preselected (the one the
+    category routes to, which must be ``department``)."""
+    console(page, live_server)
+    search_console(page, number)
+    act_in_panel(page, "file")
+    _wait_state(page, "已立案")
+    page.click("#d-case button[data-action='dispatch']")
+    form = page.locator("#d-case form[data-action='dispatch']")
+    assert form.locator("select[name=department]").input_value() == department  # preselected
+    form.locator("button[type=submit]").click()
+    _wait_state(page, "立案派遣")
+    assert "已办理: 派遣" in page.locator("#d-done").inner_text()
+
+
+def _department_accepts(page, live_server, username, number):
+    signed_in(page, live_server, username, "/inbox")
+    open_in_inbox(page, number)
+    act_in_panel(page, "accept")
+    _wait_state(page, "处理中")
 
 
 def _department_reports_back(page, live_server, case_no, note):
@@ -73,28 +99,12 @@ def test_seed_1_1_through_the_pages(browser, live_server, engine, grid):
         act(leader, "上报镇综治中心", note="垃圾量大, 村里无车辆, 请镇里协调", photo=False)
         done(leader, "待受理")
 
-        # the dispatcher files it and dispatches it to the department the category routes to
-        console(dispatcher, live_server)
-        search_console(dispatcher, number)
-        act_in_panel(dispatcher, "file")
-        _wait_state(dispatcher, "已立案")
-        dispatcher.click("#d-case button[data-action='dispatch']")
-        select = dispatcher.locator("#d-case form[data-action='dispatch'] select[name=department]")
-        assert select.input_value() == "huanwei"  # preselected: SR01 routes to 环卫
-        dispatcher.locator("#d-case form[data-action='dispatch'] button[type=submit]").click()
-        _wait_state(dispatcher, "立案派遣")
-        assert "已办理: 派遣" in dispatcher.locator("#d-done").inner_text()
-
-        # the department accepts it and reports back with a photo
-        signed_in(department, live_server, "dept_huanwei", "/inbox")
-        open_in_inbox(department, number)
-        act_in_panel(department, "accept")
-        _wait_state(department, "处理中")
+        _town_files_and_dispatches(dispatcher, live_server, number, "huanwei")  # SR01 routes to 环卫
+        _department_accepts(department, live_server, "dept_huanwei", number)
         _department_reports_back(department, live_server, number, "已清运")
 
-        # the worker's 待办 shows it, live: the verification fails, the case goes back for rework
-        worker.goto(f"{live_server}/m/cases")
-        open_case(worker, live_server, number, reload=False)
+        # the worker's 待办 holds it: the verification fails, the case goes back for rework
+        open_case(worker, live_server, number)
         assert "待核查" in worker.locator("#mc-state").inner_text()
         act(worker, "核查不通过", note="路边仍有垃圾未清", photo=False)
         done(worker, "处理中")
@@ -131,6 +141,36 @@ def test_seed_1_1_through_the_pages(browser, live_server, engine, grid):
             assert not errors, errors
     finally:
         for context in (worker_ctx, leader_ctx, desk, department.context):
+            context.close()
+
+
+def test_seed_2_1_escalated_parking_through_the_pages(browser, live_server, engine):
+    """The driver cannot be found: the worker escalates on the phone, the town dispatches to the traffic
+    police, the police report back with a photo, and the worker verifies the fix with a photo. (The
+    other path, closed on the spot, is walked in test_mobile_cases.py.)"""
+    worker_grid = _grid(engine, PARKING_WORKER)
+    worker_ctx, worker = phone_page(browser, live_server, PARKING_WORKER, worker_grid)
+    desk = browser.new_context(viewport=DESK)
+    dispatcher, police = desk.new_page(), browser.new_context(viewport=DESK).new_page()
+    desk_seen = [watch(dispatcher), watch(police)]
+    try:
+        number = report_on_the_phone(worker, live_server, "货车占用消防通道, 车主电话无人接听")  # TC01
+        open_case(worker, live_server, number)
+        act(worker, "上报镇综治中心", note="车主联系不上, 请交警处理", photo=False)
+        done(worker, "待受理")
+        _town_files_and_dispatches(dispatcher, live_server, number, "jiaojing")  # TC01 routes to 交警
+        _department_accepts(police, live_server, "dept_jiaojing", number)
+        _department_reports_back(police, live_server, number, "已拖离")
+        open_case(worker, live_server, number)
+        act(worker, "核查通过")  # with a photo
+        done(worker, "结案")
+        assert "已拖离" in worker.locator("#mc-timeline").inner_text()
+        only_local(worker)
+        for seen, errors in desk_seen:
+            assert hosts(seen) == {"127.0.0.1"}
+            assert not errors, errors
+    finally:
+        for context in (worker_ctx, desk, police.context):
             context.close()
 
 
