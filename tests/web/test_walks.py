@@ -1,9 +1,10 @@
-"""Seeds 1-1 and 2-1 (escalated parking) walked through the pages by every role they take, each signed in through the login page on
-the device they use (workers and the village leader on a 390 px phone, the dispatcher and the
-department at a 1600 px desk): the worker reports with a photo, the leader sees it arrive in 待办 and
-escalates, the dispatcher files and dispatches, the department accepts and reports back with a
-photo, the worker fails the verification (rework), the department reports back again, the worker
-passes it with a photo: closed. No API call: only what a person clicks.
+"""Seeds 1-1 and 2-1 walked through the pages by every role they take, each signed in through the
+login page on the device they use (workers and the village leader on a 390 px phone, the dispatcher
+and the department at a 1600 px desk). 1-1: the worker reports with a photo, the leader sees it
+arrive in 待办 and escalates, the dispatcher files and dispatches, the department accepts and reports
+back with a photo, the worker fails the verification (rework), the department reports back again,
+the worker passes it with a photo: closed. 2-1: the worker escalates a parked lorry, the traffic
+police report back, the worker verifies. No API call: only what a person clicks.
 
 Then every page of the product, at 390 px and at 1600 px, as the role that uses it: nothing covers a
 button (the topmost element at its centre is the button), no request leaves 127.0.0.1, no script
