@@ -261,8 +261,8 @@ def public_address_line(host: str, port: int, public_base_url: str) -> str:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 256),
-              help="worker threads; each open live map (server-sent events) holds one")
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(9, 256),
+              help="worker threads; each open live page (server-sent events) holds one, up to threads - 8")
 @click.option("--debug", is_flag=True, help="Flask's debug server (development only)")
 def serve(host: str, port: int, threads: int, debug: bool) -> None:
     """Serve the web app (waitress; the debug server only with --debug)."""
@@ -270,6 +270,7 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
 
     ready_url()
     app = create_app()
+    app.config["LIVE_STREAMS_MAX"] = threads - 8  # the others stay free for pages and the API
     click.echo(f"网格 Wangge: http://{host}:{port}/   (演示账号 / demo logins: wangge demo accounts, 密码 password "
                f"'{'$WANGGE_DEMO_PASSWORD' if os.environ.get('WANGGE_DEMO_PASSWORD') else 'demo'}')")
     click.echo(public_address_line(host, port, app.config.get("PUBLIC_BASE_URL", "")))

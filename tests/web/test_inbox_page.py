@@ -130,6 +130,31 @@ def test_the_badge_counts_what_awaits_me_and_changes_live(page, live_server, eng
     assert (colour == "rgb(192, 57, 43)") == (overdue > 0), colour
 
 
+def test_only_live_pages_hold_a_stream_and_the_badge_counts_everywhere(browser, live_server):
+    """A stream holds a server thread: the report page and the supervision desk open none, and their
+    badge counts all the same; the desk of what awaits me follows the stream."""
+    with phone(browser) as page:
+        requests_seen, _errors = watch(page)
+        signed_in(page, live_server, "worker001", "/m/cases")
+        page.goto(f"{live_server}/m/")
+        page.wait_for_function("document.querySelector('#inbox-badge').dataset.total !== undefined")
+        page.goto(f"{live_server}/m/patrol")
+        page.wait_for_function("document.querySelector('#inbox-badge').dataset.total !== undefined")
+        streams = [u for u in requests_seen if "/api/v1/stream" in u]
+        assert len(streams) == 1, streams  # /m/cases's own, none for /m/ and /m/patrol
+    context = browser.new_context(viewport=DESK)
+    try:
+        page = context.new_page()
+        requests_seen, _errors = watch(page)
+        signed_in(page, live_server, "district1", "/inbox")
+        page.wait_for_selector("body[data-inbox-ready='1']")
+        page.goto(f"{live_server}/supervision")
+        page.wait_for_function("document.querySelector('#inbox-badge').dataset.total !== undefined")
+        assert len([u for u in requests_seen if "/api/v1/stream" in u]) == 1  # /inbox's
+    finally:
+        context.close()
+
+
 LANDING = {"worker001": "/m/cases", "leader01": "/inbox", "dept_huanwei": "/inbox", "dispatcher1": "/dispatch",
            "townleader1": "/inbox", "district1": "/inbox", "planner1": "/planner", "analyst1": "/analysis",
            "admin": "/dispatch"}

@@ -9,7 +9,8 @@ import time
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import report
+from tests.conftest import login, report
+from webmap import live
 
 SECONDS = 2.0
 
@@ -81,6 +82,23 @@ def test_new_incident_reaches_leader_and_dispatcher_only(live_server, database_u
 
 def test_stream_needs_login(live_server):
     assert requests.get(f"{live_server}/api/v1/stream", timeout=5).status_code == 401
+
+
+def test_streams_beyond_the_limit_are_refused_and_a_closed_one_frees_its_place(app, client, monkeypatch):
+    monkeypatch.setitem(app.extensions, "wangge.live_slots", live._Slots())  # this test's count alone
+    monkeypatch.setitem(app.config, "LIVE_STREAMS_MAX", 1)
+    login(client, "dispatcher1")
+    first = client.get("/api/v1/stream", buffered=False)
+    assert first.status_code == 200
+    refused = client.get("/api/v1/stream")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
+    assert refused.get_json()["message_zh"] == "实时连接已满, 页面照常可用"
+    assert client.get("/api/v1/inbox?limit=0").status_code == 200  # the rest of the server answers
+    first.close()  # the page went away
+    again = client.get("/api/v1/stream", buffered=False)
+    assert again.status_code == 200
+    again.close()
+    assert app.extensions["wangge.live_slots"].open == 0
 
 
 def test_map_page_shows_a_new_incident_live(page, live_server, database_url):

@@ -95,25 +95,26 @@
     return { ok: r.ok, status: r.status, answer };
   }
   // One EventSource per stream URL and page, shared by every listener on it (the page's own and the
-  // header's 待办 badge): each open stream holds a connection and a server thread. Closed when the
-  // page goes away. Null where the browser has no EventSource. A page script's stream (stream(url))
-  // stays open while the tab is hidden (the console's chime); one only the badge holds does not.
+  // header's 待办 badge): each open stream holds a connection and a server thread, so only a page that
+  // shows things live opens one (stream(url)); the badge listens on it where there is one. Closed when
+  // the page goes away, or by release(url). Null where the browser has no EventSource. A stream the
+  // server refuses (503: its live connections are all taken) stays closed: the page works on.
   const streams = {};
-  const held = new Set(); // the URLs a page script listens to
-  function openStream(url) {
+  const opened = []; // called with (url, source) for each stream opened
+  function stream(url) {
     if (!window.EventSource) return null;
-    if (!streams[url]) streams[url] = new EventSource(url);
+    if (!streams[url] || streams[url].readyState === 2) {
+      streams[url] = new EventSource(url);
+      for (const f of opened) f(url, streams[url]);
+    }
     return streams[url];
   }
-  function stream(url) {
-    held.add(url);
-    return openStream(url);
-  }
-  function closeStream(url) {
+  function release(url) {
     if (streams[url]) streams[url].close();
     delete streams[url];
   }
-  window.addEventListener("pagehide", () => { for (const url of Object.keys(streams)) closeStream(url); });
+  const live = (url) => !!streams[url] && streams[url].readyState !== 2;
+  window.addEventListener("pagehide", () => { for (const url of Object.keys(streams)) release(url); });
   // New cases over server-sent events: the badge shows the connection (data-state on / off) and
   // counts the incidents (data-count, and the text made from `text` with {n}); onIncident gets each
   // message.
@@ -135,10 +136,11 @@
 
   // ------------------------------------------------------------ the header: 待办 badge, menu button
   // The header's 待办 link (base.html #inbox-badge) shows how many items await the user (GET its
-  // data-src, the inbox with limit=0: {total, overdue}), red (data-overdue) when some are overdue;
-  // it counts again, once per burst, when the stream says a case or an order changed. On a phone a
-  // role with a phone page of cases (data-phone-href) is sent there. Without an inbox on the server
-  // the link stays, without a number.
+  // data-src, the inbox with limit=0: {total, overdue}), red (data-overdue) when some are overdue.
+  // On a page with a live stream it counts again, once per burst, when the stream says a case or an
+  // order changed; elsewhere (and when the stream is refused or lost) every minute while the page is
+  // seen, and when it is seen again. On a phone a role with a phone page of cases (data-phone-href) is
+  // sent there. Without an inbox on the server the link stays, without a number.
   function inboxBadge(link) {
     if (!link || link.dataset.started) return;
     link.dataset.started = "1";
@@ -166,21 +168,15 @@
     let pending = null;
     const later = () => { clearTimeout(pending); pending = setTimeout(count, 800); };
     const url = link.dataset.stream;
-    function subscribe() {
-      const source = url && openStream(url);
-      if (source) for (const type of ["incident", "hotline"]) source.addEventListener(type, later);
-    }
-    // a hidden tab whose page does not listen itself gives its stream back, and counts again when seen
-    document.addEventListener("visibilitychange", () => {
-      if (!url || held.has(url)) return;
-      if (document.hidden) {
-        closeStream(url);
-      } else if (!streams[url]) {
-        subscribe();
-        count();
-      }
-    });
-    subscribe();
+    const follow = (u, source) => {
+      if (u !== url) return;
+      for (const type of ["incident", "hotline"]) source.addEventListener(type, later);
+      source.addEventListener("open", later); // (re)connected: what changed meanwhile
+    };
+    opened.push(follow);
+    if (streams[url]) follow(url, streams[url]);
+    setInterval(() => { if (!document.hidden && !live(url)) count(); }, 60000);
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) later(); });
     link.addEventListener("wangge:recount", count); // a page that just acted asks at once
     count();
   }
@@ -276,7 +272,7 @@
 
   window.Wangge = Object.freeze({
     TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet, categoryLabel,
-    dateFormat, clockFmt, clock, stamp, today, message, errorsZh, getJSON, fetchJSON, stream, listen, inboxBadge, recount,
+    dateFormat, clockFmt, clock, stamp, today, message, errorsZh, getJSON, fetchJSON, stream, release, listen, inboxBadge, recount,
     openDatabase, transact, bboxParam, heatScale, townView, polygonsOf, inRing, contains, ringArea, largestRing, centre,
   });
   menuButton(byId("menu-toggle"), byId("menu"));

@@ -370,8 +370,8 @@
   // once the service worker controls the page, read the lists again through it, so they are kept
   window.addEventListener("wangge:sw-ready", loadLists);
   // what awaits me changes live: when the stream says a case or an order of my scope changed, the
-  // lists are read again (once per burst), and the card shown if it is that case
-  const source = Wangge.stream(config.streamUrl);
+  // lists are read again (once per burst), and the card shown if it is that case. A phone in a pocket
+  // gives its stream back (a server thread each) and reads the lists again when it is looked at.
   let relisting = null;
   const changed = (ev) => {
     if (current && String(current.id) === ev.lastEventId && ev.type === "incident" && $("mc-form").hidden) {
@@ -380,7 +380,16 @@
     clearTimeout(relisting);
     relisting = setTimeout(loadLists, 800);
   };
-  if (source) for (const type of ["incident", "hotline"]) source.addEventListener(type, changed);
+  function follow() {
+    const source = Wangge.stream(config.streamUrl);
+    if (source) for (const type of ["incident", "hotline"]) source.addEventListener(type, changed);
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) { Wangge.release(config.streamUrl); return; }
+    follow();
+    if (!current) loadLists();
+  });
+  follow();
   setInterval(flush, 30000);
   setInterval(() => {
     if (current) { const due = countdown(current.deadline, current.state === "结案"); $("mc-due").textContent = due.text; }
