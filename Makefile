@@ -22,11 +22,14 @@ install: $(STAMP)
 install-test: $(STAMP)
 	@scripts/install-system-deps.sh test
 
-# Database up, migrated, demo town loaded when empty; then serve on http://$(HOST):$(PORT)
+# Database up, migrated, demo town loaded when empty, its offline base map built once
+# (var/basemap.mbtiles, which `wangge serve` takes unless WANGGE_BASEMAP says otherwise);
+# then serve on http://$(HOST):$(PORT)
 run: install
 	$(BIN)/wangge db up
 	$(BIN)/wangge db migrate
 	$(BIN)/wangge demo load --if-empty
+	@mkdir -p var; test -f var/basemap.mbtiles || $(BIN)/wangge basemap build var/basemap.mbtiles
 	@$(BIN)/python scripts/show_accounts.py
 	$(BIN)/wangge serve --host $(HOST) --port $(PORT)
 

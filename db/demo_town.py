@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from shapely.geometry import Polygon
+import shapely.affinity
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from spatial.codes import grid_code, west_east_north_south
 from spatial.local import M_PER_DEG_LAT, local_plane
@@ -135,6 +136,11 @@ class Town:
     villages: list[dict] = field(default_factory=list)  # code, name, geom, seq
     grids: list[dict] = field(default_factory=list)  # code, name, village_code, kind, households, residents, geom
     hotspots: list[Hotspot] = field(default_factory=list)
+    # the base map's geography (EPSG:4326), from a random stream of its own: the villages, grids
+    # and people above come out the same as before it was added
+    roads: list[dict] = field(default_factory=list)  # name, kind ("main" | "village"), geom LineString
+    rivers: list[dict] = field(default_factory=list)  # name, width_m, geom LineString
+    settlements: list[dict] = field(default_factory=list)  # village_code, name, label Point, blocks MultiPolygon
 
 
 def to_lonlat(x, y):
@@ -258,7 +264,96 @@ def build_town(seed: int = 20261128) -> Town:
         Hotspot("公路交口", jx, jy, 150, 0.10, {"TC01": 30, "TC02": 15, "DL01": 6, "DL02": 6}),
         Hotspot(f"{VILLAGE_NAMES[mid]}老村区", mx, my, 220, 0.08, {"MD01": 20, "AQ02": 8, "MS01": 8, "MS02": 6}),
     ]
+    _geography(town, outline, village_seeds, seat)
     return town
+
+
+# ---------------------------------------------------------------- the base map's geography
+
+GEOGRAPHY_STREAM = 14  # the geography's own random stream: np.random.default_rng([seed, 14])
+RIVER_NAME = "蓟运河(演示)"
+
+
+def _wavy(rng, a, b, amplitude: float, step: float = 250.0) -> LineString:
+    """A line from a to b (local metres) that bends gently sideways, at most ``amplitude`` metres."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    length = float(np.hypot(*(b - a)))
+    n = max(2, int(length / step))
+    t = np.linspace(0, 1, n + 1)
+    normal = np.array([-(b - a)[1], (b - a)[0]]) / max(length, 1.0)
+    offset = np.zeros_like(t)
+    for k in (1, 2, 3):
+        offset += amplitude / k * np.sin(k * np.pi * t) * rng.uniform(-1, 1)
+    pts = a + np.outer(t, b - a) + np.outer(offset, normal)
+    return LineString(pts)
+
+
+def _geography(town: Town, outline: Polygon, village_seeds: np.ndarray, seat: int) -> None:
+    """Roads, a river and settlement blocks for the base map (``wangge basemap build``), from the
+    demo seed's own random stream. The settlement of each village sits around its seed point."""
+    rng = np.random.default_rng([town.seed, GEOGRAPHY_STREAM])
+    minx, miny, maxx, maxy = outline.bounds
+    reach = outline.buffer(600)  # roads and the river run on a little past the boundary
+
+    # a river across the town, west to east (towards the coast)
+    y0, y1 = rng.uniform(miny * 0.6, maxy * 0.6, size=2)
+    river = _wavy(rng, (minx - 800, y0), (maxx + 800, y1), amplitude=900, step=150).intersection(reach)
+    town.rivers.append({"name": RIVER_NAME, "width_m": 45.0, "geom": _to_4326(river)})
+
+    # two main roads crossing at the town seat, and village roads: each village to its nearest
+    # neighbours (a spanning tree, then a few more links)
+    sx, sy = village_seeds[seat]
+    mains = [_wavy(rng, (minx - 800, sy + rng.uniform(-400, 400)), (maxx + 800, sy + rng.uniform(-400, 400)), 500),
+             _wavy(rng, (sx + rng.uniform(-400, 400), miny - 800), (sx + rng.uniform(-400, 400), maxy + 800), 500)]
+    for name, line in zip(("滨海大道", "杨北公路"), mains, strict=True):
+        town.roads.append({"name": name, "kind": "main", "geom": _to_4326(line.intersection(reach))})
+    n = len(village_seeds)
+    dist = np.hypot(village_seeds[:, None, 0] - village_seeds[None, :, 0],
+                    village_seeds[:, None, 1] - village_seeds[None, :, 1])
+    linked, edges = {seat}, []
+    while len(linked) < n:  # Prim's spanning tree from the seat
+        i, j = min(((i, j) for i in linked for j in range(n) if j not in linked), key=lambda e: dist[e])
+        linked.add(j)
+        edges.append((i, j))
+    for i in rng.choice(n, size=4, replace=False):  # a few loops
+        j = int(np.argsort(dist[i])[2])
+        if (i, j) not in edges and (j, i) not in edges:
+            edges.append((int(i), j))
+    lanes = []
+    for i, j in edges:
+        line = _wavy(rng, village_seeds[i], village_seeds[j], amplitude=min(250.0, dist[i, j] / 8))
+        lanes.append(line.intersection(outline))
+        town.roads.append({"name": "", "kind": "village", "geom": _to_4326(lanes[-1])})
+
+    # settlement blocks around each village's seed, off the roads and the river
+    avoid = shapely.union_all([river.buffer(60)] + [m.buffer(25) for m in mains] + [lane.buffer(12) for lane in lanes])
+    for village in town.villages:
+        v = village["index"]
+        cx, cy = village_seeds[v]
+        local_village = shapely.transform(village["geom"], lambda c: np.column_stack(to_local(c[:, 0], c[:, 1])))
+        if not shapely.contains_xy(local_village, cx, cy):
+            p = local_village.point_on_surface()
+            cx, cy = p.x, p.y
+        angle = rng.uniform(0, np.pi / 2)
+        size = 1.6 if v == seat else 1.0
+        blocks: list[Polygon] = []
+        for _ in range(60):
+            if len(blocks) >= int(14 * size):
+                break
+            r = rng.uniform(0, 380 * size)
+            a = rng.uniform(0, 2 * np.pi)
+            bx, by = cx + r * np.cos(a), cy + r * np.sin(a)
+            w, h = rng.uniform(70, 150), rng.uniform(40, 90)
+            block = shapely.affinity.rotate(shapely.box(bx - w / 2, by - h / 2, bx + w / 2, by + h / 2), angle,
+                                            use_radians=True)
+            if (block.intersects(avoid) or not local_village.contains(block)
+                    or any(block.distance(o) < 18 for o in blocks)):
+                continue
+            blocks.append(block)
+        town.settlements.append({
+            "village_code": village["code"], "name": village["name"],
+            "label": _to_4326(Point(cx, cy)), "blocks": _to_4326(MultiPolygon(blocks)),
+        })
 
 
 # ---------------------------------------------------------------- people

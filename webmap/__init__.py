@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         planner,
         stats,
         supervision,
+        tiles,
         town,
     )
     from webmap.folium_local import localize_folium
@@ -76,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(attendance.bp)
     app.register_blueprint(patrol_pages.bp)
     app.register_blueprint(hotline_pages.bp)
+    app.register_blueprint(tiles.bp)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)

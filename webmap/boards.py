@@ -21,7 +21,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
-from webmap import database, town
+from webmap import database, tiles, town
 from webmap.errors import http_error_page
 from webmap.services import attachments, boards, features, incidents
 from webmap.services.errors import FieldError, InvalidInputError, NotFoundError
@@ -85,8 +85,8 @@ def _slot(field: str) -> str:
 
 def _csp() -> str:
     img = "'self' data:"
-    tiles = current_app.config.get("TILE_URL") or ""
-    if urlsplit(tiles).netloc:
+    tile_url = tiles.page_config()["tileUrl"]  # the base map (same origin) or TILE_URL
+    if urlsplit(tile_url).netloc:
         img += " *"  # a tile server elsewhere on the intranet
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; "
             "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -115,7 +115,7 @@ def _render_board(board: boards.Board, *, form: dict | None = None, errors: list
         "village": board.village_geometry,
         "point": {"lng": board.point[0], "lat": board.point[1]},
         "picked": boards.picked_point(form),
-        "tileUrl": current_app.config.get("TILE_URL", ""),
+        **tiles.page_config(),
     }
     roles = [
         {"key": "leader", "title": gettext("网格长"), "members": board.leaders, "duties": boards.LEADER_DUTIES},

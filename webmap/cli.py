@@ -10,7 +10,7 @@ import time
 import click
 
 from db import cluster
-from webmap.commands import grids, hotline, jobs, patrols, stats
+from webmap.commands import basemap, grids, hotline, jobs, patrols, stats
 from webmap.commands.common import fail, make_engine, ready_url
 
 
@@ -258,6 +258,15 @@ def public_address_line(host: str, port: int, public_base_url: str) -> str:
             "WANGGE_PUBLIC_BASE_URL=https://wangge.example.gov.cn")
 
 
+def basemap_path() -> str:
+    """The base map `wangge serve` serves: WANGGE_BASEMAP when set (set empty: none), else
+    var/basemap.mbtiles when that file exists (`make run` builds it), else none."""
+    if "WANGGE_BASEMAP" in os.environ:
+        return os.environ["WANGGE_BASEMAP"]
+    default = cluster.project_root() / "var" / "basemap.mbtiles"
+    return str(default) if default.is_file() else ""
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -271,6 +280,16 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
     ready_url()
     app = create_app()
     app.config["LIVE_STREAMS_MAX"] = threads - 8  # the others stay free for pages and the API
+    app.config["BASEMAP"] = basemap_path()
+    if app.config["BASEMAP"]:
+        from webmap.services import tiles
+
+        try:
+            info = tiles.open_archive(app.config["BASEMAP"]).info()
+        except tiles.TileError as exc:
+            fail(str(exc))
+        click.echo(f"离线底图 / base map: {app.config['BASEMAP']} (级别 zooms {info['minzoom']}–{info['maxzoom']}) "
+                   f"at /tiles/{{z}}/{{x}}/{{y}}.png")
     click.echo(f"网格 Wangge: http://{host}:{port}/   (演示账号 / demo logins: wangge demo accounts, 密码 password "
                f"'{'$WANGGE_DEMO_PASSWORD' if os.environ.get('WANGGE_DEMO_PASSWORD') else 'demo'}')")
     click.echo(public_address_line(host, port, app.config.get("PUBLIC_BASE_URL", "")))
@@ -283,7 +302,7 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
 
 
 # The command groups that live beside their use cases; they import webmap.commands.common, never this module.
-for _group_module in (jobs, stats, hotline, grids, patrols):
+for _group_module in (jobs, stats, hotline, grids, patrols, basemap):
     main.add_command(_group_module.group)
 
 

@@ -69,6 +69,10 @@ class Settings:
     MAP_LATEST_INCIDENTS: int = field(default_factory=lambda: _int("WANGGE_MAP_LATEST", 300, 1, 2_000))
     # An optional local tile server (none by default: the app runs without internet).
     TILE_URL: str = field(default_factory=lambda: os.environ.get("WANGGE_TILE_URL", ""))
+    # The offline base map: an MBTiles or PMTiles file of raster tiles, served at /tiles/{z}/{x}/{y}.png
+    # and drawn by every map page (before TILE_URL when both are set). `wangge serve` takes
+    # var/basemap.mbtiles when this is unset and that file exists.
+    BASEMAP: str = field(default_factory=lambda: os.environ.get("WANGGE_BASEMAP", ""))
     # The address printed in grid-board QR codes and posters, e.g. https://wangge.town.gov.cn
     # (default: the host the page was asked on).
     PUBLIC_BASE_URL: str = field(default_factory=lambda: os.environ.get("WANGGE_PUBLIC_BASE_URL", "").rstrip("/"))

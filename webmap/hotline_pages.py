@@ -8,10 +8,10 @@ opens that order (the 待办 page links there). Roles that read no orders get a 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webmap import database
+from webmap import database, tiles
 from webmap.services import features
 from webmap.services import hotline as service
 from workflow import hotline as rules
@@ -39,7 +39,7 @@ def page():
         "departmentsUrl": url_for("api.list_departments"),
         "caseUrl": f"{root}/inbox?case=",  # + the linked case's id
         "streamUrl": url_for("live.stream"),
-        "tileUrl": current_app.config["TILE_URL"],
+        **tiles.page_config(),
         "states": [{"zh": s, "en": rules.STATE_EN[s]} for s in rules.STATES],
         "limits": _limits(),
         "replyDays": rules.DEFAULT_REPLY_LIMIT[0],

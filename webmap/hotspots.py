@@ -17,10 +17,10 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from webmap import database
+from webmap import database, tiles
 from webmap.params import moment_arg
 from webmap.services import hotspots as service
 from webmap.services.errors import ForbiddenError
@@ -74,5 +74,5 @@ def page():
         "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),
         "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
         "heatUrl": url_for("mapdata.heat"),
-        "tileUrl": current_app.config["TILE_URL"],
+        **tiles.page_config(),
     })

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, g, jsonify, render_template, url_for
 from flask_login import current_user, login_required
 
-from webmap import database
+from webmap import database, tiles
 from webmap.services import features
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
@@ -47,6 +47,7 @@ def report():
         "gridsUrl": _grids_url(),
         "maxPhotos": 9,
         "maxPhotoBytes": 10 * 1024 * 1024,
+        **tiles.page_config(),
         "username": current_user.username,  # the phone's outbox sends only this account's reports
     }
     return _page("mobile/report.html", config)
@@ -94,6 +95,7 @@ def cases(incident_id: int | None = None):
         "role": current_user.role,
         "scope": current_user.scope_code,
         "lang": g.get("lang", "zh"),
+        **tiles.page_config(),
     }
     return _page("mobile/cases.html", config)
 

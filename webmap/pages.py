@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webmap import database
+from webmap import database, tiles
 from webmap.services import features, tracks
 from workflow import cases
 
@@ -24,7 +24,7 @@ def index():
         "villagesUrl": url_for("ogc.items", collection_id="villages", limit=1000),
         "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
         "incidentsUrl": url_for("api.list_incidents", limit=current_app.config["MAP_LATEST_INCIDENTS"]),
-        "tileUrl": current_app.config["TILE_URL"],
+        **tiles.page_config(),
         "streamUrl": url_for("live.stream"),
         "user": {"username": current_user.username, "role": current_user.role},
     }
@@ -58,7 +58,7 @@ def dispatch():
         "searchUrl": url_for("mapdata.search"),
         **_panel_urls(),
         "streamUrl": url_for("live.stream"),
-        "tileUrl": current_app.config["TILE_URL"],
+        **tiles.page_config(),
         "user": {"username": current_user.username, "role": current_user.role},
     }
     return render_template("pages/dispatch.html", config=config, states=FILTER_STATES,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webmap import database
+from webmap import database, tiles
 from webmap.services import features, tracks
 from workflow.clock import SHANGHAI
 
@@ -34,7 +34,7 @@ def page():
         "patrolsUrl": url_for("patrols.list_patrols"),
         "patrolUrl": f"{root}/api/v1/patrols/",  # + id, + id/review
         "checkpointsUrl": f"{root}/api/v1/grids/",  # + code/checkpoints
-        "tileUrl": current_app.config["TILE_URL"],
+        **tiles.page_config(),
         "today": datetime.now(SHANGHAI).date().isoformat(),
         "canReview": current_user.can("review_patrols"),
         "user": {"username": current_user.username, "role": current_user.role,

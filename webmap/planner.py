@@ -22,7 +22,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webmap import database
+from webmap import database, tiles
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import json_body
 from webmap.services import plans as service
@@ -45,6 +45,7 @@ def page():
         "gridsUrl": url_for("ogc.items", collection_id="grids", limit=5000),
         "workloadUrl": url_for("plans.workload"),
         "canEdit": current_user.can("plan_grids"),
+        **tiles.page_config(),
     })
 
 

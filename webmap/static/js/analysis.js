@@ -52,7 +52,8 @@
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
   const baseLayers = {};
-  if (config.tileUrl) baseLayers[t.layerTiles] = L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
+  const tileLayer = Wangge.baseLayer(map, config);
+  if (tileLayer) baseLayers[t.layerTiles] = tileLayer;
   map.createPane("outlines").style.zIndex = 450; // over the cells; clicks pass through to them
   map.getPane("outlines").style.pointerEvents = "none";
   const grids = L.geoJSON(null, { pane: "outlines", interactive: false, style: { color: "#5b7fa3", weight: 1, fill: false } });

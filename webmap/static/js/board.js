@@ -15,7 +15,7 @@
   });
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
-  if (config.tileUrl) L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
+  Wangge.baseLayer(map, config);
 
   if (config.village) {
     L.geoJSON(config.village, {

@@ -270,10 +270,29 @@
     return [y / (6 * a), x / (6 * a)];
   }
 
+  // ------------------------------------------------------------ the base map
+  // The page's base layer under the grids (config.tileUrl: the offline base map at /tiles/, or the
+  // intranet's tile server), with its attribution (plain text from the server, escaped here, since
+  // Leaflet writes attributions as HTML); null when the page has none. A map without an
+  // attribution control gets one as soon as there is something to credit.
+  const escapeHTML = (s) => String(s).replace(/[&<>"']/g, (ch) => "&#" + ch.charCodeAt(0) + ";");
+  function baseLayer(map, config) {
+    if (!config || !config.tileUrl) return null;
+    const attribution = config.tileAttribution ? escapeHTML(config.tileAttribution) : "";
+    if (attribution && !map.attributionControl) {
+      map.attributionControl = L.control.attribution({ prefix: false }).addTo(map);
+    }
+    return L.tileLayer(config.tileUrl, {
+      maxZoom: 19, minNativeZoom: config.tileMinNativeZoom || 0, maxNativeZoom: config.tileMaxNativeZoom ?? 19,
+      attribution,
+    }).addTo(map);
+  }
+
   window.Wangge = Object.freeze({
     TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet, categoryLabel,
     dateFormat, clockFmt, clock, stamp, today, message, errorsZh, getJSON, fetchJSON, stream, release, listen, inboxBadge, recount,
     openDatabase, transact, bboxParam, heatScale, townView, polygonsOf, inRing, contains, ringArea, largestRing, centre,
+    baseLayer,
   });
   menuButton(byId("menu-toggle"), byId("menu"));
   inboxBadge(byId("inbox-badge"));

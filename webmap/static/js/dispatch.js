@@ -23,7 +23,8 @@
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
   const baseLayers = {};
-  if (config.tileUrl) baseLayers[t.layerTiles] = L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
+  const tileLayer = Wangge.baseLayer(map, config);
+  if (tileLayer) baseLayers[t.layerTiles] = tileLayer;
   const grids = L.geoJSON(null, {
     style: { color: "#5b7fa3", weight: 1, fillColor: "#e8f1fa", fillOpacity: 0.35 },
     interactive: false,

@@ -137,7 +137,7 @@
     if (map) { map.remove(); map = null; }
     if (!o.location || !window.L) return;
     map = L.map("h-map", { zoomControl: true, attributionControl: false }).setView([o.location.lat, o.location.lng], 16);
-    if (config.tileUrl) L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
+    Wangge.baseLayer(map, config);
     L.circleMarker([o.location.lat, o.location.lng], { radius: 8, color: "#c0392b", fillOpacity: 0.8 }).addTo(map);
   }
 

@@ -12,9 +12,7 @@
   const map = L.map("map", { zoomSnap: 0.25 });  // SVG: a few hundred shapes, each clickable and testable
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
-  if (config.tileUrl) {
-    L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
-  }
+  Wangge.baseLayer(map, config);
 
   // A popup body from [label, value] rows, built with DOM nodes (escaped by construction).
   function table(title, rows) {

@@ -71,6 +71,7 @@
     box.hidden = false;
     if (pickMap) return;
     pickMap = L.map(box, { zoomSnap: 0.5 });
+    Wangge.baseLayer(pickMap, config);
     const layer = L.geoJSON(grids, { style: { color: "#1f4e79", weight: 1, fillOpacity: 0.08 } }).addTo(pickMap);
     if (layer.getBounds().isValid()) pickMap.fitBounds(layer.getBounds());
     else pickMap.setView(...Wangge.townView());

@@ -240,6 +240,7 @@
     const at = [c.location.lat, c.location.lng];
     if (!map) {
       map = L.map($("mc-map"), { zoomControl: true, attributionControl: false });
+      Wangge.baseLayer(map, config);
       try {
         grids = grids || (await getJSON(config.gridsUrl)).answer;
         map.grids = L.geoJSON(grids, { style: { color: "#1f4e79", weight: 1, fillOpacity: 0.05 }, interactive: false }).addTo(map);

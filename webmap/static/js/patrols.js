@@ -228,7 +228,7 @@
   const map = L.map("map", { zoomSnap: 0.5 });
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
-  if (config.tileUrl) L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
+  Wangge.baseLayer(map, config);
   const villageLayer = L.geoJSON(null, { style: { color: "#1f4e79", weight: 2, fill: false }, interactive: false }).addTo(map);
   const gridsLayer = L.geoJSON(null, { style: { color: "#9fb3c8", weight: 1, fillColor: "#e8f1fa", fillOpacity: 0.25 },
                                        interactive: false }).addTo(map);

@@ -56,6 +56,7 @@
   window.plannerMap = map; // a handle for the browser tests, which draw on the map at computed points
   map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(map);
+  Wangge.baseLayer(map, config);
   map.pm.setLang(english ? "en" : "zh");
   map.pm.setGlobalOptions({ snappable: true, snapDistance: 15, allowSelfIntersection: false });
   map.createPane("labels").style.zIndex = 450;
