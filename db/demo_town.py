@@ -337,7 +337,7 @@ def _geography(town: Town, outline: Polygon, village_seeds: np.ndarray, seat: in
         angle = rng.uniform(0, np.pi / 2)
         size = 1.6 if v == seat else 1.0
         blocks: list[Polygon] = []
-        for _ in range(60):
+        for _ in range(300):
             if len(blocks) >= int(14 * size):
                 break
             r = rng.uniform(0, 380 * size)

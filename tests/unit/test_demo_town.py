@@ -81,3 +81,33 @@ def test_every_demo_category_has_an_english_name():
 
     assert set(T.CATEGORY_EN) == {c[0] for c in T.CATEGORIES}
     assert all(klass.isascii() and name.isascii() and klass and name for klass, name in T.CATEGORY_EN.values())
+
+
+def test_the_base_map_geography_leaves_the_town_as_it_was():
+    """Roads, river and settlements come from a random stream of their own: the villages, grids,
+    households and hotspots of the default seed are those the demo had before them (fingerprint
+    taken before the geography was added)."""
+    import hashlib
+
+    town = build_town()
+    h = hashlib.sha256()
+    for v in town.villages:
+        h.update(v["code"].encode() + v["name"].encode() + v["geom"].wkb)
+    for g in town.grids:
+        h.update(g["code"].encode() + g["name"].encode() + str(g["households"]).encode()
+                 + str(g["residents"]).encode() + g["geom"].wkb)
+    for s in town.hotspots:
+        h.update(repr((s.name, s.x, s.y)).encode())
+    assert h.hexdigest() == "d82acf4420ea0df87af9f43fb722cdafa62835c6be0801230899b85e841a098e"
+
+
+def test_roads_river_and_settlements_lie_in_the_town():
+    town = build_town()
+    assert {r["kind"] for r in town.roads} == {"main", "village"} and len(town.rivers) == 1
+    reach = town.outline.buffer(0.01)
+    assert all(reach.contains(r["geom"]) for r in town.roads + town.rivers)
+    assert [s["village_code"] for s in town.settlements] == [v["code"] for v in town.villages]
+    for s, v in zip(town.settlements, town.villages, strict=True):
+        assert v["geom"].contains(s["label"]) and len(s["blocks"].geoms) >= 3
+        assert v["geom"].buffer(1e-6).contains(s["blocks"])
+        assert not any(s["blocks"].intersects(r["geom"]) for r in town.rivers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def build(file: Path, seed: int, min_zoom: int, max_zoom: int) -> None:
 
     def progress(tiles):
         return click.progressbar(tiles, label=f"绘制瓦片 / rendering {len(tiles)} tiles", show_pos=True,
-                                 file=click.get_text_stream("stderr"))
+                                 file=sys.stderr)
 
     try:
         count = basemap.build(town, str(file), range(min_zoom, max_zoom + 1), progress=progress)
