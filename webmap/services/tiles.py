@@ -1,4 +1,5 @@
-"""Raster tile archives for the offline base map: MBTiles (SQLite) read and written, PMTiles v3 read.
+"""Raster tile archives for the offline base map: MBTiles (SQLite) read and written; PMTiles v3 is read
+by :mod:`webmap.services.pmtiles`.
 
 MBTiles (https://github.com/mapbox/mbtiles-spec, 1.3): a table ``tiles(zoom_level, tile_column,
 tile_row, tile_data)`` whose rows count from the south (TMS): the XYZ row ``y`` that Leaflet asks for
