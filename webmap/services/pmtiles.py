@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from webmap.services.tiles import TileError, layer_info, valid_tile
+from webmap.services.tile_archive import TileError, layer_info, valid_tile
 
 MAGIC = b"PMTiles"
 HEADER_LEN = 127

@@ -9,31 +9,23 @@ minzoom, maxzoom. The file is opened read-only (``file:…?mode=ro``), one conne
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import re
 import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
-MAX_ZOOM = 24
+from webmap.services.tile_archive import CONTENT_TYPES, TileError, layer_info, valid_tile
 
-
-class TileError(ValueError):
-    """The archive cannot be read, or is not a raster tile archive; the message says why (中文 / English)."""
+__all__ = ["CONTENT_TYPES", "MBTiles", "MBTilesWriter", "TileError", "cached_archive", "layer_info", "open_archive",
+           "tms_row", "valid_tile"]
 
 
 def tms_row(z: int, y: int) -> int:
     """An XYZ row (counted from the north) as an MBTiles row (TMS, counted from the south), and back."""
     return (1 << z) - 1 - y
-
-
-def valid_tile(z: int, x: int, y: int) -> bool:
-    return 0 <= z <= MAX_ZOOM and 0 <= x < (1 << z) and 0 <= y < (1 << z)
 
 
 def _ro_uri(path: Path) -> str:
@@ -87,35 +79,6 @@ class MBTiles:
 
     def info(self) -> dict:
         return layer_info(self.metadata)
-
-
-def plain_text(html_or_text: str) -> str:
-    """An attribution as text: MBTiles attributions are often HTML (links, ``&copy;``)."""
-    return html.unescape(re.sub(r"<[^>]*>", "", str(html_or_text or ""))).strip()
-
-
-def layer_info(metadata: dict) -> dict:
-    """What a page needs to draw the archive: attribution, zoom range, bounds (west, south, east, north)."""
-    def number(key, cast, default):
-        try:
-            return cast(metadata[key])
-        except (KeyError, TypeError, ValueError):
-            return default
-
-    bounds = metadata.get("bounds")
-    if isinstance(bounds, str):
-        try:
-            bounds = [float(v) for v in bounds.split(",")]
-        except ValueError:
-            bounds = None
-    return {
-        "name": metadata.get("name", ""),
-        "attribution": plain_text(metadata.get("attribution", "")),
-        "format": metadata.get("format", "png"),
-        "minzoom": number("minzoom", int, 0),
-        "maxzoom": number("maxzoom", int, 19),
-        "bounds": bounds if bounds and len(bounds) == 4 else None,
-    }
 
 
 def open_archive(path: str | os.PathLike):
