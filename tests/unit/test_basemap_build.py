@@ -65,3 +65,18 @@ def test_bad_arguments_are_refused_without_a_file(tmp_path):
     result = runner.invoke(main, ["basemap", "build", str(tmp_path / "no" / "m.mbtiles")])
     assert result.exit_code == 1 and "目录不存在" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_takes_the_setting_else_the_built_demo_map(tmp_path, monkeypatch):
+    from webmap.cli import basemap_path
+
+    monkeypatch.setenv("WANGGE_HOME", str(tmp_path))
+    monkeypatch.delenv("WANGGE_BASEMAP", raising=False)
+    assert basemap_path() == ""  # nothing built yet
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "basemap.mbtiles").write_bytes(b"")
+    assert basemap_path() == str((tmp_path / "var" / "basemap.mbtiles").resolve())
+    monkeypatch.setenv("WANGGE_BASEMAP", "/srv/town.pmtiles")
+    assert basemap_path() == "/srv/town.pmtiles"
+    monkeypatch.setenv("WANGGE_BASEMAP", "")
+    assert basemap_path() == ""  # set empty: none
