@@ -566,6 +566,24 @@ class Setting(Base):
     value: Mapped[dict] = mapped_column(JSONB)
 
 
+class AuditEntry(Base):
+    """One administrative change: who (the account and its username, kept if the account goes), when,
+    what (``action`` on ``target``, e.g. ``reassign`` on ``grid:120116103214003``), before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSONB)
+    after: Mapped[dict | None] = mapped_column(JSONB)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 HOTLINE_STATES = hotline.STATES
 HOTLINE_URGENCIES = ("life_property", "utilities", "normal")
 HOTLINE_CHANNELS = ("phone", "web", "wechat", "app", "weibo", "email", "other")

@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "instruct_hotline": ("12345工单领导批示", "write the leader's instruction on a 12345 order"),
     "answer_hotline": ("科室办理12345工单", "draft the reply to a 12345 order as the assigned section"),
     "close_hotline": ("12345工单结案、重新派发", "close or dispatch again a 12345 order"),
+    "administer": ("系统管理: 账号、网格员分配、设置", "administer accounts, grid assignments and settings"),
+    "read_audit": ("查看审计日志", "read the audit log of administrative changes"),
 }
 
 
@@ -86,7 +88,7 @@ TABLE: dict[str, Role] = {r.name: r for r in (
     _r("district", "区网格中心", "district grid center", "区网格中心",
        "report report_for_residents use_dispatch_console read_supervision see_all_areas see_personal_data "
        "see_tracks review_patrols edit_places read_plans read_hotspots read_hotline import_hotline "
-       "close_hotline"),
+       "close_hotline read_audit"),
     _r("planner", "网格规划员", "planner", "规划员",
        "plan_grids read_plans read_hotspots"),
     _r("analyst", "数据分析员", "analyst", "分析员",
@@ -94,7 +96,7 @@ TABLE: dict[str, Role] = {r.name: r for r in (
     _r("admin", "系统管理员", "administrator", "管理员",
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_all_areas see_personal_data see_tracks review_patrols edit_places "
-       "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline"),
+       "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline administer read_audit"),
 )}
 ROLES: tuple[str, ...] = tuple(TABLE)
 

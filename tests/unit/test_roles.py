@@ -34,6 +34,8 @@ EXPECTED = {
     "read_hotline": {"dispatcher", "town_leader", "district", "admin", "analyst"},
     "import_hotline": {"dispatcher", "district", "admin"},
     "handle_hotline": {"dispatcher", "admin"},
+    "administer": {"admin"},
+    "read_audit": {"admin", "district"},
     "instruct_hotline": {"town_leader"},
     "answer_hotline": {"department"},
     "close_hotline": {"district"},

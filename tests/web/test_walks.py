@@ -191,6 +191,7 @@ PAGES = {
     "/m/patrol": ("worker001", "body[data-recording]"),
     "/grids/{grid}": (None, "body[data-board-ready='1']"),  # the public board, signed out
     "/auth/login": (None, "#username"),
+    "/admin": ("admin", "body[data-ready='1']"),
 }
 # every visible button (and what acts as one) whose centre another element covers
 COVERED = """() => Array.from(document.querySelectorAll(
@@ -241,7 +242,8 @@ def _without(text_, names):
 
 def _landing(username):
     return {"dispatcher1": "/dispatch", "dept_huanwei": "/inbox", "townleader1": "/inbox", "district1": "/inbox",
-            "planner1": "/planner", "analyst1": "/analysis", "worker001": "/m/cases", "leader01": "/inbox"}[username]
+            "planner1": "/planner", "analyst1": "/analysis", "worker001": "/m/cases", "leader01": "/inbox",
+            "admin": "/dispatch"}[username]
 
 
 @pytest.fixture(scope="module")

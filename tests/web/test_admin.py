@@ -1,0 +1,165 @@
+"""The administrator's desk (/admin, /api/v1/admin): a grid changes hands from a date — the board,
+the routing of new cases and the open cases of the grid follow, closed cases keep who handled them,
+the old worker's account is disabled, and the change is in the audit log with before and after;
+bad changes are refused with reasons and change nothing; the page does it in Chromium."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+import requests
+from sqlalchemy import text
+
+from tests.conftest import ARTIFACTS, login, served_bearer
+from tests.web.desk import DESK, hosts, signed_in, watch
+from workflow import cases
+from workflow.clock import SHANGHAI
+
+GRID, LEAVER, TAKER = "120116103215003", "worker054", "worker055"  # grids no other test acts in
+
+
+def _person(connection, username):
+    return connection.execute(text("""
+        SELECT p.id, p.name, a.scope_code FROM accounts a JOIN people p ON p.id = a.person_id
+         WHERE a.username = :u"""), {"u": username}).one()
+
+
+def _reassign(client, grid, person_id, **extra):
+    return client.post("/api/v1/admin/assignments", json={"grid_code": grid, "person_id": person_id, **extra})
+
+
+def test_a_grid_changes_hands_and_its_open_cases_follow(client, connection):
+    leaver, taker = _person(connection, LEAVER), _person(connection, TAKER)
+    open_before = connection.execute(text("SELECT count(*) FROM incidents WHERE grid_code = :g AND state = ANY(:o)"),
+                                     {"g": GRID, "o": list(cases.OPEN_STATES)}).scalar()
+    closed_of_leaver = connection.execute(text("""
+        SELECT count(*) FROM incidents WHERE grid_code = :g AND state = '结案' AND worker_id = :w"""),
+                                          {"g": GRID, "w": leaver.id}).scalar()
+    assert closed_of_leaver > 0  # the demo's year of closed cases
+    login(client, "admin")
+    listed = client.get(f"/api/v1/admin/assignments?village={GRID[:12]}").get_json()
+    row = next(g for g in listed["grids"] if g["code"] == GRID)
+    assert row["worker"]["name"] == leaver.name and row["since"]
+    assert any(w["username"] == TAKER and w["grid"] == taker.scope_code for w in listed["workers"])
+
+    answer = _reassign(client, GRID, taker.id, note="严杰离职")
+    assert answer.status_code == 200, answer.get_json()
+    a = answer.get_json()
+    assert (a["worker"]["name"], a["previous"]["name"]) == (taker.name, leaver.name)
+    assert a["left_grids"] == [taker.scope_code] and a["disabled_accounts"] == [LEAVER]
+    assert a["cases"] == open_before
+
+    # the open cases are the new worker's, each with a reassign event; the closed keep the old one
+    rows = connection.execute(text("""
+        SELECT i.worker_id, (SELECT count(*) FROM case_events e WHERE e.incident_id = i.id AND e.action = 'reassign')
+          FROM incidents i WHERE grid_code = :g AND state = ANY(:o)"""), {"g": GRID, "o": list(cases.OPEN_STATES)}).all()
+    assert rows and all(w == taker.id and n == 1 for w, n in rows)
+    assert connection.execute(text("SELECT count(*) FROM incidents WHERE grid_code = :g AND state = '结案' "
+                                   "AND worker_id = :w"), {"g": GRID, "w": leaver.id}).scalar() == closed_of_leaver
+    # the board shows the new worker; the timeline of a moved case says so
+    board = client.get(f"/grids/{GRID}").get_data(as_text=True)
+    assert taker.name in board and leaver.name not in board
+    some = connection.execute(text("SELECT id FROM incidents WHERE grid_code = :g AND state = ANY(:o) LIMIT 1"),
+                              {"g": GRID, "o": list(cases.OPEN_STATES)}).scalar()
+    timeline = client.get(f"/api/v1/incidents/{some}").get_json()["timeline"]
+    assert any(e["action"] == "reassign" and e["label_zh"] == "网格员调整" and taker.name in e["note"] for e in timeline)
+    # a new report in the grid goes to the new worker
+    lng, lat = connection.execute(text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+                                       "FROM grids WHERE code = :g AND valid_to IS NULL"), {"g": GRID}).one()
+    new = client.post("/api/v1/incidents", json={"category": "SR01", "description": "调整后的新上报",
+                                                  "location": {"lng": lng, "lat": lat, "crs": "wgs84"}})
+    assert new.status_code == 201, new.get_json()
+    assert connection.execute(text("SELECT worker_id FROM incidents WHERE id = :i"),
+                              {"i": new.get_json()["id"]}).scalar() == taker.id
+    # the audit log: who, what, before and after
+    log = client.get(f"/api/v1/admin/audit?target=grid:{GRID}").get_json()
+    entry = log["items"][0]
+    assert (entry["actor"], entry["action"]) == ("admin", "reassign")
+    assert entry["before"]["worker"]["name"] == leaver.name and entry["after"]["worker"]["name"] == taker.name
+    assert entry["note"] == "严杰离职"
+    # the old worker's account no longer signs in
+    client.post("/auth/logout")
+    assert login(client, LEAVER).status_code != 302
+
+
+@pytest.mark.parametrize(("change", "field", "reason"), [
+    ({"start": (date.today() + timedelta(days=3)).isoformat()}, "start", "不能晚于今天"),
+    ({"start": "2026-13-01"}, "start", "YYYY-MM-DD"),
+    ({"grid_code": "120116103299999"}, "grid_code", "没有这个现行网格"),
+    ({"grid_code": "12"}, "grid_code", "15 位"),
+    ({"person_id": "x"}, "person_id", "请选择"),
+    ({"same": True}, "person_id", "已是这个网格的网格员"),
+    ({"leader": True}, "person_id", "没有网格员账号"),
+])
+def test_bad_changes_are_refused_with_reasons_and_change_nothing(client, connection, change, field, reason):
+    login(client, "admin")
+    person = _person(connection, LEAVER if change.pop("same", False) else TAKER)
+    if change.pop("leader", False):
+        person = _person(connection, "leader01")
+    before = connection.execute(text("SELECT count(*), max(id) FROM grid_assignments")).one()
+    body = {"grid_code": GRID, "person_id": person.id, **change}
+    answer = client.post("/api/v1/admin/assignments", json=body)
+    assert answer.status_code == 422, answer.get_json()
+    errors = answer.get_json()["errors"]
+    assert errors[0]["field"] == field and reason in errors[0]["zh"], errors
+    assert connection.execute(text("SELECT count(*), max(id) FROM grid_assignments")).one() == before
+
+
+@pytest.mark.parametrize(("username", "read", "write"), [
+    ("admin", 200, True), ("district1", 200, False), ("dispatcher1", 403, False), ("worker001", 403, False),
+])
+def test_who_may_read_the_log_and_change_assignments(client, connection, username, read, write):
+    login(client, username)
+    assert client.get("/api/v1/admin/audit").status_code == read
+    assert client.get("/admin").status_code == read
+    status = _reassign(client, GRID, _person(connection, TAKER).id).status_code
+    assert (status == 200) == write and (write or status == 403)
+
+
+def test_the_administrator_gives_a_grid_to_another_worker_in_the_page(browser, live_server, engine):
+    grid, leaver, taker = "120116103216002", "worker056", "worker057"
+    with engine.connect() as conn:
+        people = {u: _person(conn, u) for u in (leaver, taker)}
+    context = browser.new_context(viewport=DESK)
+    page = context.new_page()
+    seen, errors = watch(page)
+    headers = served_bearer(live_server, "admin")
+    try:
+        signed_in(page, live_server, "admin", "/dispatch")
+        page.click("nav#menu a:text-is('系统管理')")
+        page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
+        page.select_option("#ad-village", grid[:12])
+        page.wait_for_selector(f"body[data-village='{grid[:12]}']", state="attached")
+        row = page.locator(f"#ad-grids tr[data-code='{grid}']")
+        assert row.locator(".ad-worker").inner_text() == people[leaver].name
+        row.locator("button:text-is('调整')").click()
+        form = page.locator(f"form.ad-form[data-code='{grid}']")
+        form.locator("select[name=person]").select_option(str(people[taker].id))
+        assert form.locator("input[name=start]").input_value() == datetime.now(SHANGHAI).date().isoformat()
+        form.locator("input[name=note]").fill("马静调岗")
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector("#ad-msg:not(:empty)")
+        assert page.locator("#ad-msg").inner_text().startswith("已调整")
+        page.wait_for_function(f"document.querySelector(\"#ad-grids tr[data-code='{grid}'] .ad-worker\").innerText"
+                               f" === '{people[taker].name}'")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "admin-assignments.png"), full_page=True)
+        # the board changed
+        page.goto(f"{live_server}/grids/{grid}")
+        page.wait_for_selector("body[data-board-ready='1']", timeout=20_000)
+        board = page.locator("main").inner_text()
+        assert people[taker].name in board and people[leaver].name not in board
+        # and the log says who did it
+        page.goto(f"{live_server}/admin")
+        page.click(".ad-tabs [data-tab=audit]")
+        page.wait_for_selector("#ad-log tbody tr")
+        first = page.locator("#ad-log tbody tr").first.inner_text()
+        assert "网格员调整" in first and f"grid:{grid}" in first and people[taker].name in first
+        assert hosts(seen) == {"127.0.0.1"}
+        assert not errors, errors
+    finally:
+        context.close()
+        # give both grids back (the live server's database is shared by the other tests)
+        for who, code in ((leaver, grid), (taker, people[taker].scope_code)):
+            r = requests.post(f"{live_server}/api/v1/admin/assignments", headers=headers, timeout=10,
+                              json={"grid_code": code, "person_id": people[who].id})
+            assert r.status_code == 200, r.text

@@ -1,0 +1,56 @@
+"""The administrator's pages and API (/admin, /api/v1/admin): the grids' workers and the audit log.
+
+- ``GET /api/v1/admin/assignments?village=CODE``: the village's grids with their worker (since when)
+  and leader, and the people with a worker's account.
+- ``POST /api/v1/admin/assignments`` ``{"grid_code", "person_id", "start", "note"}``: the grid's
+  worker from ``start`` (today or earlier); the open cases follow. 422 with reasons, 403 for others.
+- ``GET /api/v1/admin/audit?target=&limit=&offset=``: the audit log, newest first (the administrator
+  and the district).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from webmap import database
+from webmap.auth import csrf_for_cookie_sessions
+from webmap.params import json_body, page_args
+from webmap.services import admin, features
+
+api = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
+api.before_request(csrf_for_cookie_sessions)
+pages = Blueprint("admin", __name__)
+
+
+@api.get("/assignments")
+@login_required
+def assignments():
+    return jsonify(admin.assignments(database.session(), current_user, request.args.get("village")))
+
+
+@api.post("/assignments")
+@login_required
+def reassign():
+    return jsonify(admin.reassign(database.session(), current_user, json_body()))
+
+
+@api.get("/audit")
+@login_required
+def audit():
+    limit, offset = page_args()
+    return jsonify(admin.audit_entries(database.session(), current_user, limit, offset, request.args.get("target")))
+
+
+@pages.get("/admin")
+@login_required
+def page():
+    """The administrator's desk: 网格员配备 (who holds each grid, and the change) and 审计日志."""
+    admin.check_audit_reader(current_user)
+    config = {
+        "assignmentsUrl": url_for("admin_api.assignments"),
+        "auditUrl": url_for("admin_api.audit"),
+        "boardUrl": "/grids/",  # + code
+        "canEdit": current_user.can("administer"),
+    }
+    return render_template("pages/admin.html", config=config, synthetic=features.is_synthetic(database.session()))

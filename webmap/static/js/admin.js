@@ -1,0 +1,114 @@
+// The administrator's desk (/admin): 网格员配备 (a village's grids with their worker; 调整 gives a grid
+// to another worker from a date) and the audit log. Data from /api/v1/admin; text reaches the page
+// only as text nodes.
+(function () {
+  "use strict";
+  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, today, message } = Wangge;
+  const config = readJSON("ad-config");
+  const t = readJSON("ad-i18n");
+  const reason = (answer, status) => (english
+    ? (answer.errors || []).map((e) => e.en).join("; ") || message(answer)
+    : (answer.errors || []).map((e) => e.zh).join("; ") || message(answer)) || String(status);
+
+  // ------------------------------------------------------------ tabs
+  const tabs = Array.from(document.querySelectorAll(".ad-tabs [role=tab]"));
+  function show(name) {
+    for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+    if ($("ad-assign")) $("ad-assign").hidden = name !== "assign";
+    $("ad-audit").hidden = name !== "audit";
+    if (name === "audit") loadAudit(false);
+  }
+  for (const tab of tabs) tab.addEventListener("click", () => show(tab.dataset.tab));
+
+  // ------------------------------------------------------------ 网格员配备
+  let workers = [];
+  async function loadVillage(code) {
+    const r = await fetchJSON(config.assignmentsUrl + (code ? "?village=" + encodeURIComponent(code) : ""));
+    if (!r.ok) { $("ad-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    workers = r.answer.workers;
+    const select = $("ad-village");
+    if (!select.options.length) {
+      select.replaceChildren(...r.answer.villages.map((v) => el("option", { value: v.code }, v.name)));
+    }
+    select.value = r.answer.village;
+    $("ad-grids").tBodies[0].replaceChildren(...r.answer.grids.map(row));
+    document.body.dataset.village = r.answer.village;
+  }
+
+  function row(g) {
+    const tr = el("tr", { "data-code": g.code },
+      el("td", {}, el("a", { href: config.boardUrl + g.code, target: "_blank" }, g.name), el("div", { class: "muted" }, g.code)),
+      el("td", { class: "ad-worker" }, g.worker ? g.worker.name : t.vacant),
+      el("td", {}, g.since || "—"),
+      el("td", {}, g.leader ? g.leader.name : "—"),
+      el("td", {}, el("button", { type: "button", class: "ad-btn", onclick: () => openForm(tr, g) }, t.change)));
+    return tr;
+  }
+
+  function openForm(tr, g) {
+    for (const f of document.querySelectorAll("#ad-grids tr.ad-form-row")) f.remove();
+    const choices = workers.filter((w) => !g.worker || w.id !== g.worker.id).map((w) => el("option", { value: String(w.id) },
+      `${w.name} (${w.username}) · ` + (w.grid ? fmt(t.holds, { grid: w.grid }) : t.free) + (w.active ? "" : " · " + t.disabled)));
+    const form = el("form", { class: "ad-form", "data-code": g.code },
+      el("label", {}, t.choose, el("select", { name: "person" }, el("option", { value: "" }, "—"), ...choices)),
+      el("label", {}, t.start, el("input", { type: "date", name: "start", value: today(), max: today(), required: "required" })),
+      el("label", {}, t.note, el("input", { type: "text", name: "note", maxlength: "500" })),
+      el("p", { class: "error", role: "alert" }),
+      el("div", { class: "ad-buttons" },
+        el("button", { type: "submit", class: "ad-btn ad-primary" }, t.submit), " ",
+        el("button", { type: "button", class: "ad-btn", onclick: () => formRow.remove() }, t.cancel)));
+    const formRow = el("tr", { class: "ad-form-row" }, el("td", { colspan: "5" }, form));
+    tr.after(formRow);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      const body = { grid_code: g.code, person_id: form.person.value ? Number(form.person.value) : null,
+                     start: form.start.value, note: form.note.value || null };
+      const r = await fetchJSON(config.assignmentsUrl, { method: "POST", body });
+      button.disabled = false;
+      if (!r.ok) { form.querySelector(".error").textContent = reason(r.answer, r.status); return; }
+      const a = r.answer;
+      const lines = [fmt(t.done, { grid: a.grid.name, name: a.worker.name, start: a.start, n: a.cases })];
+      if (a.left_grids.length) lines.push(fmt(t.left, { name: a.worker.name, grids: a.left_grids.join(", ") }));
+      if (a.disabled_accounts.length) lines.push(fmt(t.off, { names: a.disabled_accounts.join(", ") }));
+      $("ad-msg").textContent = lines.join("; ");
+      await loadVillage($("ad-village").value);
+    });
+    form.person.focus();
+  }
+
+  // ------------------------------------------------------------ 审计日志
+  let shown = 0;
+  const describe = (v) => {
+    if (!v) return "—";
+    const parts = [];
+    if (v.worker !== undefined) parts.push(t.worker + ": " + (v.worker ? v.worker.name : t.vacant));
+    if (v.start) parts.push(t.start + ": " + v.start);
+    if (v.account) parts.push(t.account + ": " + (typeof v.account === "string" ? v.account : v.account.username));
+    if (v.open_cases !== undefined) parts.push(t.openCases + ": " + v.open_cases);
+    return parts.join(" · ") || JSON.stringify(v);
+  };
+  async function loadAudit(more) {
+    const offset = more ? shown : 0;
+    const r = await fetchJSON(config.auditUrl + "?limit=50&offset=" + offset);
+    if (!r.ok) return;
+    const rows = r.answer.items.map((e) => el("tr", {},
+      el("td", {}, stamp(e.at)),
+      el("td", {}, e.actor + " · " + e.role_label[english ? 1 : 0]),
+      el("td", {}, t.actions[e.action] || e.action),
+      el("td", {}, e.target),
+      el("td", {}, describe(e.before)),
+      el("td", {}, describe(e.after), e.note ? el("div", { class: "muted" }, e.note) : null)));
+    const body = $("ad-log").tBodies[0];
+    if (more) body.append(...rows); else body.replaceChildren(...rows);
+    shown = offset + rows.length;
+    $("ad-more").hidden = shown >= r.answer.total;
+    document.body.dataset.audit = String(r.answer.total);
+  }
+  $("ad-more").addEventListener("click", () => loadAudit(true));
+
+  if ($("ad-village")) $("ad-village").addEventListener("change", () => loadVillage($("ad-village").value));
+  const ready = config.canEdit ? loadVillage(null) : loadAudit(false);
+  ready.then(() => { document.body.dataset.ready = "1"; });
+})();
