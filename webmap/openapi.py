@@ -262,6 +262,20 @@ def api_document() -> dict:
                 "responses": {"200": {"description": "counts"}}}},
             "/supervision/summary.xlsx": {"get": {"summary": "上报汇总 Excel / the counts as a workbook",
                                                   "responses": {"200": {"description": "xlsx"}}}},
+            "/admin/assignments": {
+                "get": {"summary": "网格员配备 / a village's grids with their worker and leader, and the worker "
+                                   "accounts (administrator)",
+                        "parameters": [{"name": "village", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "{village, villages, grids, workers}"},
+                                      "403": ERRORS["403"], "404": ERRORS["404"]}},
+                "post": {"summary": "网格员调整 / the grid's worker from a date (today or earlier): "
+                                    "{grid_code, person_id, start, note}; the open cases follow, audited",
+                         "responses": {"200": {"description": "the change"}, "403": ERRORS["403"],
+                                       "422": _error("字段有误, 未保存 / field errors: nothing saved")}}},
+            "/admin/audit": {"get": {
+                "summary": "审计日志 / every administrative change, newest first (administrator, district)",
+                "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],
+                "responses": {"200": {"description": "{items, total}"}, "403": ERRORS["403"]}}},
             "/supervision/holidays": {"get": {"summary": "节假日与调休表 / the working-day table",
                                               "responses": {"200": {"description": "list"}}}},
             "/supervision/holidays/{day}": {"put": {
