@@ -104,6 +104,9 @@ def demo_load(incidents: int, seed: int, until: str | None, replace: bool, if_em
 
     url = ready_url()
     if has_real_town(make_engine(url)):
+        if if_empty and not replace:
+            click.echo("数据库中是真实乡镇, 跳过演示数据 / the database holds a real town: demo not loaded")
+            return
         fail("数据库中是真实乡镇 (wangge town init), 不能载入或替换为演示数据 / the database holds a real town "
              "(wangge town init): the demo is not loaded, nor does it replace the town")
     if replace:

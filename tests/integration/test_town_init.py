@@ -129,6 +129,8 @@ def test_gauss_kruger_shapefile_in_gbk_and_a_wgs84_geopackage_make_the_town(empt
     assert demo.exit_code == 1 and "真实乡镇" in demo.stderr and "real town" in demo.stderr
     again = run(empty_db, "demo", "load", "--incidents", "0", "--replace")
     assert again.exit_code == 1
+    quiet = run(empty_db, "demo", "load", "--incidents", "0", "--if-empty")  # make run: serve the town
+    assert quiet.exit_code == 0 and "真实乡镇" in quiet.stdout
     assert rows(empty_db, "SELECT count(*) FROM areas WHERE synthetic")[0][0] == 0
 
 
