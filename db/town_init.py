@@ -351,8 +351,9 @@ def _write_people(conn: Connection, spec: TownSpec, plans: list[dict], today: da
                     {"c": f"d{len(departments) + 1:02d}", "n": plan["department"]}).scalar_one()
             department_id = departments[plan["department"]]
         password = one_time_password()
-        conn.execute(text("""INSERT INTO accounts (username, password_hash, role, scope_code, person_id, department_id)
-                             VALUES (:u, :h, :r, :s, :p, :d)"""),
+        conn.execute(text("""INSERT INTO accounts (username, password_hash, role, scope_code, person_id, department_id,
+                                                   must_change_password)
+                             VALUES (:u, :h, :r, :s, :p, :d, true)"""),
                      {"u": plan["phone"], "h": generate_password_hash(password), "r": plan["role"], "s": plan["scope"],
                       "p": person_id, "d": department_id})
         for grid in plan["grids"]:

@@ -273,6 +273,36 @@ def test_the_staff_list_makes_accounts_and_assignments(empty_db, tmp_path):
                       ("120116103201002", "leader", "张伟"), ("120116103201002", "worker", "李强")]
     assert rows(empty_db, "SELECT d.name FROM accounts a JOIN departments d ON d.id = a.department_id") == [
         ("镇综合执法大队",)]
+    assert rows(empty_db, "SELECT bool_and(must_change_password) FROM accounts")[0][0] is True
+
+    # the first sign-in asks for a new password before any page; the one-time one then stops working
+    from webmap import create_app
+
+    app = create_app({"DATABASE_URL": empty_db, "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
+    try:
+        web = app.test_client()
+        worker = accounts[0]
+        login = web.post("/auth/login", data={"username": worker["username"], "password": worker["password"]})
+        assert login.status_code == 302 and "/auth/password" in login.headers["Location"]
+        page = web.get("/m/cases")
+        assert page.status_code == 302 and "/auth/password" in page.headers["Location"]
+        ask = web.get("/auth/password")
+        assert ask.status_code == 200 and "设置新密码" in ask.get_data(as_text=True)
+        short = web.post("/auth/password", data={"current": worker["password"], "new": "short", "again": "short"})
+        assert short.status_code == 400 and "至少 8 个字符" in short.get_data(as_text=True)
+        done = web.post("/auth/password?next=/m/cases",
+                        data={"current": worker["password"], "new": "我的新密码2026", "again": "我的新密码2026"})
+        assert done.status_code == 302 and done.headers["Location"].endswith("/m/cases")
+        assert web.get("/m/cases").status_code == 200
+        web.post("/auth/logout")
+        assert web.post("/auth/login", data={"username": worker["username"],
+                                             "password": worker["password"]}).status_code == 401
+        again = web.post("/auth/login", data={"username": worker["username"], "password": "我的新密码2026"})
+        assert again.status_code == 302 and "/auth/password" not in again.headers["Location"]
+    finally:
+        app.extensions["wangge.engine"].dispose()
+    assert rows(empty_db, f"SELECT must_change_password FROM accounts WHERE username = '{worker['username']}'") == [
+        (False,)]
 
 
 def test_a_bad_staff_row_is_refused_with_its_row(shared_empty_db, tmp_path):
