@@ -125,6 +125,16 @@ def test_gauss_kruger_shapefile_in_gbk_and_a_wgs84_geopackage_make_the_town(empt
     assert rows(empty_db, "SELECT bool_or(synthetic) FROM areas")[0][0] is False
     assert rows(empty_db, "SELECT key, value->>'synthetic' FROM settings") == [("town", "false")]
 
+    from webmap import create_app
+
+    app = create_app({"DATABASE_URL": empty_db, "TESTING": True, "SECRET_KEY": "test"})
+    try:  # a real town's pages carry no demo label
+        board = app.test_client().get(f"/grids/{town.grids[-1]['code']}")
+        assert board.status_code == 200 and town.grids[-1]["name"] in board.get_data(as_text=True)
+        assert "合成演示数据" not in board.get_data(as_text=True)
+    finally:
+        app.extensions["wangge.engine"].dispose()
+
     demo = run(empty_db, "demo", "load", "--incidents", "0")
     assert demo.exit_code == 1 and "真实乡镇" in demo.stderr and "real town" in demo.stderr
     again = run(empty_db, "demo", "load", "--incidents", "0", "--replace")
@@ -156,6 +166,22 @@ def test_a_geojson_drawn_in_gcj02(empty_db, tmp_path):
     stored = dict(rows(empty_db, "SELECT code, ST_AsBinary(geom) FROM grids"))
     for code, _name, geom in grids:  # back on WGS84 within a millimetre (GCJ-02 is some 300 m off here)
         assert shapely.hausdorff_distance(shapely.from_wkb(bytes(stored[code])), geom) < 1e-8
+
+
+@pytest.mark.parametrize("cpg", ["UTF-8", "GBK", None])
+def test_shapefile_text_is_read_as_its_cpg_says_or_as_detected(tmp_path, cpg):
+    from spatial.townfiles import read_layer
+
+    names = frame([("120116103201", "李家堡村", shapely.box(117.70, 39.30, 117.71, 39.31))], code="村编码", name="村名")
+    names.to_file(tmp_path / "v.shp", encoding=cpg or "UTF-8", engine="pyogrio")
+    if cpg is None:
+        (tmp_path / "v.cpg").unlink()
+    else:
+        (tmp_path / "v.cpg").write_text(cpg)
+    layer = read_layer(tmp_path / "v.shp", "villages")
+    assert (layer.code_field, layer.name_field) == ("村编码", "村名")
+    assert layer.features[0].name == "李家堡村"
+    assert layer.encoding == (None if cpg else "UTF-8")
 
 
 # ---------------------------------------------------------------- refusals: exit 1, nothing written
