@@ -10,7 +10,8 @@ the features and the place (WGS84 lng, lat):
 - ``outside``: a grid reaching more than :data:`OUTSIDE_M` beyond the village it lies in (the
   village holding most of it), or in no village;
 - ``overlap``: two grids (or two villages) sharing more than :data:`OVERLAP_M2`;
-- ``gap``: a part of a village above :data:`GAP_M2` covered by none of its grids;
+- ``gap``: a part of a village above :data:`GAP_M2` covered by none of its grids (overlaps and gaps
+  narrower than :data:`SLIVER_M` on average are slivers, left alone);
 - ``bad_code``, ``duplicate_code``, ``foreign_code``: a village code that is not 12 digits or does
   not begin with the town's code, a grid code that is not 15 digits or does not begin with its
   village's code, a code used twice.
@@ -43,6 +44,13 @@ OUTSIDE_M = 1.0
 OVERLAP_M2 = 1.0
 GAP_M2 = 1.0
 MAX_SEQ = 999
+# The stored edges are straight in degrees; cut into pieces this long (about 10 m) before measuring
+# in metres, so that a sliver between edges straight in degrees keeps its area in the UTM zone.
+SEGMENT_DEG = 1e-4
+# A gap or overlap narrower than this on average (2 × area / perimeter) is a sliver, not a problem:
+# what edges drawn straight in two coordinate systems (a village in Gauss–Krüger metres, its grids
+# on a web map in degrees) leave between them, centimetres wide over a kilometre.
+SLIVER_M = 0.1
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
 PASSWORD_LENGTH = 12
 PHONE = re.compile(r"1[3-9][0-9]{9}")
@@ -140,8 +148,8 @@ def _load(conn: Connection, table: str, features: list[Feature], srid: int) -> N
         conn.execute(text(f"INSERT INTO {table} (row, code, name, geom) "  # noqa: S608 (a constant table name)
                           "VALUES (:row, :code, :name, ST_SetSRID(ST_GeomFromWKB(:wkb), 4326))"),
                      [{"row": f.row, "code": f.code, "name": f.name, "wkb": _wkb(f.geom)} for f in features])
-    conn.execute(text(f"UPDATE {table} SET geom_m = ST_Transform(geom, {int(srid)}), "  # noqa: S608 (constants)
-                      "valid = ST_IsValid(geom)"))
+    metres = f"ST_Transform(ST_Segmentize(geom, {SEGMENT_DEG}), {int(srid)})"
+    conn.execute(text(f"UPDATE {table} SET geom_m = {metres}, valid = ST_IsValid(geom)"))  # noqa: S608 (constants)
     conn.execute(text(f"CREATE INDEX ON {table} USING gist (geom)"))
     conn.execute(text(f"ANALYZE {table}"))
 
@@ -176,44 +184,47 @@ def _geometry_problems(conn: Connection, srid: int) -> list[Problem]:
                            f"{_who('grids', r.row, r.code, r.name, 'en')} lies in no village", r.x, r.y))
     for r in conn.execute(text("""
             SELECT g.row, g.code, g.name, v.row AS vrow, v.code AS vcode, v.name AS vname,
-                   ST_Area(ST_Transform(d.geom, :srid)) AS area, far.m AS far,
+                   ST_Area(ST_Transform(ST_Segmentize(d.geom, :seg), :srid)) AS area, far.m AS far,
                    ST_X(ST_PointOnSurface(d.geom)) AS x, ST_Y(ST_PointOnSurface(d.geom)) AS y
               FROM t_grids g JOIN t_villages v ON v.row = g.village_row,
                    LATERAL ST_Dump(ST_CollectionExtract(ST_Difference(CASE WHEN g.valid THEN g.geom END, v.geom), 3)) d,
                    LATERAL (SELECT max(ST_Distance(ST_Transform(p.geom, :srid), v.geom_m)) AS m
                               FROM ST_DumpPoints(d.geom) p) far
-             WHERE far.m > :m ORDER BY g.row, far.m DESC"""), {"m": OUTSIDE_M, "srid": srid}):
+             WHERE far.m > :m ORDER BY g.row, far.m DESC"""), {"m": OUTSIDE_M, "srid": srid, "seg": SEGMENT_DEG}):
         out.append(Problem(
             "outside",
             f"{_who('grids', r.row, r.code, r.name, 'zh')} 超出所在的{_who('villages', r.vrow, r.vcode, r.vname, 'zh')} "
             f"达 {r.far:.1f} m (允许 {OUTSIDE_M:g} m)",
             f"{_who('grids', r.row, r.code, r.name, 'en')} reaches {r.far:.1f} m beyond its "
             f"{_who('villages', r.vrow, r.vcode, r.vname, 'en')} (allowed: {OUTSIDE_M:g} m)", r.x, r.y, r.area))
+    params = {"srid": srid, "seg": SEGMENT_DEG, "sliver": SLIVER_M}
     for table, kind in (("t_villages", "villages"), ("t_grids", "grids")):
         for r in conn.execute(text(f"""
                 SELECT a.row AS arow, a.code AS acode, a.name AS aname, b.row AS brow, b.code AS bcode,
-                       b.name AS bname, ST_Area(ST_Transform(i, :srid)) AS area,
-                       ST_X(ST_PointOnSurface(i)) AS x, ST_Y(ST_PointOnSurface(i)) AS y
+                       b.name AS bname, ST_Area(m.geom) AS area,
+                       ST_X(ST_PointOnSurface(i.geom)) AS x, ST_Y(ST_PointOnSurface(i.geom)) AS y
                   FROM {table} a JOIN {table} b
                     ON a.row < b.row AND a.valid AND b.valid
                    AND ST_Intersects(CASE WHEN a.valid AND b.valid THEN a.geom END, b.geom),
-                       LATERAL ST_CollectionExtract(ST_Intersection(CASE WHEN a.valid AND b.valid THEN a.geom END,
-                                                                    b.geom), 3) i
-                 WHERE ST_Area(ST_Transform(i, :srid)) > :m2
-                 ORDER BY a.row, b.row"""), {"m2": OVERLAP_M2, "srid": srid}):  # noqa: S608 (constant)
+                       LATERAL ST_Dump(ST_CollectionExtract(ST_Intersection(
+                           CASE WHEN a.valid AND b.valid THEN a.geom END, b.geom), 3)) i,
+                       LATERAL (SELECT ST_Transform(ST_Segmentize(i.geom, :seg), :srid) AS geom) m
+                 WHERE ST_Area(m.geom) > :m2 AND 2 * ST_Area(m.geom) / ST_Perimeter(m.geom) >= :sliver
+                 ORDER BY a.row, b.row, 7 DESC"""), {"m2": OVERLAP_M2, **params}):  # noqa: S608 (constant)
             a_zh, b_zh = _who(kind, r.arow, r.acode, r.aname, "zh"), _who(kind, r.brow, r.bcode, r.bname, "zh")
             a_en, b_en = _who(kind, r.arow, r.acode, r.aname, "en"), _who(kind, r.brow, r.bcode, r.bname, "en")
             out.append(Problem("overlap", f"{a_zh} 与 {b_zh} 重叠", f"{a_en} and {b_en} overlap", r.x, r.y, r.area))
     for r in conn.execute(text("""
-            SELECT v.row, v.code, v.name, ST_Area(ST_Transform(d.geom, :srid)) AS area,
+            SELECT v.row, v.code, v.name, ST_Area(m.geom) AS area,
                    ST_X(ST_PointOnSurface(d.geom)) AS x, ST_Y(ST_PointOnSurface(d.geom)) AS y
               FROM t_villages v,
                    LATERAL ST_Dump(ST_CollectionExtract(coalesce(
                        ST_Difference(CASE WHEN v.valid THEN v.geom END,
                                      (SELECT ST_Union(g.geom) FROM t_grids g WHERE g.village_row = v.row)),
-                       CASE WHEN v.valid THEN v.geom END), 3)) d
-             WHERE v.valid AND ST_Area(ST_Transform(d.geom, :srid)) > :m2
-             ORDER BY v.row, 4 DESC"""), {"m2": GAP_M2, "srid": srid}):
+                       CASE WHEN v.valid THEN v.geom END), 3)) d,
+                   LATERAL (SELECT ST_Transform(ST_Segmentize(d.geom, :seg), :srid) AS geom) m
+             WHERE v.valid AND ST_Area(m.geom) > :m2 AND 2 * ST_Area(m.geom) / ST_Perimeter(m.geom) >= :sliver
+             ORDER BY v.row, 4 DESC"""), {"m2": GAP_M2, **params}):
         out.append(Problem("gap", f"{_who('villages', r.row, r.code, r.name, 'zh')} 内有一处没有网格覆盖的空隙",
                            f"{_who('villages', r.row, r.code, r.name, 'en')} has a gap that no grid covers",
                            r.x, r.y, r.area))
@@ -301,9 +312,10 @@ def _people_plan(spec: TownSpec, people: list[PersonRow], grids: dict[str, str],
         if not p.phone or not PHONE.fullmatch(p.phone.replace(" ", "").replace("-", "")):
             bad.append((f"手机号应为 11 位 ({p.phone or '空'})", f"the mobile number must be 11 digits ({p.phone or 'empty'})"))
         phone = (p.phone or "").replace(" ", "").replace("-", "")
-        if phone and phone in phones:
-            bad.append((f"手机号与第 {phones[phone]} 行重复", f"the same mobile number as row {phones[phone]}"))
-        phones.setdefault(phone, p.row)
+        if PHONE.fullmatch(phone):
+            if phone in phones:
+                bad.append((f"手机号与第 {phones[phone]} 行重复", f"the same mobile number as row {phones[phone]}"))
+            phones.setdefault(phone, p.row)
         scope, duty_grids, department = None, [], None
         if role is None:
             bad.append((f"未知角色 {p.role or '空'} (应为 网格员、网格长、调度员、镇领导、部门、区网格中心、规划员、分析员、管理员)",

@@ -184,6 +184,41 @@ def test_shapefile_text_is_read_as_its_cpg_says_or_as_detected(tmp_path, cpg):
     assert layer.encoding == (None if cpg else "UTF-8")
 
 
+def test_grids_cut_from_a_gauss_kruger_village_still_tile_it_in_wgs84(empty_db, tmp_path):
+    """A grid corner on the middle of a village's edge (a T-junction), straight in metres, would sit
+    6 cm off that edge in degrees and leave a sliver of 64 m² over 2 km; the edges are densified in
+    the file's CRS before reprojecting, so the stored grids still tile their village."""
+    x, y = 560_000.0, 4_352_000.0  # near 117.7°E, 39.3°N in EPSG:4548, 60 km off its central meridian
+    village = [("120116103201", "一村", shapely.box(x, y, x + 2000, y + 1000))]
+    grids = [("120116103201001", "西格", shapely.box(x, y, x + 1000, y + 1000)),
+             ("120116103201002", "东格", shapely.box(x + 1000, y, x + 2000, y + 1000))]
+    frame(village, crs="EPSG:4548").to_file(tmp_path / "v.gpkg", engine="pyogrio")
+    frame(grids, crs="EPSG:4548").to_file(tmp_path / "g.gpkg", engine="pyogrio")
+    result = run(empty_db, "town", "init", *TOWN, "--villages", str(tmp_path / "v.gpkg"),
+                 "--grids", str(tmp_path / "g.gpkg"))
+    assert result.exit_code == 0, result.stderr
+    (uncovered, beyond), = rows(empty_db, """
+        WITH v AS (SELECT geom FROM areas WHERE level = 'village'), g AS (SELECT ST_Union(geom) AS geom FROM grids)
+        SELECT ST_Area(ST_Transform(ST_Segmentize(ST_Difference(v.geom, g.geom), 1e-5), 32650)),
+               ST_Area(ST_Transform(ST_Segmentize(ST_Difference(g.geom, v.geom), 1e-5), 32650)) FROM v, g""")
+    assert uncovered < 0.01 and beyond < 0.01  # m²
+
+
+def test_slivers_narrower_than_10_cm_are_no_gaps(shared_empty_db, tmp_path):
+    frame([V1]).to_file(tmp_path / "v.gpkg", engine="pyogrio")
+    one_cm = 1.2e-7  # degrees of longitude here
+    frame([("120116103201001", "西格", shapely.box(117.70, 39.30, 117.705 - one_cm, 39.31)), G2]).to_file(
+        tmp_path / "g.gpkg", engine="pyogrio")
+    result = run(shared_empty_db, "town", "init", *TOWN, "--villages", str(tmp_path / "v.gpkg"),
+                 "--grids", str(tmp_path / "g.gpkg"), "--dry-run")
+    assert result.exit_code == 0, result.stderr  # 1 cm × 1.1 km = 11 m², a sliver
+    frame([("120116103201001", "西格", shapely.box(117.70, 39.30, 117.705 - 20 * one_cm, 39.31)), G2]).to_file(
+        tmp_path / "g.gpkg", engine="pyogrio")
+    result = run(shared_empty_db, "town", "init", *TOWN, "--villages", str(tmp_path / "v.gpkg"),
+                 "--grids", str(tmp_path / "g.gpkg"), "--dry-run")
+    assert result.exit_code == 1 and "[gap]" in result.stderr  # 20 cm: a gap
+
+
 # ---------------------------------------------------------------- refusals: exit 1, nothing written
 
 # the village has the grids' corners on its edges, so that they tile it in any CRS
