@@ -47,7 +47,7 @@ MAX_NAME = 100
 # Edges of projected files are cut into pieces of this length before reprojecting: a grid edge that
 # ends on a village's longer edge (a T-junction) then stays on it within micrometres in WGS84,
 # where the checks run, instead of centimetres off over a kilometre (a sliver gap of square metres).
-DENSIFY_M = 10.0
+DENSIFY_M = 50.0
 
 
 class TownFileError(Exception):

@@ -201,7 +201,7 @@ def test_grids_cut_from_a_gauss_kruger_village_still_tile_it_in_wgs84(empty_db, 
         WITH v AS (SELECT geom FROM areas WHERE level = 'village'), g AS (SELECT ST_Union(geom) AS geom FROM grids)
         SELECT ST_Area(ST_Transform(ST_Segmentize(ST_Difference(v.geom, g.geom), 1e-5), 32650)),
                ST_Area(ST_Transform(ST_Segmentize(ST_Difference(g.geom, v.geom), 1e-5), 32650)) FROM v, g""")
-    assert uncovered < 0.01 and beyond < 0.01  # m²
+    assert uncovered < 0.1 and beyond < 0.1  # m², where 64 m² would be left without densifying
 
 
 def test_slivers_narrower_than_10_cm_are_no_gaps(shared_empty_db, tmp_path):
