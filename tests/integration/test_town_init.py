@@ -168,6 +168,23 @@ def test_a_geojson_drawn_in_gcj02(empty_db, tmp_path):
         assert shapely.hausdorff_distance(shapely.from_wkb(bytes(stored[code])), geom) < 1e-8
 
 
+@pytest.mark.parametrize("epsg", [4490, 4498, 4527, 4548, 32650])  # CGCS2000; 6°, 3° zones; UTM 50N
+@pytest.mark.parametrize("suffix", [".shp", ".gpkg"])  # the CRS in a .prj, in the GeoPackage's SRS table
+def test_any_stated_crs_is_read_back_to_wgs84(tmp_path, epsg, suffix):
+    from pyproj import CRS
+
+    from spatial.townfiles import read_layer
+
+    square = shapely.box(117.70, 39.30, 117.71, 39.31)
+    frame([("120116103201", "一村", square)]).to_crs(epsg).to_file(tmp_path / f"v{suffix}", engine="pyogrio")
+    layer = read_layer(tmp_path / f"v{suffix}", "villages")
+    assert layer.crs.startswith(f"EPSG:{epsg} {CRS.from_epsg(epsg).name}")
+    got = layer.features[0].geom
+    for corner in shapely.get_coordinates(square):  # every corner comes back within a centimetre
+        assert shapely.Point(corner).distance(got) < 1e-7
+    assert abs(got.area - square.area) / square.area < 1e-4
+
+
 @pytest.mark.parametrize("cpg", ["UTF-8", "GBK", None])
 def test_shapefile_text_is_read_as_its_cpg_says_or_as_detected(tmp_path, cpg):
     from spatial.townfiles import read_layer
@@ -285,6 +302,10 @@ def test_unreadable_files_and_files_without_a_crs_exit_2(shared_empty_db, tmp_pa
     result = run(shared_empty_db, "town", "init", *TOWN, "--villages", str(tmp_path / "noprj.shp"),
                  "--grids", str(tmp_path / "gnoprj.shp"), "--dry-run", "--crs", "EPSG:4548")
     assert result.exit_code == 0, result.stderr
+    (tmp_path / "人员.xlsx").write_bytes(b"PK not really a workbook")
+    result = run(shared_empty_db, "town", "init", *TOWN, "--villages", str(tmp_path / "noprj.shp"),
+                 "--grids", str(tmp_path / "gnoprj.shp"), "--crs", "EPSG:4548", "--people", str(tmp_path / "人员.xlsx"))
+    assert result.exit_code == 2 and "无法打开 Excel 文件" in result.stderr
     # the wrong CRS puts the town outside China: refused, not stored
     result = run(shared_empty_db, "town", "init", *TOWN, "--villages", str(tmp_path / "noprj.shp"),
                  "--grids", str(tmp_path / "gnoprj.shp"), "--dry-run", "--crs", "EPSG:32633")
