@@ -250,6 +250,8 @@ class Account(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # a one-time password (wangge town init): the pages ask for a new one first (migration 0013)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     person: Mapped[Person | None] = relationship()
     department: Mapped[Department | None] = relationship()

@@ -28,6 +28,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
 
 
+class PasswordForm(FlaskForm):
+    current = PasswordField("一次性密码", validators=[DataRequired(), Length(max=256)])
+    new = PasswordField("新密码", validators=[DataRequired(), Length(max=256)])
+    again = PasswordField("再次输入新密码", validators=[DataRequired(), Length(max=256)])
+
+
 class LoginForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired(), Length(max=256)])
@@ -37,6 +43,7 @@ class LoginForm(FlaskForm):
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.before_request(_header_auth)
+    app.before_request(_ask_for_own_password)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     app.register_blueprint(bp)
@@ -121,12 +128,54 @@ def login():
         user = accounts.authenticate(database.session(), form.username.data, form.password.data)
         if user is not None:
             login_user(user, remember=True)
-            return redirect(_safe_next(request.args.get("next"), user, form.device.data))
+            target = _safe_next(request.args.get("next"), user, form.device.data)
+            if user.must_change_password:
+                return redirect(url_for("auth.password", next=target))
+            return redirect(target)
         flash(_("用户名或密码错误"), "error")
         status = 401
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+# what a signed-in account with a one-time password may still reach before choosing its own
+OPEN_WITH_ONE_TIME_PASSWORD = ("auth.password", "auth.logout", "static")
+
+
+def _ask_for_own_password():
+    """Pages signed in by cookie with a one-time password (``wangge town init``) lead to the page
+    that asks for a new one; the JSON API and the bearer and basic logins of tools are left alone."""
+    if request.endpoint in OPEN_WITH_ONE_TIME_PASSWORD or request.path.startswith(("/api/", "/ogc")):
+        return None
+    if g.get("auth_via") is not None or not current_user.is_authenticated:
+        return None
+    if getattr(current_user, "must_change_password", False):
+        return redirect(url_for("auth.password", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    """首次登录修改密码 / choose one's own password in place of the one-time one."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        db = database.session()
+        if accounts.authenticate(db, current_user.username, form.current.data) is None:
+            flash(_("一次性密码不正确"), "error")
+            status = 400
+        elif (problem := accounts.password_problem(form.current.data, form.new.data, form.again.data)) is not None:
+            flash(problem[1] if g.get("lang") == "en" else problem[0], "error")
+            status = 400
+        else:
+            accounts.set_own_password(db, current_user.id, form.new.data)
+            return redirect(_safe_next(request.args.get("next"), current_user))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/password.html", form=form, minimum=accounts.MIN_PASSWORD), status
 
 
 @bp.route("/logout", methods=["POST"])

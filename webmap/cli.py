@@ -10,7 +10,7 @@ import time
 import click
 
 from db import cluster
-from webmap.commands import basemap, grids, hotline, jobs, patrols, stats
+from webmap.commands import basemap, grids, hotline, jobs, patrols, stats, town
 from webmap.commands.common import fail, make_engine, ready_url
 
 
@@ -100,8 +100,15 @@ def demo_load(incidents: int, seed: int, until: str | None, replace: bool, if_em
 
     from db import demo as demo_mod
     from db import migrate
+    from db.town_init import has_real_town
 
     url = ready_url()
+    if has_real_town(make_engine(url)):
+        if if_empty and not replace:
+            click.echo("数据库中是真实乡镇, 跳过演示数据 / the database holds a real town: demo not loaded")
+            return
+        fail("数据库中是真实乡镇 (wangge town init), 不能载入或替换为演示数据 / the database holds a real town "
+             "(wangge town init): the demo is not loaded, nor does it replace the town")
     if replace:
         click.echo("删除现有数据 / dropping existing data", err=True)
         migrate.downgrade(url, "base")
@@ -302,7 +309,7 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
 
 
 # The command groups that live beside their use cases; they import webmap.commands.common, never this module.
-for _group_module in (jobs, stats, hotline, grids, patrols, basemap):
+for _group_module in (jobs, stats, hotline, grids, patrols, basemap, town):
     main.add_command(_group_module.group)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from db.models import Account, Person
 from workflow import roles
@@ -23,6 +23,7 @@ class CurrentUser:
     scope_code: str
     department_id: int | None
     display_name: str
+    must_change_password: bool = False  # a one-time password: the pages ask for a new one first
 
     is_authenticated = True
     is_active = True
@@ -42,7 +43,7 @@ class CurrentUser:
 
 _ACCOUNT = select(
     Account.id, Account.username, Account.role, Account.scope_code, Account.department_id,
-    Account.password_hash, Person.name,
+    Account.password_hash, Account.must_change_password, Person.name,
 ).outerjoin(Person, Account.person_id == Person.id)
 
 
@@ -54,6 +55,7 @@ def _to_user(row) -> CurrentUser:
         scope_code=row.scope_code,
         department_id=row.department_id,
         display_name=row.name or row.username,
+        must_change_password=bool(row.must_change_password),
     )
 
 
@@ -71,6 +73,38 @@ def authenticate(db: Session, username: str, password: str) -> CurrentUser | Non
     if row is None or not check_password_hash(row.password_hash, password):
         return None
     return _to_user(row)
+
+
+MIN_PASSWORD = 8
+
+
+def password_problem(old: str, new: str, again: str) -> tuple[str, str] | None:
+    """Why ``new`` cannot replace the one-time password ``old`` (zh, en), or None.
+
+    >>> password_problem("x", "abc", "abc")[1]
+    'at least 8 characters'
+    >>> password_problem("Abcdefgh1", "Abcdefgh1", "Abcdefgh1")[1]
+    'choose a password other than the one-time one'
+    >>> password_problem("x", "long enough 1", "long enough 2")[1]
+    'the two entries differ'
+    >>> password_problem("x", "long enough 1", "long enough 1") is None
+    True
+    """
+    if len(new) < MIN_PASSWORD:
+        return f"至少 {MIN_PASSWORD} 个字符", f"at least {MIN_PASSWORD} characters"
+    if new == old:
+        return "请设置与一次性密码不同的新密码", "choose a password other than the one-time one"
+    if new != again:
+        return "两次输入不一致", "the two entries differ"
+    return None
+
+
+def set_own_password(db: Session, account_id: int, password: str) -> None:
+    """The owner's own password replaces the one-time one; the flag is cleared. Commits."""
+    account = db.get(Account, account_id)
+    account.password_hash = generate_password_hash(password)
+    account.must_change_password = False
+    db.commit()
 
 
 TOKEN_SALT = "wangge-api-token"
