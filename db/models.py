@@ -573,6 +573,10 @@ class AuditEntry(Base):
     what (``action`` on ``target``, e.g. ``reassign`` on ``grid:120116103214003``), before and after."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", text("at DESC")),
+        Index("ix_audit_log_target", "target", text("at DESC")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

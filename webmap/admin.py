@@ -4,6 +4,10 @@
   and leader, and the people with a worker's account.
 - ``POST /api/v1/admin/assignments`` ``{"grid_code", "person_id", "start", "note"}``: the grid's
   worker from ``start`` (today or earlier); the open cases follow. 422 with reasons, 403 for others.
+- ``GET /api/v1/admin/accounts?q=&limit=&offset=``: the accounts, searchable; ``POST`` creates one
+  (``{username, role, scope, name, phone, department}``) and answers its one-time password once;
+  ``POST /api/v1/admin/accounts/<id>`` ``{"action": "disable" | "enable" | "reset_password" |
+  "change_role", "role", "scope", "department"}``.
 - ``GET /api/v1/admin/audit?target=&limit=&offset=``: the audit log, newest first (the administrator
   and the district).
 """
@@ -15,7 +19,7 @@ from flask_login import current_user, login_required
 
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
-from webmap.params import json_body, page_args
+from webmap.params import json_body, page_args, record_id
 from webmap.services import admin, features
 
 api = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
@@ -35,6 +39,26 @@ def reassign():
     return jsonify(admin.reassign(database.session(), current_user, json_body()))
 
 
+@api.get("/accounts")
+@login_required
+def accounts():
+    limit, offset = page_args()
+    return jsonify(admin.account_list(database.session(), current_user, request.args.get("q"), limit, offset))
+
+
+@api.post("/accounts")
+@login_required
+def create_account():
+    return jsonify(admin.create_account(database.session(), current_user, json_body())), 201
+
+
+@api.post("/accounts/<account_id>")
+@login_required
+def change_account(account_id: str):
+    number = record_id(account_id, "没有这个账号", "no such account")
+    return jsonify(admin.change_account(database.session(), current_user, number, json_body()))
+
+
 @api.get("/audit")
 @login_required
 def audit():
@@ -50,6 +74,7 @@ def page():
     config = {
         "assignmentsUrl": url_for("admin_api.assignments"),
         "auditUrl": url_for("admin_api.audit"),
+        "accountsUrl": url_for("admin_api.accounts"),
         "boardUrl": "/grids/",  # + code
         "canEdit": current_user.can("administer"),
     }

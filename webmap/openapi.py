@@ -272,6 +272,20 @@ def api_document() -> dict:
                                     "{grid_code, person_id, start, note}; the open cases follow, audited",
                          "responses": {"200": {"description": "the change"}, "403": ERRORS["403"],
                                        "422": _error("字段有误, 未保存 / field errors: nothing saved")}}},
+            "/admin/accounts": {
+                "get": {"summary": "账号 / the accounts, searchable by username, name, phone or scope (administrator)",
+                        "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, *page],
+                        "responses": {"200": {"description": "{items, total, roles, departments}"},
+                                      "403": ERRORS["403"]}},
+                "post": {"summary": "新建账号 / a new account {username, role, scope, name, phone, department}; "
+                                    "answers its one-time password once",
+                         "responses": {"201": {"description": "{account, password}"}, "403": ERRORS["403"],
+                                       "422": _error("字段有误, 未保存 / field errors: nothing saved")}}},
+            "/admin/accounts/{account_id}": {"post": {
+                "summary": "停用、启用、重置密码、改角色与范围 / disable, enable, reset_password, change_role",
+                "parameters": [{"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "{account[, password]}"}, "403": ERRORS["403"],
+                              "404": ERRORS["404"], "422": _error("字段有误 / field errors")}}},
             "/admin/audit": {"get": {
                 "summary": "审计日志 / every administrative change, newest first (administrator, district)",
                 "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],

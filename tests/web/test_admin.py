@@ -3,6 +3,7 @@ the routing of new cases and the open cases of the grid follow, closed cases kee
 the old worker's account is disabled, and the change is in the audit log with before and after;
 bad changes are refused with reasons and change nothing; the page does it in Chromium."""
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -163,3 +164,120 @@ def test_the_administrator_gives_a_grid_to_another_worker_in_the_page(browser, l
             r = requests.post(f"{live_server}/api/v1/admin/assignments", headers=headers, timeout=10,
                               json={"grid_code": code, "person_id": people[who].id})
             assert r.status_code == 200, r.text
+
+
+def _create(client, **body):
+    return client.post("/api/v1/admin/accounts", json={"username": "huanwei_li", "name": "李四", "phone": "13800001111",
+                                                       "role": "department", "scope": "120116103",
+                                                       "department": "huanwei", **body})
+
+
+def test_accounts_made_reset_disabled_and_audited(client, connection):
+    login(client, "admin")
+    made = _create(client)
+    assert made.status_code == 201, made.get_json()
+    account, password = made.get_json()["account"], made.get_json()["password"]
+    assert account["must_change_password"] and account["department"]["name"] and len(password) == 12
+    listed = client.get("/api/v1/admin/accounts?q=李四").get_json()
+    assert [a["username"] for a in listed["items"]] == ["huanwei_li"]
+    # the one-time password signs in, and the pages ask for a new one first
+    client.post("/auth/logout")
+    assert login(client, "huanwei_li", password).status_code == 302
+    assert "/auth/password" in client.get("/inbox").headers["Location"]
+    client.post("/auth/logout")
+    login(client, "admin")
+    reset = client.post(f"/api/v1/admin/accounts/{account['id']}", json={"action": "reset_password"}).get_json()
+    assert reset["password"] != password
+    off = client.post(f"/api/v1/admin/accounts/{account['id']}", json={"action": "disable"})
+    assert off.status_code == 200 and off.get_json()["account"]["active"] is False
+    client.post("/auth/logout")
+    assert login(client, "huanwei_li", reset["password"]).status_code != 302  # disabled: no sign-in
+    assert login(client, "huanwei_li", password).status_code != 302
+    login(client, "admin")
+    log = client.get("/api/v1/admin/audit?target=account:huanwei_li").get_json()["items"]
+    assert [e["action"] for e in log] == ["disable", "reset_password", "create_account"]
+    assert log[1]["after"] == {"role": "department", "scope": "120116103", "active": True, "password_reset": True}
+    assert password not in str(log) and reset["password"] not in str(log)  # never the password itself
+
+
+@pytest.mark.parametrize(("body", "field", "reason"), [
+    ({"username": "admin"}, "username", "已被使用"),
+    ({"username": "a b"}, "username", "3–64"),
+    ({"scope": "1201"}, "scope", "9 位编码"),
+    ({"scope": "120116999"}, "scope", "没有这个"),
+    ({"department": None}, "department", "须选择部门"),
+    ({"role": "mayor"}, "role", "请选择角色"),
+    ({"name": " "}, "name", "请填写姓名"),
+    ({"phone": "12345"}, "phone", "11 位"),
+])
+def test_bad_accounts_are_refused_with_reasons(client, connection, body, field, reason):
+    login(client, "admin")
+    before = connection.execute(text("SELECT count(*) FROM accounts")).scalar()
+    answer = _create(client, **body)
+    assert answer.status_code == 422
+    assert any(e["field"] == field and reason in e["zh"] for e in answer.get_json()["errors"]), answer.get_json()
+    assert connection.execute(text("SELECT count(*) FROM accounts")).scalar() == before
+
+
+def test_the_administrator_cannot_lock_themself_out_and_others_cannot_touch_accounts(client, connection):
+    me = connection.execute(text("SELECT id FROM accounts WHERE username = 'admin'")).scalar()
+    login(client, "admin")
+    refused = client.post(f"/api/v1/admin/accounts/{me}", json={"action": "disable"})
+    assert refused.status_code == 422 and "自己" in refused.get_json()["errors"][0]["zh"]
+    assert client.post("/api/v1/admin/accounts/999999", json={"action": "enable"}).status_code == 404
+    client.post("/auth/logout")
+    login(client, "dispatcher1")
+    assert client.get("/api/v1/admin/accounts").status_code == 403
+    assert _create(client).status_code == 403
+    assert client.post(f"/api/v1/admin/accounts/{me}", json={"action": "reset_password"}).status_code == 403
+
+
+def test_the_administrator_makes_an_account_in_the_page_and_its_owner_signs_in(browser, live_server):
+    context = browser.new_context(viewport=DESK)
+    page = context.new_page()
+    seen, errors = watch(page)
+    username = f"shehui_{datetime.now().strftime('%H%M%S%f')}"
+    try:
+        signed_in(page, live_server, "admin", "/dispatch")
+        page.goto(f"{live_server}/admin")
+        page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
+        page.click(".ad-tabs [data-tab=accounts]")
+        page.wait_for_selector("body[data-accounts]", state="attached")
+        page.click("#ad-new")
+        form = page.locator("#ad-create")
+        form.locator("input[name=username]").fill(username)
+        form.locator("input[name=name]").fill("王五")
+        form.locator("select[name=role]").select_option("department")
+        assert page.locator("#ad-dept-label").is_visible()
+        form.locator("input[name=scope]").fill("120116103")
+        form.locator("button[type=submit]").click()  # no department chosen
+        page.wait_for_selector("#ad-create .error:not(:empty)")
+        assert "须选择部门" in form.locator(".error").inner_text()
+        form.locator("select[name=department]").select_option("shehui")
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector("#ad-secret:not([hidden])")
+        secret = page.locator("#ad-secret").inner_text()
+        assert username in secret and "只显示这一次" in secret
+        password = secret.split("一次性密码: ")[1].split(" ")[0]
+        page.wait_for_selector(f"#ad-accounts-table tr[data-username='{username}']")
+        assert "待首次登录改密" in page.locator(f"#ad-accounts-table tr[data-username='{username}']").inner_text()
+        assert hosts(seen) == {"127.0.0.1"}
+        assert not errors, errors
+    finally:
+        context.close()
+    # the owner signs in with it and sets their own password first
+    context = browser.new_context(viewport=DESK)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/auth/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(re.escape(f"{live_server}/auth/password")))
+        page.fill("#current", password)
+        page.fill("#new", "my own secret 1")
+        page.fill("#again", "my own secret 1")
+        page.click("main button[type=submit]:text-is('保存新密码')")
+        page.wait_for_url(f"{live_server}/inbox")
+    finally:
+        context.close()

@@ -8,18 +8,23 @@
   grid are now the new worker's (their ``worker_id``, a new version, a ``reassign`` event and a live
   message each). Closed cases keep who handled them. The board reads the current assignment, so it
   follows at once. Audited, all in one transaction.
+- :func:`account_list`, :func:`create_account`, :func:`change_account`: the accounts (search,
+  create with a one-time password, disable / enable, reset the password, change role and scope).
 - :func:`audit` writes an :class:`~db.models.AuditEntry`; :func:`audit_entries` reads them, newest
   first, for the administrator and the district.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
-from db.models import Account, Area, AuditEntry, Grid, GridAssignment, Person
+from db import town_init
+from db.models import Account, Area, AuditEntry, Department, Grid, GridAssignment, Person
 from workflow import cases, roles
 from workflow.clock import SHANGHAI, format_iso
 from workflow.deadlines import REASSIGN
@@ -220,3 +225,135 @@ def audit_entries(db: Session, user, limit: int, offset: int, target: str | None
                        "action": e.action, "target": e.target, "before": e.before, "after": e.after, "note": e.note}
                       for e in rows],
             "total": db.execute(count).scalar()}
+
+
+# ------------------------------------------------------------------ accounts
+# The scope each role covers: its length of code (a grid, a village, the town, the district)
+SCOPE_LEVEL = {"worker": 15, "leader": 12, "dispatcher": 9, "town_leader": 9, "department": 9, "planner": 9,
+               "analyst": 9, "admin": 9, "district": 6}
+USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,64}")
+ACCOUNT_ACTIONS = ("disable", "enable", "reset_password", "change_role")
+
+
+def _account_row(a: Account, p: Person | None, dept: Department | None) -> dict:
+    return {"id": a.id, "username": a.username, "role": a.role, "role_label": list(roles.labels(a.role)),
+            "scope": a.scope_code, "name": p.name if p else None, "phone": p.phone if p else None,
+            "department": {"code": dept.code, "name": dept.name} if dept else None, "active": a.active,
+            "must_change_password": a.must_change_password}
+
+
+def account_list(db: Session, user, q: str | None, limit: int, offset: int) -> dict:
+    """The accounts, searchable by username, name, phone or scope: ``{items, total, roles}``."""
+    check_admin(user)
+    query = (select(Account, Person, Department).outerjoin(Person, Person.id == Account.person_id)
+             .outerjoin(Department, Department.id == Account.department_id))
+    if q:
+        like = f"%{q.strip()[:64]}%"
+        query = query.where(Account.username.ilike(like) | Person.name.ilike(like) | Person.phone.ilike(like)
+                            | Account.scope_code.startswith(q.strip()[:15], autoescape=True))
+    total = db.execute(select(func.count()).select_from(query.subquery())).scalar()
+    rows = db.execute(query.order_by(Account.role, Account.username).limit(limit).offset(offset)).all()
+    return {"items": [_account_row(a, p, d) for a, p, d in rows], "total": total,
+            "roles": [{"name": r, "label": list(roles.labels(r)), "scope_digits": SCOPE_LEVEL[r]} for r in roles.ROLES],
+            "departments": [{"code": d.code, "name": d.name}
+                            for d in db.execute(select(Department).order_by(Department.code)).scalars()]}
+
+
+def _scope_exists(db: Session, role: str, scope: str) -> bool:
+    if SCOPE_LEVEL[role] == 15:
+        return db.execute(select(func.count()).select_from(Grid).where(Grid.code == scope, Grid.valid_to.is_(None))).scalar() > 0
+    level = {12: "village", 9: "town", 6: "district"}[SCOPE_LEVEL[role]]
+    return db.execute(select(func.count()).select_from(Area).where(Area.code == scope, Area.level == level)).scalar() > 0
+
+
+def _check_role_scope(db: Session, body: dict, errors: list[FieldError]) -> tuple[str | None, str | None, int | None]:
+    role, scope = body.get("role"), body.get("scope")
+    if role not in SCOPE_LEVEL:
+        errors.append(FieldError("role", "请选择角色", "choose a role"))
+        return None, None, None
+    if not isinstance(scope, str) or not scope.isdigit() or len(scope) != SCOPE_LEVEL[role]:
+        errors.append(FieldError("scope", f"{roles.labels(role)[0]}的范围应为 {SCOPE_LEVEL[role]} 位编码",
+                                 f"a {roles.labels(role)[1]}'s scope is a {SCOPE_LEVEL[role]}-digit code"))
+        return role, None, None
+    if not _scope_exists(db, role, scope):
+        errors.append(FieldError("scope", "没有这个网格、村或乡镇编码", "no grid, village or town has this code"))
+    department_id = None
+    if role == "department":
+        code = body.get("department")
+        department_id = db.execute(select(Department.id).where(Department.code == code)).scalar() if isinstance(code, str) else None
+        if department_id is None:
+            errors.append(FieldError("department", "职能部门账号须选择部门", "a department's account needs its department"))
+    return role, scope, department_id
+
+
+def create_account(db: Session, user, body) -> dict:
+    """A new account ``{username, role, scope, name, phone, department}`` with a one-time password
+    (shown once: ``password`` in the answer; the pages ask for a new one at first sign-in). Commits."""
+    check_admin(user)
+    if not isinstance(body, dict):
+        raise AdminInputError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")])
+    errors: list[FieldError] = []
+    username = body.get("username")
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
+        errors.append(FieldError("username", "用户名为 3–64 位字母、数字或 _ . -", "3–64 letters, digits or _ . -"))
+    elif db.execute(select(func.count()).select_from(Account).where(Account.username == username)).scalar():
+        errors.append(FieldError("username", "用户名已被使用", "this username is taken"))
+    role, scope, department_id = _check_role_scope(db, body, errors)
+    name, phone = body.get("name"), body.get("phone")
+    if not isinstance(name, str) or not name.strip() or len(name) > 50:
+        errors.append(FieldError("name", "请填写姓名 (最多 50 字)", "give the person's name (at most 50 characters)"))
+    if phone not in (None, "") and (not isinstance(phone, str) or not re.fullmatch(r"1\d{10}|0\d{2,3}-?\d{7,8}", phone)):
+        errors.append(FieldError("phone", "手机号应为 11 位 (或带区号的座机)", "a mobile number of 11 digits (or a landline)"))
+    if errors:
+        raise AdminInputError(errors)
+    person = Person(name=name.strip(), phone=phone or None)
+    db.add(person)
+    db.flush()
+    password = town_init.one_time_password()
+    account = Account(username=username, password_hash=generate_password_hash(password), role=role, scope_code=scope,
+                      person_id=person.id, department_id=department_id, active=True, must_change_password=True)
+    db.add(account)
+    db.flush()
+    row = _account_row(account, person, db.get(Department, department_id) if department_id else None)
+    audit(db, user, "create_account", f"account:{username}", None,
+          {k: row[k] for k in ("username", "role", "scope", "name")})
+    db.commit()
+    return {"account": row, "password": password}
+
+
+def change_account(db: Session, user, account_id: int, body) -> dict:
+    """``{"action": "disable" | "enable" | "reset_password" | "change_role", "role", "scope",
+    "department"}``; a reset answers the one-time password once. Commits."""
+    check_admin(user)
+    account = db.get(Account, account_id)
+    if account is None:
+        raise NotFoundError("没有这个账号", "no such account")
+    action = body.get("action") if isinstance(body, dict) else None
+    if action not in ACCOUNT_ACTIONS:
+        raise AdminInputError([FieldError("action", "操作应为 disable、enable、reset_password 或 change_role",
+                                          "the action is disable, enable, reset_password or change_role")])
+    if account.id == user.id and action in ("disable", "change_role"):
+        raise AdminInputError([FieldError("action", "不能停用或改变自己的账号", "you cannot disable or change your own account")])
+    before = {"role": account.role, "scope": account.scope_code, "active": account.active}
+    answer: dict = {}
+    if action in ("disable", "enable"):
+        account.active = action == "enable"
+    elif action == "reset_password":
+        password = town_init.one_time_password()
+        account.password_hash, account.must_change_password = generate_password_hash(password), True
+        answer["password"] = password
+    else:
+        errors: list[FieldError] = []
+        role, scope, department_id = _check_role_scope(db, body, errors)
+        if errors:
+            raise AdminInputError(errors)
+        account.role, account.scope_code, account.department_id = role, scope, department_id
+    db.flush()
+    after = {"role": account.role, "scope": account.scope_code, "active": account.active}
+    if action == "reset_password":
+        after["password_reset"] = True  # never the password itself
+    audit(db, user, action, f"account:{account.username}", before, after)
+    person = db.get(Person, account.person_id) if account.person_id else None
+    row = _account_row(account, person, db.get(Department, account.department_id) if account.department_id else None)
+    db.commit()
+    return {"account": row, **answer}

@@ -15,8 +15,10 @@
   function show(name) {
     for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
     if ($("ad-assign")) $("ad-assign").hidden = name !== "assign";
+    if ($("ad-accounts")) $("ad-accounts").hidden = name !== "accounts";
     $("ad-audit").hidden = name !== "audit";
     if (name === "audit") loadAudit(false);
+    if (name === "accounts") loadAccounts(false);
   }
   for (const tab of tabs) tab.addEventListener("click", () => show(tab.dataset.tab));
 
@@ -78,6 +80,88 @@
     form.person.focus();
   }
 
+  // ------------------------------------------------------------ 账号
+  let accountsShown = 0;
+  let rolesInfo = [];
+  function showSecret(username, password) {
+    const box = $("ad-secret");
+    box.textContent = fmt(t.secret, { username, password });
+    box.hidden = false;
+  }
+  async function accountAction(a, action) {
+    if (action === "disable" && !window.confirm(fmt(t.confirmDisable, { username: a.username }))) return;
+    const r = await fetchJSON(config.accountsUrl + "/" + a.id, { method: "POST", body: { action } });
+    if (!r.ok) { $("ad-acc-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    $("ad-secret").hidden = true;
+    if (r.answer.password) showSecret(a.username, r.answer.password);
+    $("ad-acc-msg").textContent = fmt(t.changed, { action: t.actions[action], username: a.username });
+    loadAccounts(false);
+  }
+  function accountRow(a) {
+    const status = !a.active ? t.inactive : a.must_change_password ? t.mustChange : t.active;
+    return el("tr", { "data-username": a.username },
+      el("td", {}, a.username),
+      el("td", {}, a.name || "—"),
+      el("td", {}, a.role_label[english ? 1 : 0] + (a.department ? " · " + a.department.name : "")),
+      el("td", {}, a.scope),
+      el("td", { class: a.active ? "" : "ad-off" }, status),
+      el("td", { class: "ad-row-buttons" },
+        el("button", { type: "button", class: "ad-btn", "data-action": a.active ? "disable" : "enable",
+                       onclick: () => accountAction(a, a.active ? "disable" : "enable") }, a.active ? t.disable : t.enable),
+        " ",
+        el("button", { type: "button", class: "ad-btn", "data-action": "reset_password",
+                       onclick: () => accountAction(a, "reset_password") }, t.reset)));
+  }
+  async function loadAccounts(more) {
+    const offset = more ? accountsShown : 0;
+    const q = $("ad-q").value.trim();
+    const r = await fetchJSON(config.accountsUrl + "?limit=50&offset=" + offset + (q ? "&q=" + encodeURIComponent(q) : ""));
+    if (!r.ok) { $("ad-acc-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    if (!rolesInfo.length) {
+      rolesInfo = r.answer.roles;
+      const form = $("ad-create");
+      form.role.replaceChildren(...rolesInfo.map((x) => el("option", { value: x.name }, x.label[english ? 1 : 0])));
+      form.department.replaceChildren(el("option", { value: "" }, "—"),
+        ...r.answer.departments.map((d) => el("option", { value: d.code }, d.name)));
+      roleChanged();
+    }
+    const rows = r.answer.items.map(accountRow);
+    const body = $("ad-accounts-table").tBodies[0];
+    if (more) body.append(...rows); else body.replaceChildren(...rows);
+    accountsShown = offset + rows.length;
+    $("ad-acc-more").hidden = accountsShown >= r.answer.total;
+    document.body.dataset.accounts = String(r.answer.total);
+  }
+  function roleChanged() {
+    const form = $("ad-create");
+    const info = rolesInfo.find((x) => x.name === form.role.value);
+    form.scope.placeholder = info ? fmt(t.scopeHint, { n: info.scope_digits }) : "";
+    $("ad-dept-label").hidden = form.role.value !== "department";
+  }
+  if ($("ad-accounts")) {
+    $("ad-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadAccounts(false); });
+    $("ad-acc-more").addEventListener("click", () => loadAccounts(true));
+    $("ad-new").addEventListener("click", () => { $("ad-create").hidden = false; $("ad-create").username.focus(); });
+    $("ad-create-cancel").addEventListener("click", () => { $("ad-create").hidden = true; });
+    $("ad-create").role.addEventListener("change", roleChanged);
+    $("ad-create").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const form = $("ad-create");
+      const body = { username: form.username.value.trim(), name: form.name.value.trim(), phone: form.phone.value.trim() || null,
+                     role: form.role.value, scope: form.scope.value.trim(), department: form.department.value || null };
+      const r = await fetchJSON(config.accountsUrl, { method: "POST", body });
+      if (!r.ok) { form.querySelector(".error").textContent = reason(r.answer, r.status); return; }
+      form.reset();
+      form.querySelector(".error").textContent = "";
+      form.hidden = true;
+      roleChanged();
+      showSecret(r.answer.account.username, r.answer.password);
+      $("ad-acc-msg").textContent = fmt(t.created, { username: r.answer.account.username });
+      $("ad-q").value = r.answer.account.username;
+      loadAccounts(false);
+    });
+  }
+
   // ------------------------------------------------------------ 审计日志
   let shown = 0;
   const describe = (v) => {
@@ -87,6 +171,10 @@
     if (v.start) parts.push(t.start + ": " + v.start);
     if (v.account) parts.push(t.account + ": " + (typeof v.account === "string" ? v.account : v.account.username));
     if (v.open_cases !== undefined) parts.push(t.openCases + ": " + v.open_cases);
+    if (v.role) parts.push((rolesInfo.find((x) => x.name === v.role) || { label: [v.role, v.role] }).label[english ? 1 : 0]
+      + (v.scope ? " · " + v.scope : ""));
+    if (v.active !== undefined) parts.push(v.active ? t.active : t.inactive);
+    if (v.password_reset) parts.push(t.reset);
     return parts.join(" · ") || JSON.stringify(v);
   };
   async function loadAudit(more) {
