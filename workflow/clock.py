@@ -2,8 +2,12 @@
 
 Working days follow the State Council schedule (public holidays, and the weekend days that become
 workdays, 调休) from ``chinese_calendar``. For years the package does not know yet it raises
-``NotImplementedError``; then weekends count as rest days, corrected by an editable table of extra
-holidays and extra workdays. Deadlines are computed once and stored with the case.
+``NotImplementedError``; then the statutory holidays of the national rules are computed
+(:func:`provisional_holidays`: the lunar ones from the lunar calendar, ``lunar_python``) and shown as
+**provisional** (暂定) until the administrator confirms them or enters the State Council's notice
+with its 调休 in the editable table of extra holidays and extra workdays, which overrides all. The
+weekend swaps of such a year are unknown until then. Deadlines are computed once and stored with the
+case.
 """
 
 from __future__ import annotations
@@ -15,12 +19,52 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from lunar_python import Lunar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# Statutory holidays on fixed solar dates (国务院《全国年节及纪念日放假办法》, 2024 revision):
-# New Year's Day, Labour Day (1-2 May), National Day (1-3 October). Lunar holidays and the 调休
-# swaps of unknown years come from the editable table.
-FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+# The statutory holidays (国务院《全国年节及纪念日放假办法》, 2024 revision, from 2025): New Year's
+# Day 1 day, the Spring Festival 4 days from its eve, Qingming 1, Labour Day 2 (1-2 May), the Dragon
+# Boat Festival 1, Mid-Autumn 1, National Day 3 (1-3 October).
+HOLIDAY_NAMES = {"new_year": ("元旦", "New Year's Day"), "spring": ("春节", "Spring Festival"),
+                 "qingming": ("清明节", "Qingming"), "labour": ("劳动节", "Labour Day"),
+                 "dragon_boat": ("端午节", "Dragon Boat Festival"), "mid_autumn": ("中秋节", "Mid-Autumn Festival"),
+                 "national": ("国庆节", "National Day")}
+
+
+@lru_cache(maxsize=64)
+def provisional_holidays(year: int) -> dict[date, str]:
+    """The statutory holidays of ``year`` by the national rules, without the 调休 swaps the State
+    Council announces each year: ``{day: key of HOLIDAY_NAMES}``.
+
+    >>> h = provisional_holidays(2027)
+    >>> [d.isoformat() for d, k in sorted(h.items()) if k == "spring"]
+    ['2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08']
+    >>> sorted(d.isoformat() for d, k in h.items() if k in ("qingming", "dragon_boat", "mid_autumn"))
+    ['2027-04-05', '2027-06-09', '2027-09-15']
+    >>> len(h)
+    13
+    """
+    def solar(lunar_month: int, lunar_day: int) -> date:
+        s = Lunar.fromYmd(year, lunar_month, lunar_day).getSolar()
+        return date(s.getYear(), s.getMonth(), s.getDay())
+
+    days = {date(year, 1, 1): "new_year", date(year, 5, 1): "labour", date(year, 5, 2): "labour",
+            date(year, 10, 1): "national", date(year, 10, 2): "national", date(year, 10, 3): "national"}
+    new_year = solar(1, 1)
+    for k in range(-1, 3):  # 除夕 to 初三
+        days[new_year + timedelta(days=k)] = "spring"
+    qingming = Lunar.fromYmd(year, 1, 1).getJieQiTable()["清明"]
+    days[date(qingming.getYear(), qingming.getMonth(), qingming.getDay())] = "qingming"
+    days[solar(5, 5)] = "dragon_boat"
+    days[solar(8, 15)] = "mid_autumn"
+    return {d: k for d, k in days.items() if d.year == year}
+
+
+def year_is_known(year: int) -> bool:
+    """Whether ``chinese_calendar`` holds the State Council's schedule of ``year``."""
+    return _statutory_workday(date(year, 6, 30)) is not None
+
+
 # Office hours of a town government: morning and afternoon.
 WORK_PERIODS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
 # The working time of one working day (7.5 hours).
@@ -75,7 +119,14 @@ class WorkCalendar:
         known = _statutory_workday(day)
         if known is not None:
             return known
-        return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+        return day.weekday() < 5 and day not in provisional_holidays(day.year)
+
+    def is_provisional(self, day: date) -> bool:
+        """Whether ``day``'s year has no known schedule: its holidays are the computed, provisional
+        ones (the table's entries for the year confirm it: an administrator entered or confirmed them)."""
+        if year_is_known(day.year):
+            return False
+        return not any(d.year == day.year for d in self.holidays | self.workdays)
 
     def add(self, start: datetime, amount: int, unit: str) -> datetime:
         """The deadline ``amount`` ``unit`` after ``start`` (an aware datetime), in Asia/Shanghai.

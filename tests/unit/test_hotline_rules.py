@@ -141,12 +141,15 @@ def test_acceptance_deadlines(urgency, dispatched, deadline):
 
 
 def test_the_editable_holiday_table_moves_the_working_day_deadline():
-    # 2027 is beyond the package's data: weekends plus the table
-    thursday = datetime(2027, 2, 4, 18, 0, tzinfo=SHANGHAI)
+    # 2027 is beyond the package's data: weekends, the provisional statutory holidays, and the table
+    thursday = datetime(2027, 3, 4, 18, 0, tzinfo=SHANGHAI)
     plain = WorkCalendar()
-    table = WorkCalendar.with_table(holidays=[datetime(2027, 2, 5).date()])
-    assert h.accept_deadline(thursday, h.NORMAL, plain).date().isoformat() == "2027-02-05"
-    assert h.accept_deadline(thursday, h.NORMAL, table).date().isoformat() == "2027-02-08"
+    table = WorkCalendar.with_table(holidays=[datetime(2027, 3, 5).date()])
+    assert h.accept_deadline(thursday, h.NORMAL, plain).date().isoformat() == "2027-03-05"
+    assert h.accept_deadline(thursday, h.NORMAL, table).date().isoformat() == "2027-03-08"
+    # the Spring Festival's eve (5 Feb) to 初三 (8 Feb) are holidays by the rules, provisionally
+    assert h.accept_deadline(datetime(2027, 2, 4, 18, 0, tzinfo=SHANGHAI), h.NORMAL, plain).date().isoformat() \
+        == "2027-02-09"
 
 
 def test_deadline_colours():
