@@ -8,6 +8,9 @@
   (``{username, role, scope, name, phone, department}``) and answers its one-time password once;
   ``POST /api/v1/admin/accounts/<id>`` ``{"action": "disable" | "enable" | "reset_password" |
   "change_role", "role", "scope", "department"}``.
+- ``GET /api/v1/admin/holidays?year=``: the year's days off and swapped workdays, whether announced,
+  computed by the rules (provisional) or entered; ``POST /api/v1/admin/holidays/confirm {"year"}``
+  confirms a provisional year's holidays into the table.
 - ``GET /api/v1/admin/audit?target=&limit=&offset=``: the audit log, newest first (the administrator
   and the district).
 """
@@ -20,7 +23,9 @@ from flask_login import current_user, login_required
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import json_body, page_args, record_id
-from webmap.services import admin, features
+from webmap.services import admin, features, workdays
+from webmap.services.errors import BadRequestError
+from workflow.clock import shanghai_now
 
 api = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 api.before_request(csrf_for_cookie_sessions)
@@ -59,6 +64,23 @@ def change_account(account_id: str):
     return jsonify(admin.change_account(database.session(), current_user, number, json_body()))
 
 
+@api.get("/holidays")
+@login_required
+def holidays():
+    year = workdays.parse_year(request.args.get("year")) or shanghai_now().year
+    return jsonify(admin.holiday_year(database.session(), current_user, year))
+
+
+@api.post("/holidays/confirm")
+@login_required
+def confirm_holidays():
+    body = json_body()
+    year = workdays.parse_year(body.get("year") if isinstance(body, dict) else None)
+    if year is None:
+        raise BadRequestError("请给出年份", "give the year", param="year")
+    return jsonify(admin.confirm_year(database.session(), current_user, year))
+
+
 @api.get("/audit")
 @login_required
 def audit():
@@ -75,6 +97,10 @@ def page():
         "assignmentsUrl": url_for("admin_api.assignments"),
         "auditUrl": url_for("admin_api.audit"),
         "accountsUrl": url_for("admin_api.accounts"),
+        "holidaysUrl": url_for("admin_api.holidays"),
+        "confirmUrl": url_for("admin_api.confirm_holidays"),
+        "dayUrl": url_for("supervision.list_holidays") + "/",  # + YYYY-MM-DD: PUT {kind, note}, DELETE
+        "year": shanghai_now().year,
         "boardUrl": "/grids/",  # + code
         "canEdit": current_user.can("administer"),
     }

@@ -286,6 +286,15 @@ def api_document() -> dict:
                 "parameters": [{"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "{account[, password]}"}, "403": ERRORS["403"],
                               "404": ERRORS["404"], "422": _error("字段有误 / field errors")}}},
+            "/admin/holidays": {"get": {
+                "summary": "节假日 / a year's days off and swapped workdays: announced, computed by the rules "
+                           "(provisional) or entered (administrator)",
+                "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "{year, known, provisional, days}"}, "403": ERRORS["403"]}}},
+            "/admin/holidays/confirm": {"post": {
+                "summary": "确认暂定假日 / confirm a provisional year's holidays into the table {year}",
+                "responses": {"200": {"description": "the year, and the days added"}, "403": ERRORS["403"],
+                              "422": _error("the year is announced")}}},
             "/admin/audit": {"get": {
                 "summary": "审计日志 / every administrative change, newest first (administrator, district)",
                 "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],

@@ -41,22 +41,30 @@ def provisional_holidays(year: int) -> dict[date, str]:
     ['2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08']
     >>> sorted(d.isoformat() for d, k in h.items() if k in ("qingming", "dragon_boat", "mid_autumn"))
     ['2027-04-05', '2027-06-09', '2027-09-15']
-    >>> len(h)
-    13
+    >>> len(h), len(provisional_holidays(2028))  # 2028: Mid-Autumn on 3 October adds the 4th
+    (13, 13)
     """
     def solar(lunar_month: int, lunar_day: int) -> date:
         s = Lunar.fromYmd(year, lunar_month, lunar_day).getSolar()
         return date(s.getYear(), s.getMonth(), s.getDay())
 
-    days = {date(year, 1, 1): "new_year", date(year, 5, 1): "labour", date(year, 5, 2): "labour",
-            date(year, 10, 1): "national", date(year, 10, 2): "national", date(year, 10, 3): "national"}
+    days: dict[date, str] = {}
+
+    def put(day: date, key: str) -> None:
+        while day in days:  # two holidays on one day (中秋 on 国庆, 2028): the second takes the next day
+            day += timedelta(days=1)
+        days[day] = key
+
+    for day, key in ((date(year, 1, 1), "new_year"), (date(year, 5, 1), "labour"), (date(year, 5, 2), "labour"),
+                     (date(year, 10, 1), "national"), (date(year, 10, 2), "national"), (date(year, 10, 3), "national")):
+        put(day, key)
     new_year = solar(1, 1)
     for k in range(-1, 3):  # 除夕 to 初三
-        days[new_year + timedelta(days=k)] = "spring"
+        put(new_year + timedelta(days=k), "spring")
     qingming = Lunar.fromYmd(year, 1, 1).getJieQiTable()["清明"]
-    days[date(qingming.getYear(), qingming.getMonth(), qingming.getDay())] = "qingming"
-    days[solar(5, 5)] = "dragon_boat"
-    days[solar(8, 15)] = "mid_autumn"
+    put(date(qingming.getYear(), qingming.getMonth(), qingming.getDay()), "qingming")
+    put(solar(5, 5), "dragon_boat")
+    put(solar(8, 15), "mid_autumn")
     return {d: k for d, k in days.items() if d.year == year}
 
 

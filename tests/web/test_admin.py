@@ -281,3 +281,64 @@ def test_the_administrator_makes_an_account_in_the_page_and_its_owner_signs_in(b
         page.wait_for_url(f"{live_server}/inbox")
     finally:
         context.close()
+
+
+def test_a_known_year_shows_the_announced_schedule_with_its_swaps(client):
+    login(client, "admin")
+    year = client.get("/api/v1/admin/holidays?year=2026").get_json()
+    assert year["known"] and not year["provisional"]
+    days = {d["day"]: d for d in year["days"]}
+    assert days["2026-02-17"]["kind"] == "holiday" and days["2026-02-17"]["name"][0] == "春节"
+    assert days["2026-02-17"]["source"] == "announced"
+    swaps = [d for d in year["days"] if d["kind"] == "workday"]
+    assert swaps and all(d["weekday"] >= 6 for d in swaps)  # weekend days worked (调休)
+
+
+def test_an_unannounced_year_is_provisional_until_confirmed_and_each_edit_is_audited(client, connection):
+    login(client, "admin")
+    year = client.get("/api/v1/admin/holidays?year=2028").get_json()
+    assert not year["known"] and year["provisional"]
+    assert len(year["days"]) == 13 and {d["source"] for d in year["days"]} == {"rules"}
+    assert {d["name"][0] for d in year["days"]} == {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+    confirmed = client.post("/api/v1/admin/holidays/confirm", json={"year": 2028})
+    assert confirmed.status_code == 200, confirmed.get_json()
+    after = confirmed.get_json()
+    assert len(after["added"]) == 13 and not after["provisional"]
+    assert {d["source"] for d in after["days"]} == {"table"}
+    assert connection.execute(text("SELECT count(*) FROM holidays WHERE extract(year FROM day) = 2028")).scalar() == 13
+    refused = client.post("/api/v1/admin/holidays/confirm", json={"year": 2026})
+    assert refused.status_code == 422 and "已公布" in refused.get_json()["errors"][0]["zh"]
+    # a swap entered by hand is in the log too
+    assert client.put("/api/v1/supervision/holidays/2028-01-29", json={"kind": "workday", "note": "春节调休"}).status_code == 201
+    log = client.get("/api/v1/admin/audit").get_json()["items"]
+    assert (log[0]["action"], log[0]["target"], log[0]["after"]["kind"]) == ("holiday", "day:2028-01-29", "workday")
+    assert (log[1]["action"], log[1]["target"]) == ("confirm_holidays", "year:2028")
+
+
+def test_the_administrator_confirms_a_provisional_year_in_the_page(browser, live_server, engine):
+    year = str(datetime.now(SHANGHAI).year + 2)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM holidays WHERE extract(year FROM day) = :y"),
+                            {"y": int(year)}).scalar() == 0
+    context = browser.new_context(viewport=DESK)
+    page = context.new_page()
+    seen, errors = watch(page)
+    try:
+        signed_in(page, live_server, "admin", "/dispatch")
+        page.goto(f"{live_server}/admin")
+        page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
+        page.click(".ad-tabs [data-tab=holidays]")
+        page.select_option("#ad-year", year)
+        page.wait_for_selector(f"body[data-year='{year}']", state="attached")
+        assert page.locator("#ad-provisional").is_visible()
+        assert page.locator("#ad-days tbody tr[data-source='rules']").count() == 13
+        page.click("#ad-confirm")
+        page.wait_for_selector("#ad-days tbody tr[data-source='table']")
+        assert "已确认 13 个暂定假日" in page.locator("#ad-hol-msg").inner_text()
+        assert page.locator("#ad-provisional").is_hidden()
+        assert hosts(seen) == {"127.0.0.1"}
+        assert not errors, errors
+    finally:
+        context.close()
+        with engine.begin() as conn:  # the other tests' working clock of that year stays as it was
+            conn.execute(text("DELETE FROM holidays WHERE extract(year FROM day) = :y"), {"y": int(year)})

@@ -19,17 +19,19 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+import chinese_calendar
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from db import town_init
-from db.models import Account, Area, AuditEntry, Department, Grid, GridAssignment, Person
-from workflow import cases, roles
+from db.models import Account, Area, AuditEntry, Department, Grid, GridAssignment, Holiday, Person
+from workflow import cases, clock, roles
 from workflow.clock import SHANGHAI, format_iso
 from workflow.deadlines import REASSIGN
 
-from . import events
+from . import events, workdays
+from .audit import audit
 from .errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError
 
 MAX_BACKDATE_DAYS = 92  # a change recorded late: up to a quarter back
@@ -49,14 +51,6 @@ def check_audit_reader(user) -> None:
     if not roles.has_permission(getattr(user, "role", None), "read_audit"):
         raise ForbiddenError("只有系统管理员和区网格中心可以查看审计日志",
                              "only the administrator and the district may read the audit log")
-
-
-def audit(db: Session, user, action: str, target: str, before: dict | None, after: dict | None,
-          note: str | None = None, at: datetime | None = None) -> None:
-    """One entry of the audit log, in the caller's transaction."""
-    db.add(AuditEntry(at=at or datetime.now(SHANGHAI), actor_id=getattr(user, "id", None),
-                      actor=getattr(user, "username", None) or "system", role=getattr(user, "role", None) or "system",
-                      action=action, target=target, before=before, after=after, note=note))
 
 
 def _person(p: Person | None) -> dict | None:
@@ -357,3 +351,64 @@ def change_account(db: Session, user, account_id: int, body) -> dict:
     row = _account_row(account, person, db.get(Department, account.department_id) if account.department_id else None)
     db.commit()
     return {"account": row, **answer}
+
+
+# ------------------------------------------------------------------ the holidays of a year
+ANNOUNCED_NAMES = {"New Year's Day": "new_year", "Spring Festival": "spring", "Tomb-sweeping Day": "qingming",
+                   "Labour Day": "labour", "Dragon Boat Festival": "dragon_boat", "Mid-autumn Festival": "mid_autumn",
+                   "National Day": "national"}
+CONFIRMED_NOTE = "按《全国年节及纪念日放假办法》确认 (未含调休)"
+
+
+def holiday_year(db: Session, user, year: int) -> dict:
+    """The rest days and swapped workdays of ``year``: ``{year, known, provisional, days: [{day,
+    weekday, kind, name: [zh, en], source}]}``, ``source`` being ``announced`` (the State Council's
+    schedule in chinese_calendar), ``rules`` (computed, provisional) or ``table`` (entered here)."""
+    check_admin(user)
+    days: dict[date, dict] = {}
+    known = clock.year_is_known(year)
+    if known:
+        day = date(year, 1, 1)
+        while day.year == year:
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+            weekend = day.weekday() >= 5
+            # a weekday off, or a weekend day worked (调休); a weekend inside a holiday is a rest day anyway
+            if name and on_holiday != weekend:
+                days[day] = {"kind": "holiday" if on_holiday else "workday", "key": ANNOUNCED_NAMES.get(name),
+                             "source": "announced"}
+            day += timedelta(days=1)
+    else:
+        for day, key in clock.provisional_holidays(year).items():
+            days[day] = {"kind": "holiday", "key": key, "source": "rules"}
+    table = db.execute(select(Holiday).where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31))).scalars()
+    has_table = False
+    for h in table:
+        has_table = True
+        days[h.day] = {"kind": h.kind, "key": days.get(h.day, {}).get("key"), "source": "table", "note": h.note}
+    out = []
+    for day in sorted(days):
+        entry = days[day]
+        name = clock.HOLIDAY_NAMES.get(entry["key"]) if entry["key"] else None
+        out.append({"day": day.isoformat(), "weekday": day.isoweekday(), "kind": entry["kind"],
+                    "name": list(name) if name else None, "source": entry["source"], "note": entry.get("note")})
+    return {"year": year, "known": known, "provisional": not known and not has_table, "days": out}
+
+
+def confirm_year(db: Session, user, year: int) -> dict:
+    """The provisional holidays of an unannounced year, confirmed into the table as they are (the
+    swaps of the State Council's notice are entered beside them). Commits; audited."""
+    check_admin(user)
+    if clock.year_is_known(year):
+        raise AdminInputError([FieldError("year", f"{year} 年的放假安排已公布, 无需确认",
+                                          f"the schedule of {year} is announced: nothing to confirm")])
+    present = set(db.execute(select(Holiday.day).where(Holiday.day >= date(year, 1, 1),
+                                                       Holiday.day <= date(year, 12, 31))).scalars())
+    added = []
+    for day, key in sorted(clock.provisional_holidays(year).items()):
+        if day not in present:
+            db.add(Holiday(day=day, kind="holiday", note=f"{clock.HOLIDAY_NAMES[key][0]} · {CONFIRMED_NOTE}"))
+            added.append(day.isoformat())
+    audit(db, user, "confirm_holidays", f"year:{year}", None, {"days": added})
+    db.commit()
+    workdays.invalidate_calendar()
+    return {**holiday_year(db, user, year), "added": added}

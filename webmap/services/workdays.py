@@ -30,6 +30,7 @@ from db.models import Holiday
 from workflow import roles
 from workflow.clock import WorkCalendar
 
+from .audit import audit
 from .errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError
 
 # ---------------------------------------------------------------- the calendar of this installation
@@ -291,7 +292,10 @@ def put_holiday(db: Session, user, raw_day, body) -> tuple[dict, bool]:
     entry = _parse_entry(body, "", errors, day=day) if day else None
     if errors:
         raise TableInputError(errors)
+    before = db.execute(select(Holiday.kind, Holiday.note).where(Holiday.day == entry.day)).first()
     created = _upsert(db, [entry]) == 1
+    audit(db, user, "holiday", f"day:{entry.day.isoformat()}",
+          {"kind": before.kind, "note": before.note} if before else None, {"kind": entry.kind, "note": entry.note})
     db.commit()
     invalidate_calendar()
     return _serialize(entry.day, entry.kind, entry.note), created
@@ -356,6 +360,8 @@ def put_holidays(db: Session, user, body) -> dict:
             stale.append(Holiday.day.not_in(sorted(seen)))
         removed = db.execute(delete(Holiday).where(*stale)).rowcount
     created = _upsert(db, entries)
+    audit(db, user, "holidays", f"year:{year}" if year else "holidays", {"removed": removed},
+          {"days": [{"day": e.day.isoformat(), "kind": e.kind, "note": e.note} for e in entries]})
     db.commit()
     invalidate_calendar()
     return {
@@ -371,9 +377,11 @@ def delete_holiday(db: Session, user, raw_day) -> None:
     """Remove one day's entry (it follows the package or the weekend rule again); commits."""
     _check_editor(user)
     day = parse_day(raw_day)
+    before = db.execute(select(Holiday.kind, Holiday.note).where(Holiday.day == day)).first()
     if db.execute(delete(Holiday).where(Holiday.day == day)).rowcount == 0:
         db.rollback()
         raise NotFoundError(*NO_SUCH_DAY)
+    audit(db, user, "holiday", f"day:{day.isoformat()}", {"kind": before.kind, "note": before.note}, None)
     db.commit()
     invalidate_calendar()
 

@@ -16,6 +16,8 @@
     for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
     if ($("ad-assign")) $("ad-assign").hidden = name !== "assign";
     if ($("ad-accounts")) $("ad-accounts").hidden = name !== "accounts";
+    if ($("ad-holidays")) $("ad-holidays").hidden = name !== "holidays";
+    if (name === "holidays") loadYear();
     $("ad-audit").hidden = name !== "audit";
     if (name === "audit") loadAudit(false);
     if (name === "accounts") loadAccounts(false);
@@ -162,6 +164,46 @@
     });
   }
 
+  // ------------------------------------------------------------ 节假日
+  async function loadYear() {
+    const year = $("ad-year").value;
+    const r = await fetchJSON(config.holidaysUrl + "?year=" + encodeURIComponent(year));
+    if (!r.ok) { $("ad-hol-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    $("ad-provisional").hidden = !r.answer.provisional;
+    $("ad-days").tBodies[0].replaceChildren(...r.answer.days.map((d) => el("tr", { "data-day": d.day, "data-source": d.source },
+      el("td", {}, d.day + " " + t.weekdays[d.weekday - 1]),
+      el("td", { class: d.kind === "workday" ? "ad-work" : "" }, t.kinds[d.kind]),
+      el("td", {}, d.name ? d.name[english ? 1 : 0] : d.note || "—"),
+      el("td", {}, t.sources[d.source]),
+      el("td", {}, d.source === "table"
+        ? el("button", { type: "button", class: "ad-btn", onclick: () => removeDay(d.day) }, t.remove) : null))));
+    document.body.dataset.year = year;
+  }
+  async function removeDay(day) {
+    const r = await fetchJSON(config.dayUrl + day, { method: "DELETE" });
+    $("ad-hol-msg").textContent = r.ok || r.status === 204 ? fmt(t.removed, { day }) : fmt(t.failed, { reason: reason(r.answer, r.status) });
+    loadYear();
+  }
+  if ($("ad-holidays")) {
+    $("ad-year").addEventListener("change", loadYear);
+    $("ad-confirm").addEventListener("click", async () => {
+      const r = await fetchJSON(config.confirmUrl, { method: "POST", body: { year: Number($("ad-year").value) } });
+      $("ad-hol-msg").textContent = r.ok ? fmt(t.confirmed, { n: r.answer.added.length }) : fmt(t.failed, { reason: reason(r.answer, r.status) });
+      loadYear();
+    });
+    $("ad-day").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const form = $("ad-day");
+      const r = await fetchJSON(config.dayUrl + encodeURIComponent(form.day.value || "-"),
+        { method: "PUT", body: { kind: form.kind.value, note: form.note.value || null } });
+      if (!r.ok) { form.querySelector(".error").textContent = reason(r.answer, r.status); return; }
+      form.querySelector(".error").textContent = "";
+      $("ad-hol-msg").textContent = fmt(t.saved, { day: form.day.value });
+      form.reset();
+      loadYear();
+    });
+  }
+
   // ------------------------------------------------------------ 审计日志
   let shown = 0;
   const describe = (v) => {
@@ -175,6 +217,8 @@
       + (v.scope ? " · " + v.scope : ""));
     if (v.active !== undefined) parts.push(v.active ? t.active : t.inactive);
     if (v.password_reset) parts.push(t.reset);
+    if (v.kind) parts.push(t.kinds[v.kind] + (v.note ? " · " + v.note : ""));
+    if (v.days) parts.push(v.days.length + " " + t.kinds.holiday);
     return parts.join(" · ") || JSON.stringify(v);
   };
   async function loadAudit(more) {
