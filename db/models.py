@@ -301,6 +301,19 @@ class Category(Base):
     department: Mapped[Department | None] = relationship()
 
 
+class CategoryLimitHistory(Base):
+    """A time limit a category had until ``valid_until``: the limit of the cases reported before."""
+
+    __tablename__ = "category_limit_history"
+    __table_args__ = (Index("ix_category_limit_history_category", "category_id", "valid_until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    time_limit: Mapped[int] = mapped_column(Integer)
+    time_unit: Mapped[str] = mapped_column(String(16))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Incident(Base):
     """A reported incident, which becomes a case (案卷) once filed."""
 

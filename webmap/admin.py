@@ -11,6 +11,10 @@
 - ``GET /api/v1/admin/holidays?year=``: the year's days off and swapped workdays, whether announced,
   computed by the rules (provisional) or entered; ``POST /api/v1/admin/holidays/confirm {"year"}``
   confirms a provisional year's holidays into the table.
+- ``GET /api/v1/admin/categories``: the categories with their limits and departments, and the
+  departments; ``POST /api/v1/admin/categories/<code>`` ``{time_limit, time_unit, department,
+  self_handle}`` (a new limit applies to cases reported from now), ``POST
+  /api/v1/admin/departments/<code>`` ``{name, phone}``.
 - ``GET /api/v1/admin/audit?target=&limit=&offset=``: the audit log, newest first (the administrator
   and the district).
 """
@@ -81,6 +85,24 @@ def confirm_holidays():
     return jsonify(admin.confirm_year(database.session(), current_user, year))
 
 
+@api.get("/categories")
+@login_required
+def categories():
+    return jsonify(admin.categories(database.session(), current_user))
+
+
+@api.post("/categories/<code>")
+@login_required
+def update_category(code: str):
+    return jsonify(admin.update_category(database.session(), current_user, code, json_body()))
+
+
+@api.post("/departments/<code>")
+@login_required
+def update_department(code: str):
+    return jsonify(admin.update_department(database.session(), current_user, code, json_body()))
+
+
 @api.get("/audit")
 @login_required
 def audit():
@@ -98,6 +120,8 @@ def page():
         "auditUrl": url_for("admin_api.audit"),
         "accountsUrl": url_for("admin_api.accounts"),
         "holidaysUrl": url_for("admin_api.holidays"),
+        "categoriesUrl": url_for("admin_api.categories"),
+        "departmentsUrl": url_for("admin_api.update_department", code="_")[:-1],  # + code
         "confirmUrl": url_for("admin_api.confirm_holidays"),
         "dayUrl": url_for("supervision.list_holidays") + "/",  # + YYYY-MM-DD: PUT {kind, note}, DELETE
         "year": shanghai_now().year,

@@ -295,6 +295,20 @@ def api_document() -> dict:
                 "summary": "确认暂定假日 / confirm a provisional year's holidays into the table {year}",
                 "responses": {"200": {"description": "the year, and the days added"}, "403": ERRORS["403"],
                               "422": _error("the year is announced")}}},
+            "/admin/categories": {"get": {
+                "summary": "类别与部门 / the categories with their time limits and departments, and the departments",
+                "responses": {"200": {"description": "{categories, departments, units}"}, "403": ERRORS["403"]}}},
+            "/admin/categories/{code}": {"post": {
+                "summary": "改类别的时限、部门 / a category's limit, department, self-handling: a new limit applies "
+                           "to cases reported from now",
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the category"}, "403": ERRORS["403"], "404": ERRORS["404"],
+                              "422": _error("字段有误 / field errors")}}},
+            "/admin/departments/{code}": {"post": {
+                "summary": "改部门名称、电话 / a department's name and phone",
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the department"}, "403": ERRORS["403"],
+                              "404": ERRORS["404"], "422": _error("字段有误 / field errors")}}},
             "/admin/audit": {"get": {
                 "summary": "审计日志 / every administrative change, newest first (administrator, district)",
                 "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],

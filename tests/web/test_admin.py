@@ -342,3 +342,94 @@ def test_the_administrator_confirms_a_provisional_year_in_the_page(browser, live
         context.close()
         with engine.begin() as conn:  # the other tests' working clock of that year stays as it was
             conn.execute(text("DELETE FROM holidays WHERE extract(year FROM day) = :y"), {"y": int(year)})
+
+
+def _case(client, connection, description):
+    lng, lat = connection.execute(text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+                                       "FROM grids WHERE code = :g AND valid_to IS NULL"), {"g": GRID}).one()
+    made = client.post("/api/v1/incidents", json={"category": "SR02", "description": description, "source": "resident",
+                                                   "location": {"lng": lng, "lat": lat, "crs": "wgs84"}})
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()["id"]
+
+
+def _dispatch(client, connection, case_id):
+    """The village leader escalates the case, the dispatcher files and dispatches it; its detail."""
+    leader = connection.execute(text("SELECT username FROM accounts WHERE role = 'leader' AND scope_code = :v"),
+                                {"v": GRID[:12]}).scalar()
+    for who, action, extra in ((leader, "escalate", {"note": "请镇里处理"}), ("dispatcher1", "file", {}),
+                               ("dispatcher1", "dispatch", {"department": "huanwei"})):
+        client.post("/auth/logout")
+        login(client, who)
+        version = client.get(f"/api/v1/incidents/{case_id}").get_json()["version"]
+        r = client.post(f"/api/v1/incidents/{case_id}/actions", json={"action": action, "version": version, **extra})
+        assert r.status_code == 200, r.get_json()
+    detail = client.get(f"/api/v1/incidents/{case_id}").get_json()
+    client.post("/auth/logout")
+    login(client, "admin")
+    return detail
+
+
+def test_a_changed_limit_applies_to_new_cases_only(client, connection):
+    login(client, "admin")
+    old = next(c for c in client.get("/api/v1/admin/categories").get_json()["categories"] if c["code"] == "SR02")
+    before = _case(client, connection, "限时调整前上报")
+    changed = client.post("/api/v1/admin/categories/SR02", json={"time_limit": 10, "time_unit": "work_days"})
+    assert changed.status_code == 200, changed.get_json()
+    assert (changed.get_json()["time_limit"], changed.get_json()["time_unit"]) == (10, "work_days")
+    after = _case(client, connection, "限时调整后上报")
+    first, second = _dispatch(client, connection, before), _dispatch(client, connection, after)
+    assert first["time_limit"] == {"value": old["time_limit"], "unit": old["time_unit"]}  # kept its limit
+    assert second["time_limit"] == {"value": 10, "unit": "work_days"}
+    assert second["deadline"] > first["deadline"]  # 10 working days against the old hours
+    log = client.get("/api/v1/admin/audit?target=category:SR02").get_json()["items"]
+    assert log[0]["before"]["time_limit"] == old["time_limit"] and log[0]["after"]["time_limit"] == 10
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"time_limit": 0}, "time_limit"), ({"time_limit": "3"}, "time_limit"), ({"time_unit": "weeks"}, "time_unit"),
+    ({"time_limit": 400, "time_unit": "work_days"}, "time_limit"), ({"department": "nobody"}, "department"),
+    ({"self_handle": "yes"}, "self_handle"),
+])
+def test_bad_category_changes_are_refused(client, connection, body, field):
+    login(client, "admin")
+    before = connection.execute(text("SELECT time_limit, time_unit, department_id FROM categories WHERE code = 'SR02'")).one()
+    answer = client.post("/api/v1/admin/categories/SR02", json=body)
+    assert answer.status_code == 422 and answer.get_json()["errors"][0]["field"] == field
+    assert connection.execute(text("SELECT time_limit, time_unit, department_id FROM categories "
+                                   "WHERE code = 'SR02'")).one() == before
+    assert client.post("/api/v1/admin/categories/NOPE", json={}).status_code == 404
+
+
+def test_a_department_renamed_in_the_page(browser, live_server, engine):
+    with engine.connect() as conn:
+        name, phone = conn.execute(text("SELECT name, phone FROM departments WHERE code = 'shuiwu'")).one()
+    context = browser.new_context(viewport=DESK)
+    page = context.new_page()
+    seen, errors = watch(page)
+    try:
+        signed_in(page, live_server, "admin", "/dispatch")
+        page.goto(f"{live_server}/admin")
+        page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
+        page.click(".ad-tabs [data-tab=categories]")
+        page.wait_for_selector("body[data-categories]", state="attached")
+        assert page.locator("#ad-cats tbody tr").count() >= 27
+        row = page.locator("#ad-depts tr[data-code='shuiwu']")
+        row.locator("input").nth(1).fill("12345")  # the phone
+        row.locator("input").first.fill("")  # no name: refused
+        row.locator("button:text-is('保存')").click()
+        row.locator(".error:not(:empty)").wait_for()
+        assert "请填写部门名称" in row.locator(".error").inner_text()
+        row.locator("input").first.fill(name + "(测试)")
+        row.locator("button:text-is('保存')").click()
+        page.wait_for_function("document.querySelector('#ad-cat-msg').innerText.includes('shuiwu')")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT name, phone FROM departments WHERE code = 'shuiwu'")).one() == \
+                (name + "(测试)", "12345")
+        assert hosts(seen) == {"127.0.0.1"}
+        assert not errors, errors
+    finally:
+        context.close()
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE departments SET name = :n, phone = :p WHERE code = 'shuiwu'"),
+                         {"n": name, "p": phone})

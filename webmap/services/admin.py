@@ -25,7 +25,18 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from db import town_init
-from db.models import Account, Area, AuditEntry, Department, Grid, GridAssignment, Holiday, Person
+from db.models import (
+    Account,
+    Area,
+    AuditEntry,
+    Category,
+    CategoryLimitHistory,
+    Department,
+    Grid,
+    GridAssignment,
+    Holiday,
+    Person,
+)
 from workflow import cases, clock, roles
 from workflow.clock import SHANGHAI, format_iso
 from workflow.deadlines import REASSIGN
@@ -412,3 +423,99 @@ def confirm_year(db: Session, user, year: int) -> dict:
     db.commit()
     workdays.invalidate_calendar()
     return {**holiday_year(db, user, year), "added": added}
+
+
+# ------------------------------------------------------------------ categories and departments
+UNIT_LABELS = {"work_hours": ("工作时", "working hours"), "work_days": ("工作日", "working days"),
+               "hours": ("小时", "hours"), "days": ("自然日", "days")}
+MAX_LIMIT = {"work_hours": 7.5 * 60, "work_days": 365, "hours": 24 * 365, "days": 365}
+
+
+def categories(db: Session, user) -> dict:
+    """``{"categories": [{code, kind, class, name, name_en, department, self_handle, time_limit,
+    time_unit}], "departments": [{code, name, phone, categories}], "units"}``."""
+    check_admin(user)
+    depts = db.execute(select(Department).order_by(Department.code)).scalars().all()
+    by_id = {d.id: d for d in depts}
+    cats = db.execute(select(Category).order_by(Category.code)).scalars().all()
+    handled: dict[int, list[str]] = {}
+    for c in cats:
+        if c.department_id:
+            handled.setdefault(c.department_id, []).append(c.code)
+    return {
+        "categories": [{"code": c.code, "kind": c.kind, "class": c.class_name, "name": c.name, "name_en": c.name_en,
+                        "department": by_id[c.department_id].code if c.department_id else None,
+                        "self_handle": c.self_handle, "time_limit": c.time_limit, "time_unit": c.time_unit}
+                       for c in cats],
+        "departments": [{"code": d.code, "name": d.name, "phone": d.phone, "categories": handled.get(d.id, [])}
+                        for d in depts],
+        "units": [{"name": k, "label": list(v)} for k, v in UNIT_LABELS.items()],
+    }
+
+
+def update_category(db: Session, user, code: str, body, now: datetime | None = None) -> dict:
+    """``{"time_limit", "time_unit", "department", "self_handle"}`` (each optional). A new limit
+    applies to the cases reported from now; those reported before keep theirs. Commits; audited."""
+    check_admin(user)
+    category = db.execute(select(Category).where(Category.code == code)).scalar_one_or_none()
+    if category is None:
+        raise NotFoundError("没有这个类别", "no such category")
+    if not isinstance(body, dict):
+        raise AdminInputError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")])
+    now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    errors: list[FieldError] = []
+    limit = body.get("time_limit", category.time_limit)
+    unit = body.get("time_unit", category.time_unit)
+    if unit not in UNIT_LABELS:
+        errors.append(FieldError("time_unit", "时限单位应为工作时、工作日、小时或自然日",
+                                 "the unit is work_hours, work_days, hours or days"))
+    elif not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_LIMIT[unit]:
+        errors.append(FieldError("time_limit", f"时限应为 1–{int(MAX_LIMIT[unit])} 的整数",
+                                 f"the limit is a whole number 1–{int(MAX_LIMIT[unit])}"))
+    department_id = category.department_id
+    if "department" in body:
+        dept = body["department"]
+        department_id = (db.execute(select(Department.id).where(Department.code == dept)).scalar()
+                         if isinstance(dept, str) else None)
+        if dept is not None and department_id is None:
+            errors.append(FieldError("department", "没有这个部门", "no such department"))
+    self_handle = body.get("self_handle", category.self_handle)
+    if not isinstance(self_handle, bool):
+        errors.append(FieldError("self_handle", "应为 true 或 false", "true or false"))
+    if errors:
+        raise AdminInputError(errors)
+    dept_code = lambda i: db.execute(select(Department.code).where(Department.id == i)).scalar() if i else None  # noqa: E731
+    before = {"time_limit": category.time_limit, "time_unit": category.time_unit,
+              "department": dept_code(category.department_id), "self_handle": category.self_handle}
+    if (limit, unit) != (category.time_limit, category.time_unit):
+        db.add(CategoryLimitHistory(category_id=category.id, time_limit=category.time_limit,
+                                    time_unit=category.time_unit, valid_until=now))
+    category.time_limit, category.time_unit = limit, unit
+    category.department_id, category.self_handle = department_id, self_handle
+    after = {"time_limit": limit, "time_unit": unit, "department": dept_code(department_id), "self_handle": self_handle}
+    audit(db, user, "category", f"category:{code}", before, after, at=now)
+    db.commit()
+    return next(c for c in categories(db, user)["categories"] if c["code"] == code)
+
+
+def update_department(db: Session, user, code: str, body) -> dict:
+    """``{"name", "phone"}``; commits; audited."""
+    check_admin(user)
+    dept = db.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
+    if dept is None:
+        raise NotFoundError("没有这个部门", "no such department")
+    if not isinstance(body, dict):
+        raise AdminInputError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")])
+    errors: list[FieldError] = []
+    name, phone = body.get("name", dept.name), body.get("phone", dept.phone)
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        errors.append(FieldError("name", "请填写部门名称 (最多 100 字)", "give the department's name (at most 100 characters)"))
+    if phone not in (None, "") and (not isinstance(phone, str) or not re.fullmatch(r"[0-9\-+ ]{5,32}", phone)):
+        errors.append(FieldError("phone", "电话只含数字和 -", "a phone number: digits and -"))
+    if errors:
+        raise AdminInputError(errors)
+    before = {"name": dept.name, "phone": dept.phone}
+    dept.name, dept.phone = name.strip(), phone or None
+    audit(db, user, "department", f"department:{code}", before, {"name": dept.name, "phone": dept.phone})
+    db.commit()
+    return {"code": dept.code, "name": dept.name, "phone": dept.phone}

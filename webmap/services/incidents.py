@@ -9,7 +9,7 @@ from functools import cache
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Area, Category, Department, Grid, Incident, Person
+from db.models import Area, Category, CategoryLimitHistory, Department, Grid, Incident, Person
 from workflow.cases import STATE_EN
 from workflow.clock import format_iso
 
@@ -110,6 +110,17 @@ def _person(name: str | None, phone: str | None) -> dict | None:
 
 
 @cache
+def case_limit():
+    """``time_limit`` and ``time_unit`` of a case: the category's limit on the day it was reported
+    (an older limit from category_limit_history when it changed since), else today's."""
+    def older(column):
+        return (select(column).where(CategoryLimitHistory.category_id == Incident.category_id,
+                                     CategoryLimitHistory.valid_until > Incident.reported_at)
+                .order_by(CategoryLimitHistory.valid_until).limit(1).scalar_subquery())
+    return (func.coalesce(older(CategoryLimitHistory.time_limit), Category.time_limit).label("time_limit"),
+            func.coalesce(older(CategoryLimitHistory.time_unit), Category.time_unit).label("time_unit"))
+
+
 def detail_select():
     """The columns of one incident's detail (built once: building it costs more than running it)."""
     worker, leader = aliased(Person), aliased(Person)
@@ -127,7 +138,7 @@ def detail_select():
             Category.code.label("cat_code"), Category.name.label("cat_name"),
             Category.name_en.label("cat_name_en"), Category.class_en.label("cat_class_en"),
             Category.class_name.label("cat_class"), Category.kind.label("cat_kind"),
-            Category.time_limit, Category.time_unit, Category.self_handle.label("cat_self_handle"),
+            *case_limit(), Category.self_handle.label("cat_self_handle"),
             routes_to.code.label("cat_dept_code"),
             Grid.name.label("grid_name"), Grid.version.label("grid_version"),
             village.code.label("village_code"), village.name.label("village_name"),

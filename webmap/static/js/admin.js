@@ -17,6 +17,8 @@
     if ($("ad-assign")) $("ad-assign").hidden = name !== "assign";
     if ($("ad-accounts")) $("ad-accounts").hidden = name !== "accounts";
     if ($("ad-holidays")) $("ad-holidays").hidden = name !== "holidays";
+    if ($("ad-categories")) $("ad-categories").hidden = name !== "categories";
+    if (name === "categories") loadCategories();
     if (name === "holidays") loadYear();
     $("ad-audit").hidden = name !== "audit";
     if (name === "audit") loadAudit(false);
@@ -164,6 +166,57 @@
     });
   }
 
+  // ------------------------------------------------------------ 类别与部门
+  async function loadCategories() {
+    const r = await fetchJSON(config.categoriesUrl);
+    if (!r.ok) { $("ad-cat-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    const { categories, departments, units } = r.answer;
+    const deptOptions = (chosen) => [el("option", { value: "" }, "—"), ...departments.map((d) => {
+      const o = el("option", { value: d.code }, d.name);
+      if (d.code === chosen) o.selected = true;
+      return o;
+    })];
+    $("ad-cats").tBodies[0].replaceChildren(...categories.map((c) => {
+      const limit = el("input", { type: "number", min: "1", step: "1", value: String(c.time_limit), class: "ad-num",
+                                  "aria-label": c.name });
+      const unit = el("select", {}, ...units.map((u) => {
+        const o = el("option", { value: u.name }, u.label[english ? 1 : 0]);
+        if (u.name === c.time_unit) o.selected = true;
+        return o;
+      }));
+      const dept = el("select", {}, ...deptOptions(c.department));
+      const selfHandle = el("input", { type: "checkbox" });
+      selfHandle.checked = c.self_handle;
+      const err = el("div", { class: "error", role: "alert" });
+      const save = async () => {
+        const answer = await fetchJSON(config.categoriesUrl + "/" + encodeURIComponent(c.code), { method: "POST", body: {
+          time_limit: Number(limit.value), time_unit: unit.value, department: dept.value || null, self_handle: selfHandle.checked } });
+        err.textContent = answer.ok ? "" : reason(answer.answer, answer.status);
+        if (answer.ok) $("ad-cat-msg").textContent = fmt(t.savedCategory, { code: c.code });
+      };
+      return el("tr", { "data-code": c.code },
+        el("td", {}, (english && c.name_en) || c.name, el("div", { class: "muted" }, c.code + " · " + c.class)),
+        el("td", { class: "ad-limit" }, limit, " ", unit, err),
+        el("td", {}, dept), el("td", {}, selfHandle),
+        el("td", {}, el("button", { type: "button", class: "ad-btn", onclick: save }, t.save)));
+    }));
+    $("ad-depts").tBodies[0].replaceChildren(...departments.map((d) => {
+      const name = el("input", { type: "text", value: d.name, maxlength: "100", "aria-label": d.code });
+      const phone = el("input", { type: "text", value: d.phone || "", maxlength: "32", inputmode: "tel" });
+      const err = el("div", { class: "error", role: "alert" });
+      const save = async () => {
+        const answer = await fetchJSON(config.departmentsUrl + encodeURIComponent(d.code),
+                                       { method: "POST", body: { name: name.value, phone: phone.value || null } });
+        err.textContent = answer.ok ? "" : reason(answer.answer, answer.status);
+        if (answer.ok) $("ad-cat-msg").textContent = fmt(t.savedDept, { code: d.code });
+      };
+      return el("tr", { "data-code": d.code }, el("td", {}, d.code), el("td", {}, name, err), el("td", {}, phone),
+        el("td", {}, d.categories.join(", ") || "—"),
+        el("td", {}, el("button", { type: "button", class: "ad-btn", onclick: save }, t.save)));
+    }));
+    document.body.dataset.categories = String(categories.length);
+  }
+
   // ------------------------------------------------------------ 节假日
   async function loadYear() {
     const year = $("ad-year").value;
@@ -219,6 +272,8 @@
     if (v.password_reset) parts.push(t.reset);
     if (v.kind) parts.push(t.kinds[v.kind] + (v.note ? " · " + v.note : ""));
     if (v.days) parts.push(v.days.length + " " + t.kinds.holiday);
+    if (v.time_limit) parts.push(v.time_limit + " " + v.time_unit + (v.department ? " · " + v.department : ""));
+    if (v.name && v.worker === undefined) parts.push(v.name + (v.phone ? " · " + v.phone : ""));
     return parts.join(" · ") || JSON.stringify(v);
   };
   async function loadAudit(more) {
