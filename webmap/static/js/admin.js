@@ -44,9 +44,9 @@
   function row(g) {
     const tr = el("tr", { "data-code": g.code },
       el("td", {}, el("a", { href: config.boardUrl + g.code, target: "_blank" }, g.name), el("div", { class: "muted" }, g.code)),
-      el("td", { class: "ad-worker" }, g.worker ? g.worker.name : t.vacant),
-      el("td", {}, g.since || "—"),
-      el("td", {}, g.leader ? g.leader.name : "—"),
+      el("td", { class: "ad-worker", "data-label": t.worker }, g.worker ? g.worker.name : t.vacant),
+      el("td", { "data-label": t.since }, g.since || "—"),
+      el("td", { "data-label": t.leader }, g.leader ? g.leader.name : "—"),
       el("td", {}, el("button", { type: "button", class: "ad-btn", onclick: () => openForm(tr, g) }, t.change)));
     return tr;
   }
