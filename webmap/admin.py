@@ -15,6 +15,8 @@
   departments; ``POST /api/v1/admin/categories/<code>`` ``{time_limit, time_unit, department,
   self_handle}`` (a new limit applies to cases reported from now), ``POST
   /api/v1/admin/departments/<code>`` ``{name, phone}``.
+- ``GET,POST /api/v1/admin/settings`` ``{key: value}``: the settings with their ranges
+  (:mod:`webmap.services.settings`), all or nothing.
 - ``GET /api/v1/admin/audit?target=&limit=&offset=``: the audit log, newest first (the administrator
   and the district).
 """
@@ -27,7 +29,7 @@ from flask_login import current_user, login_required
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import json_body, page_args, record_id
-from webmap.services import admin, features, workdays
+from webmap.services import admin, features, settings, workdays
 from webmap.services.errors import BadRequestError
 from workflow.clock import shanghai_now
 
@@ -103,6 +105,19 @@ def update_department(code: str):
     return jsonify(admin.update_department(database.session(), current_user, code, json_body()))
 
 
+@api.get("/settings")
+@login_required
+def settings_list():
+    admin.check_admin(current_user)
+    return jsonify({"items": settings.listing(database.session())})
+
+
+@api.post("/settings")
+@login_required
+def settings_update():
+    return jsonify({"items": settings.update(database.session(), current_user, json_body())})
+
+
 @api.get("/audit")
 @login_required
 def audit():
@@ -120,6 +135,7 @@ def page():
         "auditUrl": url_for("admin_api.audit"),
         "accountsUrl": url_for("admin_api.accounts"),
         "holidaysUrl": url_for("admin_api.holidays"),
+        "settingsUrl": url_for("admin_api.settings_list"),
         "categoriesUrl": url_for("admin_api.categories"),
         "departmentsUrl": url_for("admin_api.update_department", code="_")[:-1],  # + code
         "confirmUrl": url_for("admin_api.confirm_holidays"),

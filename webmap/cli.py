@@ -180,7 +180,6 @@ def incidents_import(file: str, crs: str | None, skip_bad: bool, errors_path: st
     from tqdm import tqdm
 
     from db.models import SOURCES
-    from webmap.config import near_boundary_m
     from webmap.services import imports
 
     if source not in SOURCES:
@@ -215,7 +214,7 @@ def incidents_import(file: str, crs: str | None, skip_bad: bool, errors_path: st
     try:
         summary = imports.import_rows(engine, table, crs=crs, skip_bad=skip_bad, source=source,
                                       dry_run=dry_run, file_name=Path(file).name, progress=progress,
-                                      near_m=near_boundary_m())
+                                      near_m=None)
         if report is not None:
             imports.write_error_report(summary.errors, report)
     except (SQLAlchemyError, psycopg2.Error) as exc:

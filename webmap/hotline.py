@@ -20,7 +20,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
@@ -45,7 +45,7 @@ def _order_id(raw: str) -> int:
 @login_required
 def import_orders():
     answer = service.import_orders(database.session(), current_user, json_body(),
-                                   near_m=current_app.config["NEAR_BOUNDARY_M"])
+                                   near_m=None)
     if answer.batch:
         response = jsonify({
             "items": [{"id": i, "created": new, "url": url_for("hotline.get_order", order_id=i)}
@@ -122,7 +122,7 @@ def import_file():
         path = Path(tmp) / ("upload" + Path(upload.filename).suffix.lower()[:8])
         path.write_bytes(data)
         answer = service.upload_excel(database.session(), current_user, path, Path(upload.filename).name,
-                                      dry_run=dry_run, near_m=current_app.config["NEAR_BOUNDARY_M"])
+                                      dry_run=dry_run, near_m=None)
     for item in answer["items"]:
         if item["id"] is not None:
             item["url"] = url_for("hotline.get_order", order_id=item["id"])

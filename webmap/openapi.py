@@ -309,6 +309,12 @@ def api_document() -> dict:
                 "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "the department"}, "403": ERRORS["403"],
                               "404": ERRORS["404"], "422": _error("字段有误 / field errors")}}},
+            "/admin/settings": {
+                "get": {"summary": "设置 / the settings with their ranges and defaults (administrator)",
+                        "responses": {"200": {"description": "{items}"}, "403": ERRORS["403"]}},
+                "post": {"summary": "修改设置 / change settings {key: value}, within their ranges, all or nothing",
+                         "responses": {"200": {"description": "{items}"}, "403": ERRORS["403"],
+                                       "422": _error("超出范围 / out of range")}}},
             "/admin/audit": {"get": {
                 "summary": "审计日志 / every administrative change, newest first (administrator, district)",
                 "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],

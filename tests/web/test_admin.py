@@ -433,3 +433,32 @@ def test_a_department_renamed_in_the_page(browser, live_server, engine):
         with engine.begin() as conn:
             conn.execute(text("UPDATE departments SET name = :n, phone = :p WHERE code = 'shuiwu'"),
                          {"n": name, "p": phone})
+
+
+def test_settings_within_their_ranges_take_effect_and_are_audited(client, connection, db):
+    from webmap.services import intake, patrols
+
+    login(client, "admin")
+    listed = {x["key"]: x for x in client.get("/api/v1/admin/settings").get_json()["items"]}
+    assert listed["near_boundary_m"]["value"] == 50 and listed["track_retention_days"]["value"] == 180
+    # a point 100 m east of the town, outside every grid
+    lng, lat = connection.execute(text("""
+        SELECT ST_X(p) + 100 / (111320 * cos(radians(ST_Y(p)))), ST_Y(p) FROM (
+          SELECT ST_ClosestPoint(geom, ST_SetSRID(ST_MakePoint(180, ST_Y(ST_Centroid(geom))), 4326)) AS p
+            FROM areas WHERE level = 'town') t""")).one()
+    assert intake.route_point(db, lng, lat) is None  # 50 m: too far
+    changed = client.post("/api/v1/admin/settings", json={"near_boundary_m": 150, "track_retention_days": 365})
+    assert changed.status_code == 200, changed.get_json()
+    routed = intake.route_point(db, lng, lat)
+    assert routed is not None and routed["how"] == "near"
+    assert patrols.retention_days(db) == 365
+    for body, field in (({"near_boundary_m": 5000}, "near_boundary_m"), ({"track_retention_days": 1}, "track_retention_days"),
+                        ({"colour": 1}, "colour"), ({"near_boundary_m": "100"}, "near_boundary_m")):
+        refused = client.post("/api/v1/admin/settings", json={"track_retention_days": 200, **body})
+        assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == field, refused.get_json()
+    assert patrols.retention_days(db) == 365  # all or nothing
+    log = client.get("/api/v1/admin/audit?target=setting:near_boundary_m").get_json()["items"]
+    assert log[0]["before"] == {"value": 50} and log[0]["after"] == {"value": 150}
+    client.post("/auth/logout")
+    login(client, "dispatcher1")
+    assert client.post("/api/v1/admin/settings", json={"near_boundary_m": 60}).status_code == 403

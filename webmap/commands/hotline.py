@@ -34,14 +34,13 @@ def import_file(file: str, dry_run: bool) -> None:
     from sqlalchemy.orm import Session
 
     from webmap.commands.common import fail, ready_url
-    from webmap.config import near_boundary_m
     from webmap.services import hotline, imports
 
     url = ready_url()
     engine = create_engine(url)
     try:
         with Session(engine) as db:
-            summary = hotline.import_excel(db, file, dry_run=dry_run, near_m=near_boundary_m())
+            summary = hotline.import_excel(db, file, dry_run=dry_run, near_m=None)
     except hotline.ReadError as exc:
         click.echo(f"无法导入 {file}: {exc.zh}\ncannot import {file}: {exc.en}", err=True)
         sys.exit(2)

@@ -90,7 +90,6 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     then: systemctl enable --now wangge-jobs.timer
     """
     from webmap.commands.common import ready_url
-    from webmap.config import near_boundary_m
     from webmap.services import overdue, patrols, plans
 
     now = _parse_now(now_raw)
@@ -101,7 +100,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
         )
         if not dry_run and not summary.get("locked"):
             # redraw plans whose date has come
-            summary["plans"] = plans.publish_due(db, now=now, near_m=near_boundary_m())
+            summary["plans"] = plans.publish_due(db, now=now, near_m=None)
             summary["retention"] = patrols.purge(db, now=now)  # whereabouts past the retention
     finally:
         db.close()

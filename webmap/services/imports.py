@@ -36,10 +36,9 @@ from db.models import SOURCES, Holiday
 from spatial.crs import bd09_to_wgs84, gcj02_to_wgs84
 from spatial.nearby import route_points
 from spatial.readers import PointRows, Problem, ReadError, read_points
-from webmap.config import near_boundary_m
 from workflow.clock import SHANGHAI, WorkCalendar
 
-from . import events, workdays
+from . import events, settings, workdays
 from .errors import InvalidInputError
 from .intake import parse_report
 
@@ -474,17 +473,18 @@ def import_rows(
     """Validate, route and store the rows of an import file in one transaction (see the module).
 
     ``crs`` is the coordinate system of rows that do not name their own (default wgs84).
-    ``near_m`` is the near-boundary distance in metres (None: the setting, :func:`near_boundary_m`).
+    ``near_m`` is the near-boundary distance in metres (None: the setting, :func:`webmap.services.settings.near_boundary_m`).
     ``progress(stage, total)`` returns a function called with the number of rows done.
     Nothing is written when a row is bad and ``skip_bad`` is false, or with ``dry_run``.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     progress = progress or _no_progress
-    near_m = near_boundary_m() if near_m is None else near_m
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).replace(microsecond=0)
     summary = ImportSummary(rows=len(table), dry_run=dry_run)
     with engine.connect() as conn, conn.begin():
+        if near_m is None:
+            near_m = settings.near_boundary_m(conn)  # (a connection reads as a session does)
         if calendar is None:  # the administrators' holiday table applies to imports too
             calendar = workdays.calendar_from_rows(conn.execute(select(Holiday.day, Holiday.kind)).all())
         by_code, by_name = _categories(conn)

@@ -20,9 +20,9 @@ from db.models import Attachment, Category, Department, Incident
 from db.queries import query
 from spatial.crs import CoordinateError, to_wgs84
 from spatial.nearby import degrees_covering
-from webmap.config import near_boundary_m
 from workflow.clock import SHANGHAI, WorkCalendar
 
+from . import settings
 from .errors import FieldError, InvalidInputError
 from .events import NOTIFY_CHANNEL, live_message
 from .workdays import load_calendar
@@ -141,9 +141,9 @@ def parse_report(payload: Any) -> Report:
 
 def route_point(db: Session, lng: float, lat: float, near_m: float | None = None) -> dict | None:
     """The grid for a WGS84 point (see ``db/sql/route_point.sql``), or None outside every grid.
-    ``near_m``: the near-boundary distance in metres (None: the setting, :func:`near_boundary_m`)."""
+    ``near_m``: the near-boundary distance in metres (None: the setting, :func:`webmap.services.settings.near_boundary_m`)."""
     if near_m is None:
-        near_m = near_boundary_m()
+        near_m = settings.near_boundary_m(db)
     near_deg = degrees_covering(near_m, lat)  # for the index pre-filter
     row = db.execute(query("route_point"), {"lng": lng, "lat": lat, "near_m": near_m, "near_deg": near_deg})
     row = row.mappings().first()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import date, datetime, time, timedelta
 
 import shapely
@@ -25,7 +24,7 @@ from shapely import wkb
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Account, Patrol, Person, Setting
+from db.models import Account, Patrol, Person
 from spatial import patrols as analysis
 from workflow import roles
 from workflow.clock import SHANGHAI, format_iso, shanghai_now
@@ -454,17 +453,14 @@ def set_checkpoint(db: Session, user, grid_code: str, payload: dict, checkpoint_
 
 
 def retention_days(db: Session) -> int:
-    """Days fixes and tracks are kept: the ``track_retention_days`` setting, else the
-    WANGGE_TRACK_RETENTION_DAYS environment variable, else 180."""
-    value = db.execute(select(Setting.value).where(Setting.key == "track_retention_days")).scalar()
-    if isinstance(value, dict):
-        value = value.get("days")
+    """Days fixes and tracks are kept: the ``track_retention_days`` setting (the /admin page), else
+    the WANGGE_TRACK_RETENTION_DAYS environment variable, else 180."""
+    from . import settings  # (settings imports nothing of patrols: no circle, but keep it lazy)
+
     try:
-        days = int(value if value is not None else os.environ.get("WANGGE_TRACK_RETENTION_DAYS",
-                                                                  DEFAULT_RETENTION_DAYS))
+        return max(int(settings.value(db, "track_retention_days")), 1)
     except (TypeError, ValueError):
-        days = DEFAULT_RETENTION_DAYS
-    return max(days, 1)
+        return DEFAULT_RETENTION_DAYS
 
 
 def purge(db: Session, now: datetime | None = None, days: int | None = None) -> dict:

@@ -41,13 +41,12 @@ from spatial import planning
 from spatial.local import local_plane
 from spatial.nearby import degrees_covering
 from spatial.tiling import as_multipolygon
-from webmap.config import near_boundary_m
 from workflow import roles
 from workflow.cases import OPEN_STATES
 from workflow.clock import SHANGHAI, format_iso, shanghai_now
 from workflow.deadlines import SYSTEM_ROLE
 
-from . import events, features
+from . import events, features, settings
 from .errors import ServiceError
 
 GAP_M2 = 1.0  # a gap above this is an error; below, a sliver (a warning)
@@ -743,7 +742,7 @@ def publish(db: Session, user, plan_id: int, version: int | None, effective_at: 
 def _apply(db: Session, plan_id: int, effective: datetime, now: datetime, actor_id, role: str,
            near_m: float | None) -> list:
     """Write the new versions from ``effective`` and re-route the open cases; no commit."""
-    near_m = near_boundary_m() if near_m is None else near_m
+    near_m = settings.near_boundary_m(db) if near_m is None else near_m
     floor = db.execute(text("""
         SELECT max(g.valid_from) FROM grid_plan_items i JOIN grids g ON g.id = i.base_grid_id
          WHERE i.plan_id = :p"""), {"p": plan_id}).scalar()

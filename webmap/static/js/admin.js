@@ -18,6 +18,8 @@
     if ($("ad-accounts")) $("ad-accounts").hidden = name !== "accounts";
     if ($("ad-holidays")) $("ad-holidays").hidden = name !== "holidays";
     if ($("ad-categories")) $("ad-categories").hidden = name !== "categories";
+    if ($("ad-settings")) $("ad-settings").hidden = name !== "settings";
+    if (name === "settings") loadSettings();
     if (name === "categories") loadCategories();
     if (name === "holidays") loadYear();
     $("ad-audit").hidden = name !== "audit";
@@ -217,6 +219,34 @@
     document.body.dataset.categories = String(categories.length);
   }
 
+  // ------------------------------------------------------------ 设置
+  let settingsShown = [];
+  async function loadSettings() {
+    const r = await fetchJSON(config.settingsUrl);
+    if (!r.ok) { $("ad-set-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    settingsShown = r.answer.items;
+    $("ad-settings-fields").replaceChildren(...settingsShown.map((x) => el("label", { class: "ad-setting" },
+      x.label[english ? 1 : 0],
+      el("input", { type: "number", name: x.key, min: String(x.low), max: String(x.high), step: "1", value: String(x.value) }),
+      el("span", { class: "muted" }, fmt(t.range, { low: x.low, high: x.high, unit: x.unit[english ? 1 : 0], default: x.default })))));
+    document.body.dataset.settings = String(settingsShown.length);
+  }
+  if ($("ad-settings")) {
+    $("ad-settings-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const form = $("ad-settings-form");
+      const body = {};
+      for (const x of settingsShown) {
+        const v = form.elements[x.key].value;
+        if (Number(v) !== x.value) body[x.key] = /^-?\d+$/.test(v) ? Number(v) : v;
+      }
+      if (!Object.keys(body).length) return;
+      const r = await fetchJSON(config.settingsUrl, { method: "POST", body });
+      form.querySelector(".error").textContent = r.ok ? "" : reason(r.answer, r.status);
+      if (r.ok) { $("ad-set-msg").textContent = t.savedSettings; loadSettings(); }
+    });
+  }
+
   // ------------------------------------------------------------ 节假日
   async function loadYear() {
     const year = $("ad-year").value;
@@ -272,6 +302,7 @@
     if (v.password_reset) parts.push(t.reset);
     if (v.kind) parts.push(t.kinds[v.kind] + (v.note ? " · " + v.note : ""));
     if (v.days) parts.push(v.days.length + " " + t.kinds.holiday);
+    if (v.value !== undefined) parts.push(String(v.value));
     if (v.time_limit) parts.push(v.time_limit + " " + v.time_unit + (v.department ? " · " + v.department : ""));
     if (v.name && v.worker === undefined) parts.push(v.name + (v.phone ? " · " + v.phone : ""));
     return parts.join(" · ") || JSON.stringify(v);
