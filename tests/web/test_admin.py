@@ -13,7 +13,7 @@ from sqlalchemy import text
 from tests.conftest import ARTIFACTS, login, served_bearer
 from tests.web.desk import DESK, hosts, signed_in, watch
 from workflow import cases
-from workflow.clock import SHANGHAI
+from workflow.clock import SHANGHAI, year_is_known
 
 GRID, LEAVER, TAKER = "120116103215003", "worker054", "worker055"  # grids no other test acts in
 
@@ -462,3 +462,17 @@ def test_settings_within_their_ranges_take_effect_and_are_audited(client, connec
     client.post("/auth/logout")
     login(client, "dispatcher1")
     assert client.post("/api/v1/admin/settings", json={"near_boundary_m": 60}).status_code == 403
+
+
+def test_a_deadline_on_a_provisional_year_says_so_until_the_year_is_confirmed(client, connection):
+    login(client, "admin")
+    assert client.post("/api/v1/admin/categories/SR02", json={"time_limit": 60, "time_unit": "work_days"}).status_code == 200
+    case = _dispatch(client, connection, _case(client, connection, "时限跨年的案件"))
+    year = int(case["deadline"][:4])
+    if year_is_known(year):
+        pytest.skip(f"{year} is announced in this chinese_calendar")
+    assert case["deadline_provisional"] is True
+    assert client.post("/api/v1/admin/holidays/confirm", json={"year": year}).status_code == 200
+    assert client.get(f"/api/v1/incidents/{case['id']}").get_json()["deadline_provisional"] is False
+    near = _dispatch(client, connection, _case(client, connection, "本年内的期限"))  # SR02: 60 working days, still
+    assert near["deadline_provisional"] is False  # the year is confirmed now

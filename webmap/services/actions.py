@@ -122,8 +122,11 @@ def detail(db: Session, user, incident_id: int, photo_url, *, now: datetime | No
     if row is None:
         return None
     out = incidents.serialize_detail(row, user, photo_url)
-    out["actions"] = allowed(row, user, (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI),
-                             calendar or workdays.load_calendar(db))
+    calendar = calendar or workdays.load_calendar(db)
+    out["actions"] = allowed(row, user, (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI), calendar)
+    # a deadline counted on a year whose holidays are provisional (not announced, not confirmed) says so
+    out["deadline_provisional"] = bool(row.deadline is not None
+                                       and calendar.is_provisional(row.deadline.astimezone(SHANGHAI).date()))
     out["timeline"] = timeline(db, incident_id)
     out["extension_request"] = extension_request(out["timeline"], row)
     return out

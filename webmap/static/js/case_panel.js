@@ -28,7 +28,8 @@
     const ms = new Date(c.deadline) - Date.now();
     const h = Math.abs(ms) / 3600000;
     const span = h >= 48 ? fmt(t.days_, { d: Math.round(h / 24) }) : fmt(t.hours, { h: h.toFixed(1) });
-    return [when(c.deadline) + " (" + fmt(ms >= 0 ? t.left : t.late, { t: span }) + ")", ms >= 0 ? "" : "late"];
+    return [when(c.deadline) + " (" + fmt(ms >= 0 ? t.left : t.late, { t: span }) + ")"
+            + (c.deadline_provisional ? " · " + t.provisional : ""), ms >= 0 ? "" : "late"];
   }
 
   function CasePanel(options) {

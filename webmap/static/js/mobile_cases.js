@@ -204,7 +204,8 @@
     $("mc-detail").replaceChildren(
       el("h1", { id: "mc-title" }, c.case_no),
       el("p", { class: "mc-badges" }, el("span", { class: "mc-badge", id: "mc-state" }, state(c.state)),
-         el("span", { class: "mc-due " + due.cls, id: "mc-due" }, due.text)),
+         el("span", { class: "mc-due " + due.cls, id: "mc-due" }, due.text),
+         c.deadline_provisional ? el("span", { class: "muted" }, " · " + t.provisional) : null),
       el("dl", { class: "mc-facts" },
         ...field(t.category, categoryLabel(c.category)), ...field(t.deadline, c.deadline ? when.format(new Date(c.deadline)) : null),
         ...field(t.reported, when.format(new Date(c.reported_at))), ...field(t.address, c.address),
