@@ -17,6 +17,8 @@
   /api/v1/admin/departments/<code>`` ``{name, phone}``.
 - ``GET,POST /api/v1/admin/settings`` ``{key: value}``: the settings with their ranges
   (:mod:`webmap.services.settings`), all or nothing.
+- ``GET,POST /api/v1/admin/town``: the town's record (names, supervision office and phone, the
+  case-number prefix, the map's first view), all or nothing.
 - ``GET /api/v1/admin/audit?target=&limit=&offset=``: the audit log, newest first (the administrator
   and the district).
 """
@@ -118,6 +120,18 @@ def settings_update():
     return jsonify({"items": settings.update(database.session(), current_user, json_body())})
 
 
+@api.get("/town")
+@login_required
+def town_record():
+    return jsonify(admin.town_record(database.session(), current_user))
+
+
+@api.post("/town")
+@login_required
+def update_town():
+    return jsonify(admin.update_town(database.session(), current_user, json_body()))
+
+
 @api.get("/audit")
 @login_required
 def audit():
@@ -136,6 +150,7 @@ def page():
         "accountsUrl": url_for("admin_api.accounts"),
         "holidaysUrl": url_for("admin_api.holidays"),
         "settingsUrl": url_for("admin_api.settings_list"),
+        "townUrl": url_for("admin_api.town_record"),
         "categoriesUrl": url_for("admin_api.categories"),
         "departmentsUrl": url_for("admin_api.update_department", code="_")[:-1],  # + code
         "confirmUrl": url_for("admin_api.confirm_holidays"),

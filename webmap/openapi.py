@@ -315,6 +315,12 @@ def api_document() -> dict:
                 "post": {"summary": "修改设置 / change settings {key: value}, within their ranges, all or nothing",
                          "responses": {"200": {"description": "{items}"}, "403": ERRORS["403"],
                                        "422": _error("超出范围 / out of range")}}},
+            "/admin/town": {
+                "get": {"summary": "乡镇信息 / the town's record (administrator)",
+                        "responses": {"200": {"description": "the record"}, "403": ERRORS["403"], "404": ERRORS["404"]}},
+                "post": {"summary": "修改乡镇信息 / change fields of the town's record, all or nothing",
+                         "responses": {"200": {"description": "the record"}, "403": ERRORS["403"],
+                                       "422": _error("字段有误 / field errors")}}},
             "/admin/audit": {"get": {
                 "summary": "审计日志 / every administrative change, newest first (administrator, district)",
                 "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],

@@ -476,3 +476,20 @@ def test_a_deadline_on_a_provisional_year_says_so_until_the_year_is_confirmed(cl
     assert client.get(f"/api/v1/incidents/{case['id']}").get_json()["deadline_provisional"] is False
     near = _dispatch(client, connection, _case(client, connection, "本年内的期限"))  # SR02: 60 working days, still
     assert near["deadline_provisional"] is False  # the year is confirmed now
+
+
+def test_the_towns_record_is_edited_and_new_cases_take_the_new_prefix(client, connection):
+    login(client, "admin")
+    record = client.get("/api/v1/admin/town").get_json()
+    assert record["name"] and record["case_prefix"]
+    refused = client.post("/api/v1/admin/town", json={"case_prefix": "yj1", "supervision_phone": "电话", "map_zoom": 30})
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.get_json()["errors"]} == {"case_prefix", "supervision_phone", "map_zoom"}
+    assert client.get("/api/v1/admin/town").get_json() == record  # nothing changed
+    changed = client.post("/api/v1/admin/town", json={"supervision_phone": "022-12345678", "case_prefix": "YJTEST"})
+    assert changed.status_code == 200 and changed.get_json()["case_prefix"] == "YJTEST"
+    new = _case(client, connection, "新前缀的案件")
+    assert client.get(f"/api/v1/incidents/{new}").get_json()["case_no"].startswith("YJTEST")
+    assert "022-12345678" in client.get(f"/grids/{GRID}").get_data(as_text=True)  # the board reads it
+    entry = client.get("/api/v1/admin/audit?target=town").get_json()["items"][0]
+    assert entry["before"]["case_prefix"] == record["case_prefix"] and entry["after"]["case_prefix"] == "YJTEST"

@@ -37,6 +37,7 @@ from db.models import (
     Holiday,
     Person,
 )
+from db.models import Town as TownRecord
 from workflow import cases, clock, roles
 from workflow.clock import SHANGHAI, format_iso
 from workflow.deadlines import REASSIGN
@@ -519,3 +520,68 @@ def update_department(db: Session, user, code: str, body) -> dict:
     audit(db, user, "department", f"department:{code}", before, {"name": dept.name, "phone": dept.phone})
     db.commit()
     return {"code": dept.code, "name": dept.name, "phone": dept.phone}
+
+
+# ------------------------------------------------------------------ the town's record
+TOWN_FIELDS = {  # field: (zh, en, max length or None for numbers)
+    "name": ("乡镇名称", "the town's name", 100), "name_en": ("英文名称", "the English name", 100),
+    "center_name": ("中心名称", "the centre's name", 100), "center_name_en": ("中心英文名称", "the centre's English name", 200),
+    "supervision_office": ("监督单位", "the supervision office", 100),
+    "supervision_phone": ("监督电话", "the supervision phone", 20),
+    "case_prefix": ("案卷号前缀", "the case-number prefix", 8),
+    "map_lat": ("地图中心纬度", "the map centre's latitude", None), "map_lng": ("地图中心经度", "the map centre's longitude", None),
+    "map_zoom": ("地图缩放级别", "the map's zoom", None),
+}
+
+
+def town_record(db: Session, user) -> dict:
+    check_admin(user)
+    record = db.execute(select(TownRecord).order_by(TownRecord.area_id).limit(1)).scalar_one_or_none()
+    if record is None:
+        raise NotFoundError("尚无乡镇记录 (请先运行 wangge town init)", "no town record yet (run wangge town init first)")
+    return {f: getattr(record, f) for f in TOWN_FIELDS}
+
+
+def update_town(db: Session, user, body) -> dict:
+    """Some fields of the town's record; all or nothing; commits; audited. A new case-number prefix
+    numbers the cases reported from then on."""
+    current = town_record(db, user)
+    if not isinstance(body, dict) or not body:
+        raise AdminInputError([FieldError("body", "请给出要修改的内容", "give the fields to change")])
+    errors: list[FieldError] = []
+    for key, raw in body.items():
+        spec = TOWN_FIELDS.get(key)
+        if spec is None:
+            errors.append(FieldError(key, "没有这一项", "no such field"))
+            continue
+        zh, en, length = spec
+        if key == "case_prefix":
+            ok = isinstance(raw, str) and re.fullmatch(r"[A-Z]{1,8}", raw)
+            why = ("应为 1–8 个大写字母", "1–8 capital letters")
+        elif key == "supervision_phone":
+            ok = isinstance(raw, str) and re.fullmatch(r"[0-9\-]{3,20}", raw)
+            why = ("只含数字和 -", "digits and - only")
+        elif key in ("map_lat", "map_lng"):
+            low, high = (3.0, 54.0) if key == "map_lat" else (73.0, 136.0)  # China
+            ok = isinstance(raw, (int, float)) and not isinstance(raw, bool) and low <= raw <= high
+            why = (f"应在 {low}–{high} 之间 (中国境内)", f"between {low} and {high} (in China)")
+        elif key == "map_zoom":
+            ok = isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 19
+            why = ("应为 1–19 的整数", "a whole number 1–19")
+        elif key.endswith("_en"):
+            ok = raw is None or (isinstance(raw, str) and len(raw) <= length)
+            why = (f"最多 {length} 字", f"at most {length} characters")
+        else:
+            ok = isinstance(raw, str) and raw.strip() and len(raw) <= length
+            why = (f"请填写, 最多 {length} 字", f"required, at most {length} characters")
+        if not ok:
+            errors.append(FieldError(key, f"{zh}{why[0]}", f"{en}: {why[1]}"))
+    if errors:
+        raise AdminInputError(errors)
+    record = db.execute(select(TownRecord).order_by(TownRecord.area_id).limit(1)).scalar_one()
+    for key, raw in body.items():
+        setattr(record, key, raw.strip() if isinstance(raw, str) else raw)
+    after = {f: getattr(record, f) for f in TOWN_FIELDS}
+    audit(db, user, "town", "town", {k: current[k] for k in body}, {k: after[k] for k in body})
+    db.commit()
+    return after

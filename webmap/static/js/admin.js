@@ -19,7 +19,7 @@
     if ($("ad-holidays")) $("ad-holidays").hidden = name !== "holidays";
     if ($("ad-categories")) $("ad-categories").hidden = name !== "categories";
     if ($("ad-settings")) $("ad-settings").hidden = name !== "settings";
-    if (name === "settings") loadSettings();
+    if (name === "settings") { loadSettings(); loadTown(); }
     if (name === "categories") loadCategories();
     if (name === "holidays") loadYear();
     $("ad-audit").hidden = name !== "audit";
@@ -231,6 +231,30 @@
       el("span", { class: "muted" }, fmt(t.range, { low: x.low, high: x.high, unit: x.unit[english ? 1 : 0], default: x.default })))));
     document.body.dataset.settings = String(settingsShown.length);
   }
+  let town = null;
+  async function loadTown() {
+    const r = await fetchJSON(config.townUrl);
+    const form = $("ad-town");
+    if (!r.ok) { $("ad-town-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); form.hidden = true; return; }
+    town = r.answer;
+    for (const [k, v] of Object.entries(town)) if (form.elements[k]) form.elements[k].value = v === null ? "" : String(v);
+  }
+  if ($("ad-town")) {
+    $("ad-town").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const form = $("ad-town");
+      const body = {};
+      for (const [k, v] of Object.entries(town || {})) {
+        const raw = form.elements[k].value;
+        const value = k.startsWith("map_") ? (raw === "" ? raw : Number(raw)) : (k.endsWith("_en") && raw === "" ? null : raw);
+        if (value !== v) body[k] = value;
+      }
+      if (!Object.keys(body).length) return;
+      const r = await fetchJSON(config.townUrl, { method: "POST", body });
+      form.querySelector(".error").textContent = r.ok ? "" : reason(r.answer, r.status);
+      if (r.ok) { $("ad-town-msg").textContent = t.savedTown; town = r.answer; }
+    });
+  }
   if ($("ad-settings")) {
     $("ad-settings-form").addEventListener("submit", async (ev) => {
       ev.preventDefault();
@@ -303,6 +327,7 @@
     if (v.kind) parts.push(t.kinds[v.kind] + (v.note ? " · " + v.note : ""));
     if (v.days) parts.push(v.days.length + " " + t.kinds.holiday);
     if (v.value !== undefined) parts.push(String(v.value));
+    if (v.supervision_phone || v.case_prefix || v.center_name) parts.push([v.center_name, v.supervision_phone, v.case_prefix].filter(Boolean).join(" · "));
     if (v.time_limit) parts.push(v.time_limit + " " + v.time_unit + (v.department ? " · " + v.department : ""));
     if (v.name && v.worker === undefined) parts.push(v.name + (v.phone ? " · " + v.phone : ""));
     return parts.join(" · ") || JSON.stringify(v);
