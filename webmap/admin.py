@@ -52,6 +52,12 @@ def reassign():
     return jsonify(admin.reassign(database.session(), current_user, json_body()))
 
 
+@api.get("/assignments/<grid_code>")
+@login_required
+def grid_history(grid_code: str):
+    return jsonify(admin.grid_history(database.session(), current_user, grid_code))
+
+
 @api.get("/accounts")
 @login_required
 def accounts():

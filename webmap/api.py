@@ -48,7 +48,9 @@ def login():
     zh, en = user.role_label
     return jsonify({"token": issue_token(user), "token_type": "Bearer", "expires_in": accounts.TOKEN_DAYS * 86400,
                     "user": {"username": user.username, "name": user.display_name, "role": user.role,
-                             "role_label": {"zh": zh, "en": en}, "scope": user.scope_code}})
+                             "role_label": {"zh": zh, "en": en}, "scope": user.scope_code,
+                             # a one-time password: the client sends its owner to /auth/password first
+                             "must_change_password": user.must_change_password}})
 
 
 @bp.get("/me")
@@ -58,6 +60,7 @@ def me():
     return jsonify({
         "username": current_user.username, "name": current_user.display_name,
         "role": current_user.role, "role_label": {"zh": zh, "en": en}, "scope": current_user.scope_code,
+        "must_change_password": current_user.must_change_password,
     })
 
 

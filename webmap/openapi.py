@@ -321,6 +321,10 @@ def api_document() -> dict:
                 "post": {"summary": "修改乡镇信息 / change fields of the town's record, all or nothing",
                          "responses": {"200": {"description": "the record"}, "403": ERRORS["403"],
                                        "422": _error("字段有误 / field errors")}}},
+            "/admin/assignments/{grid_code}": {"get": {
+                "summary": "网格的任职历史 / who held the grid, from when to when (administrator)",
+                "parameters": [{"name": "grid_code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "{grid, items}"}, "403": ERRORS["403"], "404": ERRORS["404"]}}},
             "/admin/audit": {"get": {
                 "summary": "审计日志 / every administrative change, newest first (administrator, district)",
                 "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],

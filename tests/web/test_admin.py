@@ -77,6 +77,11 @@ def test_a_grid_changes_hands_and_its_open_cases_follow(client, connection):
     assert (entry["actor"], entry["action"]) == ("admin", "reassign")
     assert entry["before"]["worker"]["name"] == leaver.name and entry["after"]["worker"]["name"] == taker.name
     assert entry["note"] == "严杰离职"
+    # the grid's history: both, with their dates
+    history = client.get(f"/api/v1/admin/assignments/{GRID}").get_json()["items"]
+    workers = [h for h in history if h["duty"] == "worker"]
+    assert [h["person"]["name"] for h in workers[:2]] == [taker.name, leaver.name]
+    assert workers[0]["to"] is None and workers[1]["to"] == workers[0]["from"]
     # the old worker's account no longer signs in
     client.post("/auth/logout")
     assert login(client, LEAVER).status_code != 302
@@ -142,6 +147,9 @@ def test_the_administrator_gives_a_grid_to_another_worker_in_the_page(browser, l
         assert page.locator("#ad-msg").inner_text().startswith("已调整")
         page.wait_for_function(f"document.querySelector(\"#ad-grids tr[data-code='{grid}'] .ad-worker\").innerText"
                                f" === '{people[taker].name}'")
+        row.locator("button[data-history]").click()
+        page.wait_for_selector("#ad-grids tr.ad-history-row li")
+        assert people[leaver].name in page.locator("#ad-grids tr.ad-history-row").inner_text()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "admin-assignments.png"), full_page=True)
         # the board changed
@@ -180,7 +188,10 @@ def test_accounts_made_reset_disabled_and_audited(client, connection):
     assert account["must_change_password"] and account["department"]["name"] and len(password) == 12
     listed = client.get("/api/v1/admin/accounts?q=李四").get_json()
     assert [a["username"] for a in listed["items"]] == ["huanwei_li"]
-    # the one-time password signs in, and the pages ask for a new one first
+    # a tool's login says the password is one-time; the pages ask for a new one first
+    client.post("/auth/logout")
+    token = client.post("/api/v1/auth/login", json={"username": "huanwei_li", "password": password}).get_json()
+    assert token["user"]["must_change_password"] is True
     client.post("/auth/logout")
     assert login(client, "huanwei_li", password).status_code == 302
     assert "/auth/password" in client.get("/inbox").headers["Location"]

@@ -585,3 +585,18 @@ def update_town(db: Session, user, body) -> dict:
     audit(db, user, "town", "town", {k: current[k] for k in body}, {k: after[k] for k in body})
     db.commit()
     return after
+
+
+def grid_history(db: Session, user, grid_code: str) -> dict:
+    """Who held the grid, from when to when, newest first: ``{grid, items: [{duty, person, from, to}]}``."""
+    check_admin(user)
+    grid = db.execute(select(Grid.code, Grid.name).where(Grid.code == grid_code).order_by(Grid.valid_from.desc())
+                      .limit(1)).first()
+    if grid is None:
+        raise NotFoundError("没有这个网格", "no such grid")
+    rows = db.execute(select(GridAssignment, Person).join(Person, Person.id == GridAssignment.person_id)
+                      .where(GridAssignment.grid_code == grid_code)
+                      .order_by(GridAssignment.valid_from.desc(), GridAssignment.id.desc())).all()
+    return {"grid": {"code": grid.code, "name": grid.name},
+            "items": [{"duty": a.duty, "person": _person(p), "from": a.valid_from.isoformat(),
+                       "to": a.valid_to.isoformat() if a.valid_to else None} for a, p in rows]}

@@ -30,8 +30,11 @@
 
   // ------------------------------------------------------------ 网格员配备
   let workers = [];
+  let villageSeq = 0;
   async function loadVillage(code) {
+    const mine = ++villageSeq;
     const r = await fetchJSON(config.assignmentsUrl + (code ? "?village=" + encodeURIComponent(code) : ""));
+    if (mine !== villageSeq) return;
     if (!r.ok) { $("ad-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
     workers = r.answer.workers;
     const select = $("ad-village");
@@ -49,8 +52,21 @@
       el("td", { class: "ad-worker", "data-label": t.worker }, g.worker ? g.worker.name : t.vacant),
       el("td", { "data-label": t.since }, g.since || "—"),
       el("td", { "data-label": t.leader }, g.leader ? g.leader.name : "—"),
-      el("td", {}, el("button", { type: "button", class: "ad-btn", onclick: () => openForm(tr, g) }, t.change)));
+      el("td", { class: "ad-row-buttons" },
+        el("button", { type: "button", class: "ad-btn", onclick: () => openForm(tr, g) }, t.change), " ",
+        el("button", { type: "button", class: "ad-btn", "data-history": g.code, onclick: () => showHistory(tr, g) }, t.history)));
     return tr;
+  }
+
+  async function showHistory(tr, g) {
+    const open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("ad-history-row");
+    for (const f of document.querySelectorAll("#ad-grids tr.ad-history-row")) f.remove();
+    if (open) return;
+    const r = await fetchJSON(config.assignmentsUrl + "/" + encodeURIComponent(g.code));
+    if (!r.ok) { $("ad-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    const list = el("ol", { class: "ad-history" }, ...r.answer.items.map((a) => el("li", {},
+      (a.duty === "worker" ? t.worker : t.leader) + ": " + a.person.name + " · " + a.from + " — " + (a.to || t.now))));
+    tr.after(el("tr", { class: "ad-history-row" }, el("td", { colspan: "5" }, list)));
   }
 
   function openForm(tr, g) {
@@ -88,6 +104,7 @@
 
   // ------------------------------------------------------------ 账号
   let accountsShown = 0;
+  let accountsSeq = 0;
   let rolesInfo = [];
   function showSecret(username, password) {
     const box = $("ad-secret");
@@ -121,7 +138,9 @@
   async function loadAccounts(more) {
     const offset = more ? accountsShown : 0;
     const q = $("ad-q").value.trim();
+    const mine = ++accountsSeq;
     const r = await fetchJSON(config.accountsUrl + "?limit=50&offset=" + offset + (q ? "&q=" + encodeURIComponent(q) : ""));
+    if (mine !== accountsSeq) return;
     if (!r.ok) { $("ad-acc-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
     if (!rolesInfo.length) {
       rolesInfo = r.answer.roles;
@@ -272,9 +291,12 @@
   }
 
   // ------------------------------------------------------------ 节假日
+  let yearSeq = 0; // only the latest answer is drawn (a year chosen while another is loading)
   async function loadYear() {
     const year = $("ad-year").value;
+    const mine = ++yearSeq;
     const r = await fetchJSON(config.holidaysUrl + "?year=" + encodeURIComponent(year));
+    if (mine !== yearSeq) return;
     if (!r.ok) { $("ad-hol-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
     $("ad-provisional").hidden = !r.answer.provisional;
     $("ad-days").tBodies[0].replaceChildren(...r.answer.days.map((d) => el("tr", { "data-day": d.day, "data-source": d.source },
