@@ -271,7 +271,20 @@ def test_the_administrator_makes_an_account_in_the_page_and_its_owner_signs_in(b
         assert username in secret and "只显示这一次" in secret
         password = secret.split("一次性密码: ")[1].split(" ")[0]
         page.wait_for_selector(f"#ad-accounts-table tr[data-username='{username}']")
-        assert "待首次登录改密" in page.locator(f"#ad-accounts-table tr[data-username='{username}']").inner_text()
+        row = page.locator(f"#ad-accounts-table tr[data-username='{username}']")
+        assert "待首次登录改密" in row.inner_text()
+        # its role changed: a section of the town becomes the town's dispatcher, with a bad scope first
+        row.locator("button[data-action=change_role]").click()
+        change = page.locator("#ad-accounts-table tr.ad-form-row form")
+        change.locator("select[name=role]").select_option("dispatcher")
+        change.locator("input[name=scope]").fill("120116")
+        change.locator("button[type=submit]").click()
+        change.locator(".error:not(:empty)").wait_for()
+        assert "9 位编码" in change.locator(".error").inner_text()
+        change.locator("input[name=scope]").fill("120116103")
+        change.locator("button[type=submit]").click()
+        page.wait_for_function(f"document.querySelector(\"#ad-accounts-table tr[data-username='{username}']\")"
+                               ".innerText.includes('镇综治中心调度员')")
         assert hosts(seen) == {"127.0.0.1"}
         assert not errors, errors
     finally:
@@ -289,7 +302,7 @@ def test_the_administrator_makes_an_account_in_the_page_and_its_owner_signs_in(b
         page.fill("#new", "my own secret 1")
         page.fill("#again", "my own secret 1")
         page.click("main button[type=submit]:text-is('保存新密码')")
-        page.wait_for_url(f"{live_server}/inbox")
+        page.wait_for_url(f"{live_server}/dispatch")  # a dispatcher now
     finally:
         context.close()
 

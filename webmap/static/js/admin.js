@@ -133,7 +133,39 @@
                        onclick: () => accountAction(a, a.active ? "disable" : "enable") }, a.active ? t.disable : t.enable),
         " ",
         el("button", { type: "button", class: "ad-btn", "data-action": "reset_password",
-                       onclick: () => accountAction(a, "reset_password") }, t.reset)));
+                       onclick: () => accountAction(a, "reset_password") }, t.reset),
+        " ",
+        el("button", { type: "button", class: "ad-btn", "data-action": "change_role",
+                       onclick: (ev) => roleForm(ev.target.closest("tr"), a) }, t.actions.change_role)));
+  }
+  let departmentsInfo = [];
+  function roleForm(tr, a) {
+    for (const f of document.querySelectorAll("#ad-accounts-table tr.ad-form-row")) f.remove();
+    const role = el("select", { name: "role" }, ...rolesInfo.map((x) => {
+      const o = el("option", { value: x.name }, x.label[english ? 1 : 0]);
+      if (x.name === a.role) o.selected = true;
+      return o;
+    }));
+    const dept = el("select", { name: "department" }, el("option", { value: "" }, "—"), ...departmentsInfo.map((d) => {
+      const o = el("option", { value: d.code }, d.name);
+      if (a.department && d.code === a.department.code) o.selected = true;
+      return o;
+    }));
+    const form = el("form", { class: "ad-form" },
+      el("label", {}, t.role, role), el("label", {}, t.scope, el("input", { name: "scope", value: a.scope, maxlength: "15" })),
+      el("label", {}, t.department, dept), el("p", { class: "error", role: "alert" }),
+      el("div", { class: "ad-buttons" }, el("button", { type: "submit", class: "ad-btn ad-primary" }, t.submit), " ",
+        el("button", { type: "button", class: "ad-btn", onclick: () => row.remove() }, t.cancel)));
+    const row = el("tr", { class: "ad-form-row" }, el("td", { colspan: "6" }, form));
+    tr.after(row);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const r = await fetchJSON(config.accountsUrl + "/" + a.id, { method: "POST", body: {
+        action: "change_role", role: role.value, scope: form.scope.value.trim(), department: dept.value || null } });
+      if (!r.ok) { form.querySelector(".error").textContent = reason(r.answer, r.status); return; }
+      $("ad-acc-msg").textContent = fmt(t.changed, { action: t.actions.change_role, username: a.username });
+      loadAccounts(false);
+    });
   }
   async function loadAccounts(more) {
     const offset = more ? accountsShown : 0;
@@ -150,6 +182,7 @@
         ...r.answer.departments.map((d) => el("option", { value: d.code }, d.name)));
       roleChanged();
     }
+    departmentsInfo = r.answer.departments;
     const rows = r.answer.items.map(accountRow);
     const body = $("ad-accounts-table").tBodies[0];
     if (more) body.append(...rows); else body.replaceChildren(...rows);
