@@ -101,6 +101,18 @@ def categories():
     return jsonify(admin.categories(database.session(), current_user))
 
 
+@api.post("/categories")
+@login_required
+def create_category():
+    return jsonify(admin.create_category(database.session(), current_user, json_body())), 201
+
+
+@api.post("/departments")
+@login_required
+def create_department():
+    return jsonify(admin.create_department(database.session(), current_user, json_body())), 201
+
+
 @api.post("/categories/<code>")
 @login_required
 def update_category(code: str):

@@ -295,9 +295,17 @@ def api_document() -> dict:
                 "summary": "确认暂定假日 / confirm a provisional year's holidays into the table {year}",
                 "responses": {"200": {"description": "the year, and the days added"}, "403": ERRORS["403"],
                               "422": _error("the year is announced")}}},
-            "/admin/categories": {"get": {
-                "summary": "类别与部门 / the categories with their time limits and departments, and the departments",
-                "responses": {"200": {"description": "{categories, departments, units}"}, "403": ERRORS["403"]}}},
+            "/admin/categories": {
+                "get": {"summary": "类别与部门 / the categories with their time limits and departments, and the departments",
+                        "responses": {"200": {"description": "{categories, departments, units}"}, "403": ERRORS["403"]}},
+                "post": {"summary": "新建类别 / a new category {code, kind, class, name, name_en, class_en, department, "
+                                    "time_limit, time_unit, self_handle}",
+                         "responses": {"201": {"description": "the category"}, "403": ERRORS["403"],
+                                       "422": _error("字段有误, 未保存 / field errors: nothing saved")}}},
+            "/admin/departments": {"post": {
+                "summary": "新建部门 / a new department {code, name, phone, level}",
+                "responses": {"201": {"description": "the department"}, "403": ERRORS["403"],
+                              "422": _error("字段有误, 未保存 / field errors: nothing saved")}}},
             "/admin/categories/{code}": {"post": {
                 "summary": "改类别的时限、部门 / a category's limit, department, self-handling: a new limit applies "
                            "to cases reported from now",

@@ -450,6 +450,14 @@ def test_a_department_renamed_in_the_page(browser, live_server, engine):
         with engine.connect() as conn:
             assert conn.execute(text("SELECT name, phone FROM departments WHERE code = 'shuiwu'")).one() == \
                 (name + "(测试)", "12345")
+        # a new department, from its form
+        page.click("details.ad-new:has(#ad-new-dept) summary")
+        new = page.locator("#ad-new-dept")
+        new.locator("input[name=code]").fill("ceshi_dept")
+        new.locator("input[name=name]").fill("镇测试办")
+        new.locator("button[type=submit]").click()
+        page.wait_for_selector("#ad-depts tr[data-code='ceshi_dept']")
+        assert "已新建部门 ceshi_dept" in page.locator("#ad-cat-msg").inner_text()
         assert hosts(seen) == {"127.0.0.1"}
         assert not errors, errors
     finally:
@@ -457,6 +465,7 @@ def test_a_department_renamed_in_the_page(browser, live_server, engine):
         with engine.begin() as conn:
             conn.execute(text("UPDATE departments SET name = :n, phone = :p WHERE code = 'shuiwu'"),
                          {"n": name, "p": phone})
+            conn.execute(text("DELETE FROM departments WHERE code = 'ceshi_dept'"))
 
 
 def test_settings_within_their_ranges_take_effect_and_are_audited(client, connection, db):
@@ -517,3 +526,30 @@ def test_the_towns_record_is_edited_and_new_cases_take_the_new_prefix(client, co
     assert "022-12345678" in client.get(f"/grids/{GRID}").get_data(as_text=True)  # the board reads it
     entry = client.get("/api/v1/admin/audit?target=town").get_json()["items"][0]
     assert entry["before"]["case_prefix"] == record["case_prefix"] and entry["after"]["case_prefix"] == "YJTEST"
+
+
+def test_a_new_category_and_department(client, connection):
+    login(client, "admin")
+    dept = client.post("/api/v1/admin/departments", json={"code": "wenlv", "name": "镇文旅办", "phone": "022-6666"})
+    assert dept.status_code == 201, dept.get_json()
+    made = client.post("/api/v1/admin/categories", json={
+        "code": "WL01", "kind": "event", "class": "文化旅游", "name": "景区秩序", "department": "wenlv",
+        "time_limit": 3, "time_unit": "work_days"})
+    assert made.status_code == 201, made.get_json()
+    assert (made.get_json()["department"], made.get_json()["time_limit"]) == ("wenlv", 3)
+    listed = client.get("/api/v1/admin/categories").get_json()
+    assert next(d for d in listed["departments"] if d["code"] == "wenlv")["categories"] == ["WL01"]
+    # a resident's report in the new category is routed to it
+    assert any(c["code"] == "WL01" for c in client.get("/api/v1/categories").get_json()["items"])
+    for body, field in (({"code": "WL01"}, "code"), ({"code": "wl1"}, "code"), ({"kind": "x"}, "kind"),
+                        ({"time_limit": 0}, "time_limit"), ({"department": "nobody"}, "department")):
+        before = connection.execute(text("SELECT count(*) FROM categories")).scalar()
+        refused = client.post("/api/v1/admin/categories", json={
+            "code": "WL02", "kind": "event", "class": "文化旅游", "name": "导游纠纷", **body})
+        assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == field, refused.get_json()
+        assert connection.execute(text("SELECT count(*) FROM categories")).scalar() == before  # all or nothing
+    assert client.post("/api/v1/admin/departments", json={"code": "wenlv", "name": "x"}).status_code == 422
+    assert client.post("/api/v1/admin/departments", json={"code": "new_one", "name": ""}).status_code == 422
+    assert connection.execute(text("SELECT count(*) FROM departments WHERE code = 'new_one'")).scalar() == 0
+    actions = [e["action"] for e in client.get("/api/v1/admin/audit").get_json()["items"][:4]]
+    assert "create_category" in actions and "create_department" in actions

@@ -600,3 +600,69 @@ def grid_history(db: Session, user, grid_code: str) -> dict:
     return {"grid": {"code": grid.code, "name": grid.name},
             "items": [{"duty": a.duty, "person": _person(p), "from": a.valid_from.isoformat(),
                        "to": a.valid_to.isoformat() if a.valid_to else None} for a, p in rows]}
+
+
+CATEGORY_KINDS = {"event": ("事件", "event"), "component": ("部件", "component"), "governance": ("社会治理", "governance")}
+
+
+def create_category(db: Session, user, body) -> dict:
+    """A new category ``{code, kind, class, name, name_en, class_en, department, time_limit,
+    time_unit, self_handle}``; commits; audited."""
+    check_admin(user)
+    if not isinstance(body, dict):
+        raise AdminInputError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")])
+    errors: list[FieldError] = []
+    code = body.get("code")
+    if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}\d{2,3}", code):
+        errors.append(FieldError("code", "类别编码为两个大写字母加 2–3 位数字, 如 SR09", "two capitals and 2–3 digits, e.g. SR09"))
+    elif db.execute(select(func.count()).select_from(Category).where(Category.code == code)).scalar():
+        errors.append(FieldError("code", "类别编码已存在", "this category code exists"))
+    if body.get("kind") not in CATEGORY_KINDS:
+        errors.append(FieldError("kind", "类型应为事件、部件或社会治理", "the kind is event, component or governance"))
+    for key, zh, length in (("class", "大类", 32), ("name", "小类名称", 64)):
+        value = body.get(key)
+        if not isinstance(value, str) or not value.strip() or len(value) > length:
+            errors.append(FieldError(key, f"请填写{zh} (最多 {length} 字)", f"give the {key} (at most {length} characters)"))
+    if errors:
+        raise AdminInputError(errors)
+    category = Category(code=code, kind=body["kind"], class_name=body["class"].strip(), name=body["name"].strip(),
+                        name_en=(body.get("name_en") or None), class_en=(body.get("class_en") or None),
+                        time_limit=1, time_unit="work_days")
+    db.add(category)
+    db.flush()
+    audit(db, user, "create_category", f"category:{code}", None, {"code": code, "name": category.name})
+    rest = {k: body[k] for k in ("time_limit", "time_unit", "department", "self_handle") if k in body}
+    rest.setdefault("self_handle", False)
+    try:
+        return update_category(db, user, code, rest)  # checks and sets the limit and department; commits
+    except AdminInputError:
+        db.rollback()
+        raise
+
+
+def create_department(db: Session, user, body) -> dict:
+    """A new department ``{code, name, phone, level}``; commits; audited."""
+    check_admin(user)
+    if not isinstance(body, dict):
+        raise AdminInputError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")])
+    errors: list[FieldError] = []
+    code = body.get("code")
+    if not isinstance(code, str) or not re.fullmatch(r"[a-z][a-z0-9_]{1,31}", code):
+        errors.append(FieldError("code", "部门编码为小写字母、数字或 _ (2–32 位), 如 wenlv",
+                                 "lower-case letters, digits or _ (2–32), e.g. wenlv"))
+    elif db.execute(select(func.count()).select_from(Department).where(Department.code == code)).scalar():
+        errors.append(FieldError("code", "部门编码已存在", "this department code exists"))
+    level = body.get("level", "town")
+    if level not in ("town", "district"):
+        errors.append(FieldError("level", "层级应为镇级或区级", "the level is town or district"))
+    if errors:
+        raise AdminInputError(errors)
+    dept = Department(code=code, name="-", level=level)
+    db.add(dept)
+    db.flush()
+    audit(db, user, "create_department", f"department:{code}", None, {"code": code})
+    try:
+        return update_department(db, user, code, {"name": body.get("name"), "phone": body.get("phone")})
+    except AdminInputError:
+        db.rollback()
+        raise

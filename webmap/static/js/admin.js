@@ -268,7 +268,32 @@
         el("td", {}, d.categories.join(", ") || "—"),
         el("td", {}, el("button", { type: "button", class: "ad-btn", onclick: save }, t.save)));
     }));
+    $("ad-new-cat").department.replaceChildren(...deptOptions(null));
     document.body.dataset.categories = String(categories.length);
+  }
+  async function createFrom(form, url, body, done) {
+    const r = await fetchJSON(url, { method: "POST", body });
+    form.querySelector(".error").textContent = r.ok ? "" : reason(r.answer, r.status);
+    if (!r.ok) return;
+    form.reset();
+    form.closest("details").open = false;
+    $("ad-cat-msg").textContent = fmt(done, { code: body.code });
+    loadCategories();
+  }
+  if ($("ad-categories")) {
+    $("ad-new-cat").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const f = ev.target;
+      createFrom(f, config.categoriesUrl, { code: f.code.value.trim(), kind: f.kind.value, class: f.class.value.trim(),
+        name: f.name.value.trim(), time_limit: Number(f.time_limit.value), time_unit: f.time_unit.value,
+        department: f.department.value || null }, t.createdCat);
+    });
+    $("ad-new-dept").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const f = ev.target;
+      createFrom(f, config.departmentsUrl.replace(/\/$/, ""), { code: f.code.value.trim(), name: f.name.value.trim(),
+        phone: f.phone.value.trim() || null }, t.createdDept);
+    });
   }
 
   // ------------------------------------------------------------ 设置
