@@ -13,7 +13,7 @@ from webmap import database
 from webmap.auth import csrf_for_cookie_sessions, issue_token
 from webmap.openapi import api_document
 from webmap.params import MAX_PAGE, json_body, moment_arg, page_args, record_id
-from webmap.services import accounts, actions, attachments, features, incidents, intake
+from webmap.services import accounts, actions, attachments, audit, features, incidents, intake
 from webmap.services.errors import (
     BadRequestError,
     FieldError,
@@ -172,9 +172,11 @@ def _incident_id(raw: str) -> int:
 @bp.get("/incidents/<incident_id>")
 @login_required
 def get_incident(incident_id: str):
-    found = actions.detail(database.session(), current_user, _incident_id(incident_id), _photo_url)
+    db = database.session()
+    found = actions.detail(db, current_user, _incident_id(incident_id), _photo_url)
     if found is None:
         raise NotFoundError(*actions.NOT_FOUND)
+    audit.personal_data_shown(db, current_user, "incident", [found], "reporter")
     return jsonify(found)
 
 

@@ -26,6 +26,7 @@ from flask_login import current_user, login_required
 from webmap import database
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import json_body, moment_arg, page_args, record_id
+from webmap.services import audit
 from webmap.services import hotline as service
 from webmap.services.errors import BadRequestError, NotFoundError
 from workflow import hotline as rules
@@ -81,17 +82,20 @@ def _filters() -> service.OrderFilter:
 @login_required
 def list_orders():
     limit, offset = page_args()
-    items, total = service.list_orders(database.session(), current_user, limit=limit, offset=offset,
-                                       filters=_filters())
+    db = database.session()
+    items, total = service.list_orders(db, current_user, limit=limit, offset=offset, filters=_filters())
+    audit.personal_data_shown(db, current_user, "hotline_order", items, "petitioner")
     return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
 @bp.get("/orders/<order_id>")
 @login_required
 def get_order(order_id: str):
-    found = service.detail(database.session(), current_user, _order_id(order_id))
+    db = database.session()
+    found = service.detail(db, current_user, _order_id(order_id))
     if found is None:
         raise NotFoundError(*service.NOT_FOUND)
+    audit.personal_data_shown(db, current_user, "hotline_order", [found], "petitioner")
     return jsonify(found)
 
 

@@ -407,6 +407,7 @@
     if (v.kind) parts.push(t.kinds[v.kind] + (v.note ? " · " + v.note : ""));
     if (v.days) parts.push(v.days.length + " " + t.kinds.holiday);
     if (v.value !== undefined) parts.push(String(v.value));
+    if (v.ids) parts.push(v.count + ": " + v.ids.slice(0, 10).join(", ") + (v.ids.length > 10 ? "…" : ""));
     if (v.supervision_phone || v.case_prefix || v.center_name) parts.push([v.center_name, v.supervision_phone, v.case_prefix].filter(Boolean).join(" · "));
     if (v.time_limit) parts.push(v.time_limit + " " + v.time_unit + (v.department ? " · " + v.department : ""));
     if (v.name && v.worker === undefined) parts.push(v.name + (v.phone ? " · " + v.phone : ""));
