@@ -28,6 +28,20 @@ def _reassign(client, grid, person_id, **extra):
     return client.post("/api/v1/admin/assignments", json={"grid_code": grid, "person_id": person_id, **extra})
 
 
+def _admin_page(browser, live_server, tab=None):
+    """The administrator's desk in a desk browser, signed in through the login page, on ``tab``;
+    (context, page, requests seen, script errors)."""
+    context = browser.new_context(viewport=DESK)
+    page = context.new_page()
+    seen, errors = watch(page)
+    signed_in(page, live_server, "admin", "/dispatch")
+    page.goto(f"{live_server}/admin")
+    page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
+    if tab:
+        page.click(f".ad-tabs [data-tab={tab}]")
+    return context, page, seen, errors
+
+
 def test_a_grid_changes_hands_and_its_open_cases_follow(client, connection):
     leaver, taker = _person(connection, LEAVER), _person(connection, TAKER)
     open_before = connection.execute(text("SELECT count(*) FROM incidents WHERE grid_code = :g AND state = ANY(:o)"),
@@ -244,15 +258,9 @@ def test_the_administrator_cannot_lock_themself_out_and_others_cannot_touch_acco
 
 
 def test_the_administrator_makes_an_account_in_the_page_and_its_owner_signs_in(browser, live_server):
-    context = browser.new_context(viewport=DESK)
-    page = context.new_page()
-    seen, errors = watch(page)
     username = f"shehui_{datetime.now().strftime('%H%M%S%f')}"
+    context, page, seen, errors = _admin_page(browser, live_server, "accounts")
     try:
-        signed_in(page, live_server, "admin", "/dispatch")
-        page.goto(f"{live_server}/admin")
-        page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
-        page.click(".ad-tabs [data-tab=accounts]")
         page.wait_for_selector("body[data-accounts]", state="attached")
         page.click("#ad-new")
         form = page.locator("#ad-create")
@@ -344,14 +352,8 @@ def test_the_administrator_confirms_a_provisional_year_in_the_page(browser, live
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM holidays WHERE extract(year FROM day) = :y"),
                             {"y": int(year)}).scalar() == 0
-    context = browser.new_context(viewport=DESK)
-    page = context.new_page()
-    seen, errors = watch(page)
+    context, page, seen, errors = _admin_page(browser, live_server, "holidays")
     try:
-        signed_in(page, live_server, "admin", "/dispatch")
-        page.goto(f"{live_server}/admin")
-        page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
-        page.click(".ad-tabs [data-tab=holidays]")
         page.select_option("#ad-year", year)
         page.wait_for_selector(f"body[data-year='{year}']", state="attached")
         assert page.locator("#ad-provisional").is_visible()
@@ -428,14 +430,8 @@ def test_bad_category_changes_are_refused(client, connection, body, field):
 def test_a_department_renamed_in_the_page(browser, live_server, engine):
     with engine.connect() as conn:
         name, phone = conn.execute(text("SELECT name, phone FROM departments WHERE code = 'shuiwu'")).one()
-    context = browser.new_context(viewport=DESK)
-    page = context.new_page()
-    seen, errors = watch(page)
+    context, page, seen, errors = _admin_page(browser, live_server, "categories")
     try:
-        signed_in(page, live_server, "admin", "/dispatch")
-        page.goto(f"{live_server}/admin")
-        page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
-        page.click(".ad-tabs [data-tab=categories]")
         page.wait_for_selector("body[data-categories]", state="attached")
         assert page.locator("#ad-cats tbody tr").count() >= 27
         row = page.locator("#ad-depts tr[data-code='shuiwu']")
