@@ -603,6 +603,51 @@ class AuditEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+LEAVE_STATES = ("待审批", "已批准", "已拒绝", "已撤销", "已销假")
+
+
+class Leave(Base):
+    """A grid worker's leave (请假): from ``start`` to ``end`` (dates, inclusive), ``days`` working
+    days, approved by ``approver_role`` (the village's leader up to 3 days, else the town's centre)."""
+
+    __tablename__ = "leaves"
+    __table_args__ = (
+        CheckConstraint('"end" >= start', name="period"),
+        CheckConstraint(_in("state", LEAVE_STATES), name="state"),
+        Index("ix_leaves_worker", "worker_id", "start"),
+        Index("ix_leaves_grid", "grid_code", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    grid_code: Mapped[str] = mapped_column(String(15))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    days: Mapped[int] = mapped_column(Integer)
+    approver_role: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(8), server_default="待审批")
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LeaveEvent(Base):
+    """One step of a leave: asked, approved, refused, cancelled, back at work."""
+
+    __tablename__ = "leave_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    leave_id: Mapped[int] = mapped_column(ForeignKey("leaves.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 HOTLINE_STATES = hotline.STATES
 HOTLINE_URGENCIES = ("life_property", "utilities", "normal")
 HOTLINE_CHANNELS = ("phone", "web", "wechat", "app", "weibo", "email", "other")

@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
         hotspots,
         i18n,
         inbox,
+        leave,
         live,
         mapdata,
         mobile,
@@ -80,13 +81,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(hotline_pages.bp)
     app.register_blueprint(tiles.bp)
     app.register_blueprint(admin.api)
+    app.register_blueprint(leave.bp)
     app.register_blueprint(admin.pages)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
     csrf.exempt(api.bp)
     # JSON APIs: the same X-CSRFToken rule as api (phones and scripts send bearer tokens)
-    for bp in (hotline.bp, stats.bp, supervision.bp, planner.api, patrols.bp, attendance.bp, admin.api):
+    for bp in (hotline.bp, stats.bp, supervision.bp, planner.api, patrols.bp, attendance.bp, admin.api, leave.bp):
         csrf.exempt(bp)
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)

@@ -333,6 +333,18 @@ def api_document() -> dict:
                 "summary": "网格的任职历史 / who held the grid, from when to when (administrator)",
                 "parameters": [{"name": "grid_code", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "{grid, items}"}, "403": ERRORS["403"], "404": ERRORS["404"]}}},
+            "/leave": {
+                "post": {"summary": "请假 / a grid worker asks for leave {start, end, kind, reason}: working days "
+                                    "counted; up to 3 the village's leader approves, more the town's centre",
+                         "responses": {"201": {"description": "the leave with days, approver_role, state"},
+                                       "403": ERRORS["403"], "422": _error("字段有误 / field errors")}},
+                "get": {"summary": "请假列表 / one's own leave, a leader's village's, the town's all; awaiting_me",
+                        "responses": {"200": {"description": "{items, awaiting_me}"}, "403": ERRORS["403"]}}},
+            "/leave/{leave_id}/actions": {"post": {
+                "summary": "审批、不批准、撤销、销假 / approve, refuse, cancel, report_back {action, version, note}",
+                "parameters": [{"name": "leave_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "the leave as it now is"}, "403": ERRORS["403"],
+                              "404": ERRORS["404"], "409": _error("stale version"), "422": _error("not now")}}},
             "/admin/audit": {"get": {
                 "summary": "审计日志 / every administrative change, newest first (administrator, district)",
                 "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],
