@@ -17,6 +17,8 @@ from flask_login import current_user, login_required
 
 from webmap import database, tiles
 from webmap.services import features
+from webmap.services import leave as leave_rules
+from workflow.clock import shanghai_now
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
 
@@ -69,6 +71,16 @@ def patrol():
         "username": current_user.username,
     }
     return _page("mobile/patrol.html", config)
+
+
+@bp.route("/leave")
+@login_required
+def leave():
+    """请假: a worker asks for leave and reports back (销假); a village leader (and the town's centre)
+    approves or refuses what awaits them."""
+    config = {"leaveUrl": url_for("leave.ask"), "role": current_user.role, "today": shanghai_now().date().isoformat(),
+              "kinds": list(leave_rules.KINDS), "leaderDays": leave_rules.LEADER_DAYS}
+    return _page("mobile/leave.html", config)
 
 
 @bp.route("/cases")

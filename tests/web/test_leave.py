@@ -137,3 +137,48 @@ def test_a_leave_across_national_day_counts_working_days_only():
     expected = sum(chinese_calendar.is_workday(start + timedelta(days=k)) for k in range((end - start).days + 1))
     assert working_days(WorkCalendar(), start, end) == expected
     assert expected < 8  # twelve days, the holiday and its weekend among them
+
+
+def test_a_worker_asks_on_the_phone_and_the_leader_approves_on_the_phone(browser, live_server, engine):
+    from tests.web.desk import hosts, phone, signed_in, watch
+
+    with engine.connect() as conn:
+        grid = conn.execute(text("SELECT scope_code FROM accounts WHERE username = 'worker059'")).scalar()
+        leader = conn.execute(text("SELECT username FROM accounts WHERE role = 'leader' AND scope_code = :v"),
+                              {"v": grid[:12]}).scalar()
+    start, end = _workdays_from(datetime.now(SHANGHAI).date() + timedelta(days=40), 2)
+    with phone(browser) as page:
+        seen, errors = watch(page)
+        signed_in(page, live_server, "worker059", "/m/cases")
+        page.click("#menu-toggle")
+        page.click("nav#menu a:text-is('请假')")
+        page.wait_for_selector("body[data-leaves]", state="attached")
+        page.fill("#lv-form input[name=start]", start.isoformat())
+        page.fill("#lv-form input[name=end]", end.isoformat())
+        page.select_option("#lv-form select[name=kind]", "事假")
+        page.click("#lv-form button[type=submit]")  # no reason: refused
+        page.wait_for_selector("#lv-form .error:not(:empty)")
+        assert "请假事由" in page.locator("#lv-form .error").inner_text()
+        page.fill("#lv-form textarea[name=reason]", "孩子开家长会")
+        page.click("#lv-form button[type=submit]")
+        page.wait_for_selector("#lv-msg:not(:empty)")
+        assert "2 个工作日" in page.locator("#lv-msg").inner_text() and "网格长审批" in page.locator("#lv-msg").inner_text()
+        assert hosts(seen) == {"127.0.0.1"} and not errors, errors
+    with phone(browser) as page:
+        seen, errors = watch(page)
+        signed_in(page, live_server, leader, "/m/cases")
+        page.goto(f"{live_server}/m/leave")
+        item = page.locator("#lv-list li", has_text="孩子开家长会")
+        item.wait_for()
+        item.locator("button[data-action=approve]").click()
+        page.wait_for_selector("#lv-act-msg:not(:empty)")
+        assert "已批准" in page.locator("#lv-act-msg").inner_text()
+        assert hosts(seen) == {"127.0.0.1"} and not errors, errors
+    with phone(browser) as page:  # the worker sees it approved, and cancels it (it has not begun)
+        signed_in(page, live_server, "worker059", "/m/cases")
+        page.goto(f"{live_server}/m/leave")
+        item = page.locator("#lv-list li", has_text="孩子开家长会")
+        item.wait_for()
+        assert "已批准" in item.inner_text()
+        item.locator("button[data-action=cancel]").click()
+        page.wait_for_function("document.querySelector('#lv-list').innerText.includes('已撤销')")

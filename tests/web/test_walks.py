@@ -192,6 +192,7 @@ PAGES = {
     "/grids/{grid}": (None, "body[data-board-ready='1']"),  # the public board, signed out
     "/auth/login": (None, "#username"),
     "/admin": ("admin", "body[data-ready='1']"),
+    "/m/leave": ("worker001", "body[data-leaves]"),
 }
 # every visible button (and what acts as one) whose centre another element covers
 COVERED = """() => Array.from(document.querySelectorAll(
