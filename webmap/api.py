@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from webmap import database
+from webmap import database, params
 from webmap.auth import csrf_for_cookie_sessions, issue_token
 from webmap.openapi import api_document
 from webmap.params import MAX_PAGE, json_body, moment_arg, page_args, record_id
@@ -124,7 +124,7 @@ def create_incident():
     incident_id, written = intake.report_incident(
         database.session(), report, source=source, reporter_id=current_user.id,
         reporter_role=current_user.role, idempotency_key=key,
-        near_m=current_app.config["NEAR_BOUNDARY_M"],
+        near_m=params.near_boundary_m(),
     )
     created = written is not None
     detail = (incidents.serialize_detail(written, current_user, _photo_url) if created

@@ -21,7 +21,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
-from webmap import database, tiles, town
+from webmap import database, params, tiles, town
 from webmap.errors import http_error_page
 from webmap.services import attachments, boards, features, incidents
 from webmap.services.errors import FieldError, InvalidInputError, NotFoundError
@@ -190,7 +190,7 @@ def report(code: str):
     photos = [f.read(attachments.MAX_BYTES + 1) for f in request.files.getlist("photos") if f.filename]
     try:
         receipt = boards.submit_report(database.session(), b, form, secret=current_app.config["SECRET_KEY"],
-                                       near_m=current_app.config["NEAR_BOUNDARY_M"], photos=photos)
+                                       near_m=params.near_boundary_m(), photos=photos)
     except InvalidInputError as exc:  # the form again, each reason next to its field
         return _render_board(b, form=form, errors=exc.errors, status=422)
     html = render_template("boards/receipt.html", board=b, receipt=receipt, sup=boards.supervision(database.session()),

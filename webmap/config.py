@@ -50,8 +50,9 @@ DEFAULT_NEAR_BOUNDARY_M = 50
 
 def near_boundary_m() -> float:
     """WANGGE_NEAR_BOUNDARY_M: a report outside every grid but this close to one (metres, 0–1000)
-    is routed to it and flagged near_boundary. The API, boards, Open311, 12345, the bulk import and
-    plan re-routing all take this value (the web views through ``Settings.NEAR_BOUNDARY_M``)."""
+    is routed to it and flagged near_boundary. It is the default: the administrator's setting in
+    /admin (:mod:`webmap.services.settings`) wins, for the API, boards, Open311, 12345, the bulk
+    import and plan re-routing alike (the web views through ``webmap.params.near_boundary_m``)."""
     return float(_int("WANGGE_NEAR_BOUNDARY_M", DEFAULT_NEAR_BOUNDARY_M, 0, 1000))
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user, login_required
 
-from webmap import database
+from webmap import database, params
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import json_body, moment_arg, page_args, record_id
 from webmap.services import audit
@@ -46,7 +46,7 @@ def _order_id(raw: str) -> int:
 @login_required
 def import_orders():
     answer = service.import_orders(database.session(), current_user, json_body(),
-                                   near_m=None)
+                                   near_m=params.near_boundary_m())
     if answer.batch:
         response = jsonify({
             "items": [{"id": i, "created": new, "url": url_for("hotline.get_order", order_id=i)}
@@ -126,7 +126,7 @@ def import_file():
         path = Path(tmp) / ("upload" + Path(upload.filename).suffix.lower()[:8])
         path.write_bytes(data)
         answer = service.upload_excel(database.session(), current_user, path, Path(upload.filename).name,
-                                      dry_run=dry_run, near_m=None)
+                                      dry_run=dry_run, near_m=params.near_boundary_m())
     for item in answer["items"]:
         if item["id"] is not None:
             item["url"] = url_for("hotline.get_order", order_id=item["id"])

@@ -11,10 +11,10 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from webmap import database, errors
+from webmap import database, errors, params
 from webmap.services import open311
 from webmap.services.errors import ServiceError
 from webmap.services.open311 import Open311Error, Problem
@@ -132,7 +132,7 @@ def create_request(fmt: str):
     fmt = _format(fmt)
     answer, created = open311.create_request(
         database.session(), _post_fields(), request.headers.get("Idempotency-Key"),
-        near_m=current_app.config["NEAR_BOUNDARY_M"],
+        near_m=params.near_boundary_m(),
     )
     response = _render(fmt, "service_requests", [answer], 201 if created else 200)
     response.headers["Location"] = url_for("open311.get_request", request_id=answer["service_request_id"],

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import request
+from flask import current_app, request
 
-from webmap.services import features
+from webmap import database
+from webmap.services import features, settings
 from webmap.services.errors import BadRequestError, NotFoundError
 
 DEFAULT_PAGE, MAX_PAGE = 50, 500
@@ -46,3 +47,9 @@ def moment_arg(name: str) -> datetime | None:
         return None
     interval = features.parse_moment(raw, name)
     return interval.start if name == "since" else interval.end
+
+
+def near_boundary_m() -> float:
+    """The near-boundary distance for this request's intake: the administrator's setting (/admin),
+    else the app's (``NEAR_BOUNDARY_M``: WANGGE_NEAR_BOUNDARY_M at start-up)."""
+    return settings.near_boundary_m(database.session(), default=current_app.config["NEAR_BOUNDARY_M"])

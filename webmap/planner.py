@@ -19,10 +19,10 @@ GeoJSON in WGS84. Same authentication and CSRF rule as ``/api/v1``.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webmap import database, tiles
+from webmap import database, params, tiles
 from webmap.auth import csrf_for_cookie_sessions
 from webmap.params import json_body
 from webmap.services import plans as service
@@ -98,7 +98,7 @@ def publish(plan_id: int):
     body = json_body()
     return jsonify(service.publish(database.session(), current_user, plan_id, _version(body),
                                    effective_at=service.parse_effective_at(body.get("effective_at")),
-                                   near_m=current_app.config["NEAR_BOUNDARY_M"]))
+                                   near_m=params.near_boundary_m()))
 
 
 @api.post("/<int:plan_id>/inverse")

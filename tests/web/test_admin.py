@@ -480,6 +480,12 @@ def test_settings_within_their_ranges_take_effect_and_are_audited(client, connec
     assert changed.status_code == 200, changed.get_json()
     routed = intake.route_point(db, lng, lat)
     assert routed is not None and routed["how"] == "near"
+    # and a report there through the API is routed to that grid, flagged near the boundary
+    made = client.post("/api/v1/incidents", json={"category": "SR01", "description": "镇界外 100 米",
+                                                   "location": {"lng": lng, "lat": lat, "crs": "wgs84"}})
+    assert made.status_code == 201, made.get_json()
+    case = client.get(f"/api/v1/incidents/{made.get_json()['id']}").get_json()
+    assert case["grid"]["code"] == routed["grid_code"] and "near_boundary" in case["flags"]
     assert patrols.retention_days(db) == 365
     for body, field in (({"near_boundary_m": 5000}, "near_boundary_m"), ({"track_retention_days": 1}, "track_retention_days"),
                         ({"colour": 1}, "colour"), ({"near_boundary_m": "100"}, "near_boundary_m")):

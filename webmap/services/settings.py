@@ -64,8 +64,13 @@ def value(db: Session, key: str) -> int:
     return stored if stored is not None else SPECS[key].default()
 
 
-def near_boundary_m(db: Session) -> float:
-    return float(value(db, "near_boundary_m"))
+def near_boundary_m(db: Session, default: float | None = None) -> float:
+    """The administrator's near-boundary distance, else ``default`` (a view passes the app's
+    setting), else the environment's."""
+    stored = _stored(db, "near_boundary_m")
+    if stored is not None:
+        return float(stored)
+    return float(default) if default is not None else float(SPECS["near_boundary_m"].default())
 
 
 def listing(db: Session) -> list[dict]:
