@@ -206,11 +206,12 @@ class Link:
                 return
             server = socket.create_connection(self.target)
             self.sockets += [client, server]
+            pair = {"left": 2, "lock": threading.Lock()}
             for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+                threading.Thread(target=self._pipe, args=(a, b, pair), daemon=True).start()
 
     @staticmethod
-    def _pipe(a, b):
+    def _pipe(a, b, pair):
         try:
             while data := a.recv(65536):
                 b.sendall(data)
@@ -222,8 +223,18 @@ class Link:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+            # the pair's sockets are closed by the last of its two pipes, when neither uses them: a
+            # socket closed while the other pipe still sends on it could have its descriptor reused
+            # (by a database connection of the test process) and the relayed bytes would land there
+            with pair["lock"]:
+                pair["left"] -= 1
+                last = pair["left"] == 0
+            if last:
+                a.close()
+                b.close()
 
     def cut(self):
+        """Every connection shut down (each pair's pipes then end and close it) and no new one."""
         self.up = False
         self.listener.close()
         for s in self.sockets:
@@ -231,7 +242,6 @@ class Link:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            s.close()
 
 
 def test_the_phone_pages_open_with_the_network_cut(browser, live_server, database_url, town):
