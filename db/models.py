@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from workflow import cases, hotline
+from workflow import cases, hotline, staff
 from workflow.roles import ROLES  # the accounts' check constraint lists them in the table's order
 
 NAMING = {
@@ -632,6 +632,8 @@ class Leave(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # who the town names to take the grid's new cases during the leave (顶岗), if anyone
+    stand_in_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
 
 class LeaveEvent(Base):
@@ -646,6 +648,222 @@ class LeaveEvent(Base):
     role: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Notice(Base):
+    """A notice (通知/通报) to a person (``person_id``) or to a village or grid (``scope_code``): a spot
+    check's result, a criticism, a talk, a dismissal proposed. ``ref`` names what it is about
+    (``spot_check:12``, ``discipline:3``); ``read_at`` is when the addressee opened it."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint("person_id IS NOT NULL OR scope_code IS NOT NULL", name="addressee"),
+        Index("ix_notices_person", "person_id", text("at DESC")),
+        Index("ix_notices_scope", "scope_code", text("at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    kind: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    scope_code: Mapped[str | None] = mapped_column(String(15))
+    ref: Mapped[str | None] = mapped_column(String(40))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SpotCheck(Base):
+    """The monthly spot check (一月一抽查) of one worker by the district's grid centre: ``month`` is the
+    month's first day, ``seed`` what the sample was drawn from (the month and the worker), so drawing
+    again gives the same items."""
+
+    __tablename__ = "spot_checks"
+    __table_args__ = (
+        UniqueConstraint("month", "worker_id", name="uq_spot_checks_month_worker"),
+        CheckConstraint("extract(day FROM month) = 1", name="month"),
+        CheckConstraint(_in("state", staff.SPOT_STATES), name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    grid_code: Mapped[str] = mapped_column(String(15), index=True)
+    seed: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(8), server_default="待检查")
+    drawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    drawn_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class SpotCheckItem(Base):
+    """One sampled record of a spot check (a report, a patrol or a sign-in: ``kind`` and ``ref_id``)
+    and the checker's verdict: ``pass`` / ``fail`` with a reason, or none yet."""
+
+    __tablename__ = "spot_check_items"
+    __table_args__ = (
+        UniqueConstraint("spot_check_id", "item", name="uq_spot_check_items_item"),
+        CheckConstraint(_in("kind", staff.SPOT_ITEM_KINDS), name="kind"),
+        CheckConstraint("result IS NULL OR " + _in("result", staff.SPOT_RESULTS), name="result"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id", ondelete="CASCADE"))
+    item: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    ref_id: Mapped[int] = mapped_column(BigInteger)
+    result: Mapped[str | None] = mapped_column(String(4))
+    reason: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class DisciplineCase(Base):
+    """A worker on the discipline ladder (执纪): 通报批评 → 诫勉谈话 → 建议辞退 → the town's decision,
+    ``due`` the day the next step falls unless corrected. ``loses_merit_year``: the year the talk
+    took away 评优."""
+
+    __tablename__ = "discipline_cases"
+    __table_args__ = (
+        CheckConstraint(_in("step", staff.DISCIPLINE_STEPS), name="step"),
+        Index("ix_discipline_cases_due", "due", postgresql_where=text(_in("step", staff.DISCIPLINE_OPEN))),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    grid_code: Mapped[str] = mapped_column(String(15))
+    spot_check_id: Mapped[int | None] = mapped_column(ForeignKey("spot_checks.id"))
+    finding: Mapped[str] = mapped_column(Text)
+    step: Mapped[str] = mapped_column(String(8))
+    step_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due: Mapped[date | None] = mapped_column(Date)
+    loses_merit_year: Mapped[int | None] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class DisciplineEvent(Base):
+    """One step of a discipline case, append-only: who (``actor_id``; none for the clock job), what
+    (``action``), the step it led to, the note and the evidence (attachment hashes)."""
+
+    __tablename__ = "discipline_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("discipline_cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(24))
+    step: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+
+
+class AssessmentPlan(Base):
+    """A version of the town's assessment plan (考核方案): items, rules, weights, grade bands, bonus
+    cap, pay tiers, as JSON. The newest is in force; the older ones stay for the record."""
+
+    __tablename__ = "assessment_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AssessmentScore(Base):
+    """A score set by hand for one item of one worker's assessment of a ``period`` (``2026-11`` or
+    ``2026``), with its reason (required)."""
+
+    __tablename__ = "assessment_scores"
+    __table_args__ = (
+        UniqueConstraint("period", "worker_id", "item_code", name="uq_assessment_scores_item"),
+        CheckConstraint("length(trim(reason)) > 0", name="reason"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    item_code: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Double)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AssessmentDecision(Base):
+    """What a year's assessment grounded for a worker (续聘, 辞退, 奖励, 惩处), with the total and grade
+    it rested on: the history of a worker's annual results."""
+
+    __tablename__ = "assessment_decisions"
+    __table_args__ = (
+        CheckConstraint(_in("grade", staff.GRADES), name="grade"),
+        CheckConstraint(_in("decision", staff.DECISIONS), name="decision"),
+        Index("ix_assessment_decisions_worker", "worker_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    total: Mapped[float] = mapped_column(Double)
+    grade: Mapped[str] = mapped_column(String(4))
+    decision: Mapped[str] = mapped_column(String(4))
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StaffMember(Base):
+    """A member of the town centre's own staff (seed 7-1): post and kind of employment, from when."""
+
+    __tablename__ = "staff_members"
+    __table_args__ = (CheckConstraint(_in("establishment", staff.ESTABLISHMENTS), name="establishment"),)
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    post: Mapped[str] = mapped_column(String(50))
+    establishment: Mapped[str] = mapped_column(String(8))
+    since: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+
+
+class StaffTraining(Base):
+    """A training a staff member (or a grid worker) took: course, day, hours, certificate."""
+
+    __tablename__ = "staff_trainings"
+    __table_args__ = (CheckConstraint("hours > 0 AND hours <= 1000", name="hours"),
+                      Index("ix_staff_trainings_person", "person_id", "day"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    course: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date] = mapped_column(Date)
+    hours: Mapped[float] = mapped_column(Double)
+    certificate: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[str | None] = mapped_column(ForeignKey("attachments.sha256"))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StaffAppraisal(Base):
+    """The annual assessment of a 事业编制 staff member by the town's party committee and government
+    (镇党委、镇政府年度考核), in the same three grades."""
+
+    __tablename__ = "staff_appraisals"
+    __table_args__ = (
+        UniqueConstraint("person_id", "year", name="uq_staff_appraisals_year"),
+        CheckConstraint(_in("grade", staff.GRADES), name="grade"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(4))
+    appraiser: Mapped[str] = mapped_column(String(50), server_default="镇党委、镇政府")
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 HOTLINE_STATES = hotline.STATES

@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         patrol_pages,
         patrols,
         planner,
+        staff,
         stats,
         supervision,
         tiles,
@@ -83,6 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.api)
     app.register_blueprint(leave.bp)
     app.register_blueprint(admin.pages)
+    app.register_blueprint(staff.pages)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)

@@ -51,6 +51,9 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "instruct_hotline": ("12345工单领导批示", "write the leader's instruction on a 12345 order"),
     "answer_hotline": ("科室办理12345工单", "draft the reply to a 12345 order as the assigned section"),
     "close_hotline": ("12345工单结案、重新派发", "close or dispatch again a 12345 order"),
+    "read_staff": ("队伍管理: 请假、抽查、执纪、考核", "the staff desk: leave, spot checks, discipline, assessments"),
+    "manage_staff": ("考核方案、手工评分、执纪决定、人员培训", "edit the assessment plan, hand scores, discipline decisions, staff records"),
+    "spot_check": ("每月抽查网格员工作", "draw and record the monthly spot checks of the grid workers"),
     "administer": ("系统管理: 账号、网格员分配、设置", "administer accounts, grid assignments and settings"),
     "read_audit": ("查看审计日志", "read the audit log of administrative changes"),
 }
@@ -75,20 +78,20 @@ TABLE: dict[str, Role] = {r.name: r for r in (
        "report report_on_mobile see_grid_personal_data see_tracks sign_in"),
     _r("leader", "网格长", "grid leader", "网格长",  # the village's
        "report report_on_mobile use_dispatch_console return_visit read_supervision see_grid_personal_data "
-       "see_tracks edit_places sign_in read_hotspots"),
+       "see_tracks edit_places sign_in read_hotspots read_staff"),
     _r("dispatcher", "镇综治中心调度员", "town dispatcher", "调度员",  # 镇综治中心
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_personal_data see_tracks review_patrols edit_places read_plans "
-       "read_hotspots read_hotline import_hotline handle_hotline"),
+       "read_hotspots read_hotline import_hotline handle_hotline read_staff manage_staff"),
     _r("town_leader", "镇领导", "town leader", "镇领导",
        "report report_for_residents use_dispatch_console supervise_cases read_supervision see_tracks "
-       "review_patrols edit_places read_plans read_hotspots read_hotline instruct_hotline"),
+       "review_patrols edit_places read_plans read_hotspots read_hotline instruct_hotline read_staff"),
     _r("department", "职能部门", "department", "职能部门",  # 职能部门 / 业务科室
        "use_dispatch_console read_supervision answer_hotline"),
     _r("district", "区网格中心", "district grid center", "区网格中心",
        "report report_for_residents use_dispatch_console read_supervision see_all_areas see_personal_data "
        "see_tracks review_patrols edit_places read_plans read_hotspots read_hotline import_hotline "
-       "close_hotline read_audit"),
+       "close_hotline read_audit read_staff spot_check"),
     _r("planner", "网格规划员", "planner", "规划员",
        "plan_grids read_plans read_hotspots"),
     _r("analyst", "数据分析员", "analyst", "分析员",
@@ -96,7 +99,8 @@ TABLE: dict[str, Role] = {r.name: r for r in (
     _r("admin", "系统管理员", "administrator", "管理员",
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_all_areas see_personal_data see_tracks review_patrols edit_places "
-       "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline administer read_audit"),
+       "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline administer read_audit read_staff "
+       "manage_staff spot_check"),
 )}
 ROLES: tuple[str, ...] = tuple(TABLE)
 

@@ -39,6 +39,9 @@ EXPECTED = {
     "instruct_hotline": {"town_leader"},
     "answer_hotline": {"department"},
     "close_hotline": {"district"},
+    "read_staff": {"leader", "dispatcher", "town_leader", "district", "admin"},
+    "manage_staff": {"dispatcher", "admin"},
+    "spot_check": {"district", "admin"},
 }
 
 

@@ -1,0 +1,57 @@
+"""队伍管理, the pages of managing the grid workers (seed 7-2, 7-1, 5-1 ⑤): ``/staff`` on the desk of
+the town's centre, the town's leaders, the village leaders and the district's grid centre (leave to
+approve, the monthly spot checks, the discipline cases with their clocks, the assessment table and
+rankings, the centre's own staff), and ``/m/staff`` on a worker's phone (their own assessment,
+spot checks, notices and discipline). Each tab is a partial template under ``pages/staff/`` with its
+own script ``static/js/staff_<tab>.js``; the data come from the APIs of each part."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, url_for
+from flask_login import current_user, login_required
+
+from webmap import database
+from webmap.services import features
+from webmap.services import leave as leave_rules
+from workflow.clock import shanghai_now
+
+pages = Blueprint("staff", __name__)
+
+# the desk's tabs, in order: (name, zh label); a tab's partial is pages/staff/_<name>.html
+TABS = ("leave", "spot", "discipline", "assessment", "people")
+
+
+def _config() -> dict:
+    now = shanghai_now()
+    return {
+        "role": current_user.role,
+        "username": current_user.username,
+        "scope": current_user.scope_code,
+        "today": now.date().isoformat(),
+        "month": f"{now.year:04d}-{now.month:02d}",
+        "year": now.year,
+        "canManage": current_user.can("manage_staff"),
+        "canSpotCheck": current_user.can("spot_check"),
+        "leaveUrl": url_for("leave.ask"),
+        "leaveKinds": list(leave_rules.KINDS),
+        "leaderDays": leave_rules.LEADER_DAYS,
+    }
+
+
+@pages.get("/staff")
+@login_required
+def page():
+    """The desk of 队伍管理; 403 for the roles that do not manage workers (a worker: /m/staff)."""
+    if not current_user.can("read_staff"):
+        abort(403)
+    return render_template("pages/staff.html", config=_config(), tabs=TABS,
+                           synthetic=features.is_synthetic(database.session()))
+
+
+@pages.get("/m/staff")
+@login_required
+def phone():
+    """A worker's own 我的考核 on the phone: their assessment, spot checks, notices, discipline."""
+    if current_user.role != "worker":
+        abort(403)
+    return render_template("mobile/staff.html", config=_config(), synthetic=features.is_synthetic(database.session()))

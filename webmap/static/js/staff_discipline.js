@@ -1,0 +1,4 @@
+// 队伍管理 · 执纪 tab (/staff #st-discipline)
+(function () {
+  "use strict";
+})();

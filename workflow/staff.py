@@ -1,0 +1,33 @@
+"""The rules of managing the grid workers and the centre's staff (seed 7-2, 7-1, 5-1 ⑤), as data:
+the kinds of items a monthly spot check samples, the steps of the discipline ladder, the grade
+bands of an assessment and the kinds of employment of the centre's staff. The database's check
+constraints list these tuples (``db/models.py``); the services read the rest of each rule here.
+
+>>> DISCIPLINE_STEPS[0], DISCIPLINE_STEPS[-1]
+('通报批评', '留用')
+>>> GRADES
+('优秀', '合格', '不合格')
+"""
+
+from __future__ import annotations
+
+# 一月一抽查: what a sample is drawn from (a worker's reports, patrols and sign-ins of the month)
+SPOT_ITEM_KINDS = ("report", "patrol", "sign_in")
+SPOT_RESULTS = ("pass", "fail")
+SPOT_STATES = ("待检查", "已完成")
+
+# 执纪: 通报批评 → (not corrected) 诫勉谈话 → (not corrected) 建议辞退 → the town's decision
+# (已辞退 or 留用); 已纠正 closes a case at any open step.
+DISCIPLINE_STEPS = ("通报批评", "诫勉谈话", "建议辞退", "已辞退", "已纠正", "留用")
+DISCIPLINE_OPEN = DISCIPLINE_STEPS[:3]
+
+# 量化考核 and the annual assessment of the centre's staff: three grades (seed 7-2)
+GRADES = ("优秀", "合格", "不合格")
+GRADES_EN = {"优秀": "excellent", "合格": "pass", "不合格": "fail"}
+
+# the annual decision an assessment grounds (续聘/辞退/奖惩)
+DECISIONS = ("续聘", "辞退", "奖励", "惩处")
+
+# the centre's own staff (seed 7-1): 事业编制 staff are assessed by the town's party committee and
+# government every year
+ESTABLISHMENTS = ("事业编制", "聘用", "借调", "其他")
