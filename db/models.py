@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from workflow import cases, hotline, staff
+from workflow import cases, hotline, leave, staff
 from workflow.roles import ROLES  # the accounts' check constraint lists them in the table's order
 
 NAMING = {
@@ -603,7 +603,7 @@ class AuditEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-LEAVE_STATES = ("待审批", "已批准", "已拒绝", "已撤销", "已销假")
+LEAVE_STATES = leave.STATES
 
 
 class Leave(Base):

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 
 from webmap import database, tiles
 from webmap.services import features
-from webmap.services import leave as leave_rules
+from workflow import leave as leave_rules
 from workflow.clock import shanghai_now
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")

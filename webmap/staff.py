@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from webmap import database
 from webmap.services import features
-from webmap.services import leave as leave_rules
+from workflow import leave as leave_rules
 from workflow.clock import shanghai_now
 
 pages = Blueprint("staff", __name__)

@@ -40,12 +40,14 @@ OVERDUE, AUTO_SUPERVISE = "overdue", "auto_supervise"
 REROUTE = "reroute"  # a published grid plan moved the case to another grid
 HOTLINE_CLOSED = "hotline_closed"  # the 12345 order that opened the case was closed (workflow/hotline.py)
 REASSIGN = "reassign"  # the administrator gave the grid to another worker (webmap/services/admin.py)
+STAND_IN = "stand_in"  # a new case went to whom the town named while the grid's worker is on leave
 SYSTEM_EVENTS = {
     OVERDUE: ("超期", "overdue"),
     AUTO_SUPERVISE: ("超期自动督办", "supervised automatically"),
     REROUTE: ("网格调整改派", "re-routed by a grid plan"),
     HOTLINE_CLOSED: ("12345 工单结案, 案件随之结案", "closed with its 12345 order"),
     REASSIGN: ("网格员调整", "the grid's worker changed"),
+    STAND_IN: ("网格员请假, 由顶岗人员负责", "the grid's worker is on leave: to the stand-in"),
 }
 SYSTEM_ROLE = "system"
 WORKING_UNITS = ("work_hours", "work_days")

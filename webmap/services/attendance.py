@@ -5,7 +5,9 @@
   measured on the WGS84 ellipsoid by PostGIS), idempotent on the phone's ``client_id``.
 - :func:`day` lists a worker's sign-ins of a day; :func:`weekly` checks the week against the
   40-hour rule: hours from in/out pairs, the working days (holidays table included) without a
-  sign-in, sign-ins outside the grid, and sign-ins never closed.
+  sign-in, sign-ins outside the grid, and sign-ins never closed. A working day of approved leave
+  (请假, :mod:`workflow.leave`) is excused: it is no missing day, and it lowers the week's 40 hours by
+  8 (:func:`workflow.leave.required_hours`).
 - Sign-in places are whereabouts, like patrol tracks: the worker, their village's leader and the
   town see them (:func:`reader_scope`, the rule of :func:`webmap.services.tracks.track_visible`);
   :func:`webmap.services.patrols.purge` forgets the places after the retention.
@@ -25,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial import patrols as analysis
+from workflow import leave as leave_rules
 from workflow import roles
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso, shanghai_now
 
@@ -32,7 +35,7 @@ from .patrols import PatrolError
 from .tracks import may_see_tracks
 from .workdays import load_calendar
 
-RULE_HOURS = 40  # 每周在岗不少于 40 小时 (seed 7-2)
+RULE_HOURS = leave_rules.WEEK_HOURS  # 每周在岗不少于 40 小时 (seed 7-2)
 DEFAULT_TOLERANCE_M = 100.0
 MAX_AGE = timedelta(days=2)  # a sign-in sent later than this is refused (no back-dating)
 CLOCK_SKEW = timedelta(minutes=5)  # a phone's clock a little ahead is no "future"
@@ -241,28 +244,55 @@ def attendance_rows(db: Session, persons: Sequence[int], lo: datetime, hi: datet
     return out
 
 
-def summarize(rows: Sequence, first: date, end: date, calendar: WorkCalendar, today: date) -> dict:
+def leave_days(db: Session, persons: Sequence[int], first: date, end: date) -> dict[int, set[date]]:
+    """The days from ``first`` up to ``end`` (exclusive) each person was on leave that excuses them
+    (approved, or reported back from: :data:`workflow.leave.EXCUSED`); a worker who reported back
+    early is on leave until the day before their 销假."""
+    out: dict[int, set[date]] = {p: set() for p in persons}
+    if not persons:
+        return out
+    for r in db.execute(text("""
+            SELECT worker_id, start, "end", back_at FROM leaves
+             WHERE worker_id = ANY(:ids) AND state = ANY(:states) AND start < :end AND "end" >= :first"""),
+            {"ids": list(persons), "states": list(leave_rules.EXCUSED), "first": first, "end": end}).all():
+        last = r.end
+        if r.back_at is not None and local_day(r.back_at) <= last:
+            last = local_day(r.back_at) - timedelta(days=1)
+        day = max(r.start, first)
+        while day <= last and day < end:
+            out[r.worker_id].add(day)
+            day += timedelta(days=1)
+    return out
+
+
+def summarize(rows: Sequence, first: date, end: date, calendar: WorkCalendar, today: date,
+              on_leave: Iterable[date] = ()) -> dict:
     """The attendance of one worker over the days ``first`` up to ``end`` (exclusive), from their
     sign-in rows of a wider span (a session may start the evening before): hours, days signed in,
-    working days up to yesterday without a sign-in, sign-ins outside the grid, unmatched ones."""
+    working days up to yesterday without a sign-in (those ``on_leave`` excused), the working days on
+    leave, the hours the 40-hour rule asks after them, sign-ins outside the grid, unmatched ones."""
     lo, hi = local_midnight(first), local_midnight(end)
     pairing = pair_sessions((r.kind, r.at) for r in rows)
     inside_span = [r for r in rows if lo <= r.at < hi]
     signed_days = {local_day(r.at) for r in inside_span if r.kind == "in"}
+    excused = sorted(d for d in set(on_leave) if first <= d < end and calendar.is_workday(d))
     missing, day = [], first
     while day < min(end, today):
-        if calendar.is_workday(day) and day not in signed_days:
+        if calendar.is_workday(day) and day not in signed_days and day not in excused:
             missing.append(day.isoformat())
         day += timedelta(days=1)
     hours = round(hours_between(pairing.sessions, first, end), 2)
+    required = leave_rules.required_hours(len(excused))
     return {
         "hours": hours,
         "days_signed": len(signed_days),
         "missing_days": missing,
+        "leave_days": [d.isoformat() for d in excused],
+        "required_hours": required,
         "outside": sum(1 for r in inside_span if r.inside is False),
         "open_sessions": sum(1 for t in pairing.open_ins if lo <= t < hi),
         "unmatched_out": sum(1 for t in pairing.stray_outs if lo <= t < hi),
-        "below_rule": hours < RULE_HOURS,
+        "below_rule": hours < required,
     }
 
 
@@ -453,17 +483,20 @@ def week_attendance(db: Session, workers: Sequence[Worker], week_start: date, ca
                     today: date) -> dict[int, dict]:
     """:func:`summarize` of each worker for the week from ``week_start``: person id → summary."""
     first, end = week_start, week_start + timedelta(days=7)
-    rows = attendance_rows(db, [w.person_id for w in workers], local_midnight(first) - MAX_SESSION,
-                           local_midnight(end) + MAX_SESSION)
-    return {w.person_id: summarize(rows[w.person_id], first, end, calendar, today) for w in workers}
+    persons = [w.person_id for w in workers]
+    rows = attendance_rows(db, persons, local_midnight(first) - MAX_SESSION, local_midnight(end) + MAX_SESSION)
+    leave = leave_days(db, persons, first, end)
+    return {w.person_id: summarize(rows[w.person_id], first, end, calendar, today, leave[w.person_id])
+            for w in workers}
 
 
 def weekly(db: Session, user, week_start: date | str | None, village: str | None = None,
            now: datetime | None = None) -> dict:
     """The week's attendance of every worker in the reader's scope (or of ``village``) against the
     40-hour rule: ``{week_start, week_end, rule_hours, timezone, village, workers: [{worker,
-    worker_name, grid_code, hours, days_signed, missing_days, outside, open_sessions,
-    unmatched_out, below_rule}]}``. Hours come from in/out pairs clipped to the week; an unmatched
+    worker_name, grid_code, hours, days_signed, missing_days, leave_days, required_hours, outside,
+    open_sessions, unmatched_out, below_rule}]}`` (``below_rule``: fewer hours than
+    ``required_hours``, the 40 less 8 for each working day of approved leave). Hours come from in/out pairs clipped to the week; an unmatched
     "in" counts 0 and is reported in ``open_sessions``; ``missing_days`` are the working days up
     to yesterday (holidays table included) without a sign-in."""
     now = now or shanghai_now()

@@ -9,7 +9,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,9 +20,11 @@ from db.models import Attachment, Category, Department, Incident
 from db.queries import query
 from spatial.crs import CoordinateError, to_wgs84
 from spatial.nearby import degrees_covering
+from workflow import cases
 from workflow.clock import SHANGHAI, WorkCalendar
+from workflow.deadlines import STAND_IN, SYSTEM_ROLE
 
-from . import settings
+from . import events, settings
 from .errors import FieldError, InvalidInputError
 from .events import NOTIFY_CHANNEL, live_message
 from .workdays import load_calendar
@@ -139,13 +141,18 @@ def parse_report(payload: Any) -> Report:
     )
 
 
-def route_point(db: Session, lng: float, lat: float, near_m: float | None = None) -> dict | None:
+def route_point(db: Session, lng: float, lat: float, near_m: float | None = None,
+                today: date | None = None) -> dict | None:
     """The grid for a WGS84 point (see ``db/sql/route_point.sql``), or None outside every grid.
-    ``near_m``: the near-boundary distance in metres (None: the setting, :func:`webmap.services.settings.near_boundary_m`)."""
+    ``near_m``: the near-boundary distance in metres (None: the setting, :func:`webmap.services.settings.near_boundary_m`);
+    ``today`` (default: today in Asia/Shanghai): a grid worker on leave then, with a stand-in named,
+    hands the case to the stand-in (``stand_in_leave_id``, ``absent_worker_*``)."""
     if near_m is None:
         near_m = settings.near_boundary_m(db)
     near_deg = degrees_covering(near_m, lat)  # for the index pre-filter
-    row = db.execute(query("route_point"), {"lng": lng, "lat": lat, "near_m": near_m, "near_deg": near_deg})
+    today = today or datetime.now(SHANGHAI).date()
+    row = db.execute(query("route_point"), {"lng": lng, "lat": lat, "near_m": near_m, "near_deg": near_deg,
+                                            "today": today})
     row = row.mappings().first()
     return dict(row) if row else None
 
@@ -164,6 +171,16 @@ def _category(db: Session, code: str):
         .outerjoin(Department, Department.id == Category.department_id)
         .where(Category.code == code)
     ).first()
+
+
+def _note_stand_in(db: Session, incident_id: int, route: dict, now: datetime) -> None:
+    """The case event of a new case that went to the stand-in of a worker on leave."""
+    note = (f"网格员 {route['absent_worker_name']} 请假 ({route['leave_start']:%m-%d}–{route['leave_end']:%m-%d}), "
+            f"由 {route['worker_name']} 顶岗负责")
+    events.record_event(db, incident_id, STAND_IN, at=now, role=SYSTEM_ROLE, from_state=cases.REPORTED,
+                        to_state=cases.REPORTED, note=note,
+                        data={"leave_id": route["stand_in_leave_id"], "absent_worker_id": route["absent_worker_id"],
+                              "stand_in_id": route["worker_id"]})
 
 
 def report_incident(
@@ -198,7 +215,7 @@ def report_incident(
         raise InvalidInputError(errors)
 
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
-    route = route_point(db, report.lng, report.lat, near_m)
+    route = route_point(db, report.lng, report.lat, near_m, now.date())
     flags = list(report.flags)
     if route is None:
         flags.append("outside_grids")  # 属地兜底: the town center's unassigned queue
@@ -239,6 +256,8 @@ def report_incident(
     if row is None:  # the same idempotency key is already stored: answer that incident
         db.rollback()
         return _existing(db, idempotency_key), None
+    if route.get("stand_in_leave_id") is not None:
+        _note_stand_in(db, row.id, route, now)
     db.commit()
     return row.id, SimpleNamespace(
         id=row.id, case_no=row.case_no, description=report.description, address=report.address,

@@ -2,10 +2,13 @@
 
 A worker asks for leave from a day to a day (inclusive) with a kind and a reason. Its length is
 counted in working days on the town's clock (holidays and weekends do not count). Up to
-:data:`LEADER_DAYS` working days the leader (网格长) of the worker's village approves it, and the
+:data:`workflow.leave.LEADER_DAYS` working days the leader (网格长) of the worker's village approves it, and the
 town's centre sees it (it is filed there); longer, the town's centre (镇综治中心) approves it. The
 worker may cancel it before it starts and reports back (销假) after it; an approved leave whose end has
-passed without 销假 shows as ``back_overdue``. Every step is a :class:`~db.models.LeaveEvent`.
+passed without 销假 shows as ``back_overdue``. The town's centre names a stand-in (顶岗, action
+``name_stand_in``): the grid leader (网格长) of the worker's village, who holds the village's cases
+already; while the leave runs, the grid's new cases go to them (``db/sql/route_point.sql``), each
+with a ``stand_in`` case event. Every step is a :class:`~db.models.LeaveEvent`.
 ``version`` guards the steps against stale pages (409).
 """
 
@@ -14,21 +17,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.models import Account, Leave, LeaveEvent, Person
 from workflow import roles
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso
+from workflow.leave import APPROVED, BACK, CANCELLED, KINDS, PENDING, REFUSED, STATE_EN, approver
 
 from .errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from .workdays import load_calendar
 
-LEADER_DAYS = 3
-KINDS = {"事假": "personal", "病假": "sick", "年假": "annual", "婚假": "marriage", "产假": "maternity",
-         "丧假": "bereavement", "其他": "other"}
-PENDING, APPROVED, REFUSED, CANCELLED, BACK = "待审批", "已批准", "已拒绝", "已撤销", "已销假"
-STATE_EN = {PENDING: "pending", APPROVED: "approved", REFUSED: "refused", CANCELLED: "cancelled", BACK: "back at work"}
-TOWN = "town"  # the approver_role of a long leave: the town's centre (dispatchers, the administrator)
 MAX_DAYS_AHEAD = 366
 
 
@@ -46,8 +44,9 @@ def working_days(calendar: WorkCalendar, start: date, end: date) -> int:
     return days
 
 
-def _serialize(leave: Leave, person: Person | None, today: date) -> dict:
+def _serialize(leave: Leave, person: Person | None, today: date, stand_in: Person | None = None) -> dict:
     return {"id": leave.id, "worker": {"id": leave.worker_id, "name": person.name if person else None},
+            "stand_in": {"id": stand_in.id, "name": stand_in.name} if stand_in else None,
             "grid_code": leave.grid_code, "start": leave.start.isoformat(), "end": leave.end.isoformat(),
             "kind": leave.kind, "reason": leave.reason, "days": leave.days, "approver_role": leave.approver_role,
             "state": leave.state, "state_en": STATE_EN[leave.state], "version": leave.version,
@@ -103,7 +102,7 @@ def ask(db: Session, user, body, now: datetime | None = None) -> dict:
     if days == 0:
         raise LeaveInputError([FieldError("end", "这段时间没有工作日, 无需请假", "no working day in it: no leave needed")])
     leave = Leave(account_id=account.id, worker_id=account.person_id, grid_code=user.scope_code, start=start, end=end,
-                  kind=kind, reason=reason, days=days, approver_role="leader" if days <= LEADER_DAYS else TOWN,
+                  kind=kind, reason=reason, days=days, approver_role=approver(days),
                   state=PENDING, version=1, created_at=now)
     db.add(leave)
     db.flush()
@@ -129,11 +128,28 @@ def listing(db: Session, user, now: datetime | None = None) -> dict:
     if where is None:
         raise ForbiddenError("此角色不能查看请假", "this role does not read leave")
     today = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date()
-    rows = db.execute(select(Leave, Person).join(Person, Person.id == Leave.worker_id).where(where)
+    stand_in = aliased(Person)
+    rows = db.execute(select(Leave, Person, stand_in).join(Person, Person.id == Leave.worker_id)
+                      .outerjoin(stand_in, stand_in.id == Leave.stand_in_id).where(where)
                       .order_by(Leave.start.desc(), Leave.id.desc()).limit(500)).all()
-    items = [_serialize(leave, person, today) for leave, person in rows]
-    return {"items": items, "awaiting_me": [i["id"] for i, (leave, _p) in zip(items, rows, strict=True)
-                                            if may_decide(user, leave)]}
+    items = [_serialize(leave, person, today, deputy) for leave, person, deputy in rows]
+    naming = roles.has_permission(user.role, "handle_cases")
+    return {"items": items, "awaiting_me": [i["id"] for i, (leave, _p, _s) in zip(items, rows, strict=True)
+                                            if may_decide(user, leave)],
+            "may_name_stand_in": naming,
+            "stand_in_candidates": _candidates(db, {i["grid_code"][:12] for i in items}) if naming else {}}
+
+
+def _candidates(db: Session, villages: set[str]) -> dict[str, list[dict]]:
+    """The active grid leaders of each village, who may stand in for its workers."""
+    out: dict[str, list[dict]] = {v: [] for v in sorted(villages)}
+    if villages:
+        for account, person in db.execute(
+                select(Account, Person).join(Person, Person.id == Account.person_id)
+                .where(Account.role == "leader", Account.active.is_(True), Account.scope_code.in_(villages))
+                .order_by(Account.username)).all():
+            out[account.scope_code].append({"username": account.username, "name": person.name})
+    return out
 
 
 def may_decide(user, leave: Leave) -> bool:
@@ -144,7 +160,7 @@ def may_decide(user, leave: Leave) -> bool:
     return roles.has_permission(user.role, "handle_cases")
 
 
-ACTIONS = ("approve", "refuse", "cancel", "report_back")
+ACTIONS = ("approve", "refuse", "cancel", "report_back", "name_stand_in")
 
 
 def act(db: Session, user, leave_id: int, body, now: datetime | None = None) -> dict:
@@ -158,8 +174,8 @@ def act(db: Session, user, leave_id: int, body, now: datetime | None = None) -> 
     if not visible:
         raise NotFoundError("没有这条请假", "no such leave")
     if not isinstance(body, dict) or body.get("action") not in ACTIONS:
-        raise LeaveInputError([FieldError("action", "操作应为 approve、refuse、cancel 或 report_back",
-                                          "the action is approve, refuse, cancel or report_back")])
+        raise LeaveInputError([FieldError("action", "操作应为 approve、refuse、cancel、report_back 或 name_stand_in",
+                                          "the action is approve, refuse, cancel, report_back or name_stand_in")])
     action = body["action"]
     person = db.get(Person, leave.worker_id)
     if body.get("version") != leave.version:
@@ -179,6 +195,8 @@ def act(db: Session, user, leave_id: int, body, now: datetime | None = None) -> 
         if action == "refuse" and not (note or "").strip():
             raise LeaveInputError([FieldError("note", "不批准请说明理由", "say why it is refused")])
         leave.state = APPROVED if action == "approve" else REFUSED
+    elif action == "name_stand_in":
+        _name_stand_in(db, user, leave, body, now.date())
     else:
         if leave.account_id != user.id:
             raise ForbiddenError("只有请假人本人可以撤销或销假", "only the worker who asked may cancel or report back")
@@ -192,7 +210,32 @@ def act(db: Session, user, leave_id: int, body, now: datetime | None = None) -> 
                                                   "only an approved leave that has begun is reported back from")])
             leave.state, leave.back_at = BACK, now
     leave.version += 1
+    if action == "name_stand_in":
+        deputy = db.get(Person, leave.stand_in_id) if leave.stand_in_id else None
+        note = (f"顶岗: {deputy.name}" if deputy else "取消顶岗") + (f" ({note})" if note else "")
     db.add(LeaveEvent(leave_id=leave.id, at=now, actor_id=user.id, role=user.role, action=action, note=note))
     db.commit()
-    return _serialize(leave, person, now.date())
+    return _serialize(leave, person, now.date(), db.get(Person, leave.stand_in_id) if leave.stand_in_id else None)
+
+
+def _name_stand_in(db: Session, user, leave: Leave, body: dict, today: date) -> None:
+    """``stand_in``: the username of a grid leader (网格长) whose village holds the worker's grid, or
+    null to name none. The town's centre only; a leave still to come or running."""
+    if not roles.has_permission(user.role, "handle_cases"):
+        raise ForbiddenError("顶岗人员由镇综治中心指定", "the town's centre names the stand-in")
+    if leave.state not in (PENDING, APPROVED) or leave.end < today:
+        raise LeaveInputError([FieldError("action", f"请假已{leave.state}, 不能指定顶岗",
+                                          f"the leave is {STATE_EN[leave.state]}: no stand-in")])
+    username = body.get("stand_in")
+    if username is None:
+        leave.stand_in_id = None
+        return
+    account = db.execute(select(Account).where(Account.username == username)).scalar_one_or_none() \
+        if isinstance(username, str) else None
+    if account is None or not account.active or account.person_id is None:
+        raise LeaveInputError([FieldError("stand_in", "没有这个可用账号", "no such active account")])
+    if account.role != "leader" or not leave.grid_code.startswith(account.scope_code or "-"):
+        raise LeaveInputError([FieldError("stand_in", "顶岗人员应为本村 (社区) 的网格长",
+                                          "the stand-in is a grid leader of the worker's village")])
+    leave.stand_in_id = account.person_id
 

@@ -241,6 +241,7 @@ def _week_items(db: Session, workers: Sequence[Worker], first: date, end: date, 
              "attendance_hours": signs[w.person_id]["hours"], "below_rule": signs[w.person_id]["below_rule"],
              "days_signed": signs[w.person_id]["days_signed"],
              "missing_days": signs[w.person_id]["missing_days"],
+             "leave_days": signs[w.person_id]["leave_days"], "required_hours": signs[w.person_id]["required_hours"],
              "open_sessions": signs[w.person_id]["open_sessions"]} for w in workers]
 
 
@@ -322,8 +323,10 @@ def _worker_rows(db: Session, workers: Sequence[Worker], first: date, end: date,
     signs = attendance.attendance_rows(db, persons, local_midnight(first) - attendance.MAX_SESSION,
                                        local_midnight(end) + attendance.MAX_SESSION)
     calendar = attendance.work_calendar(db)
+    leave = attendance.leave_days(db, persons, first, end)
     rows = [({**_worker_head(w), **patrol_stats(patrols[w.person_id]), "cases": cases[w.person_id]},
-             attendance.summarize(signs[w.person_id], first, end, calendar, local_day(now))) for w in workers]
+             attendance.summarize(signs[w.person_id], first, end, calendar, local_day(now), leave[w.person_id]))
+            for w in workers]
     return rows, calendar
 
 
@@ -404,6 +407,7 @@ WEEKLY_COLUMNS = WORKER_HEAD + [
     ("异常轨迹", "flagged", "int", 9), ("待审核异常", "unreviewed_flagged", "int", 10),
     ("审核不通过", "rejected", "int", 10), ("签到在岗(小时)", "attendance_hours", "h", 12),
     ("不足40小时", "below_rule", "bool", 10), ("缺勤工作日", "missing_days", "list", 22),
+    ("请假工作日", "leave_days", "list", 22), ("应在岗(小时)", "required_hours", "int", 11),
     ("上报案件", "cases", "int", 9)]
 VILLAGE_HEAD = [("村编码", "village_code", "text", 14), ("村名称", "village_name", "text", 12),
                 ("网格员人数", "workers", "int", 10)]

@@ -288,11 +288,14 @@
     }).addTo(map);
   }
 
+  let staffConfig = null;
   window.Wangge = Object.freeze({
     TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet, categoryLabel,
     dateFormat, clockFmt, clock, stamp, today, message, errorsZh, getJSON, fetchJSON, stream, release, listen, inboxBadge, recount,
     openDatabase, transact, bboxParam, heatScale, townView, polygonsOf, inRing, contains, ringArea, largestRing, centre,
     baseLayer,
+    // 队伍管理 (/staff, /m/staff): the page's config, read once from its st-config block
+    get staffConfig() { staffConfig = staffConfig || readJSON("st-config"); return staffConfig; },
   });
   menuButton(byId("menu-toggle"), byId("menu"));
   inboxBadge(byId("inbox-badge"));

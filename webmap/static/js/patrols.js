@@ -95,10 +95,19 @@
   const hoursVsRule = (rule) => (r) => {
     if (r.attendance_hours === undefined) return DASH;
     const box = el("span", {}, num(r.attendance_hours, 2));
-    if (r.below_rule === true) box.append(" ", el("small", {}, fmt(t.below, { h: rule })));
+    // the week asks 40 hours less 8 for each working day of approved leave
+    const asked = r.required_hours === undefined ? rule : r.required_hours;
+    if (r.below_rule === true) box.append(" ", el("small", {}, fmt(t.below, { h: asked })));
     return box;
   };
-  const missingDays = (r) => (Array.isArray(r.missing_days) ? (r.missing_days.length ? r.missing_days.map(weekday).join("、") : t.none) : DASH);
+  const missingDays = (r) => {
+    if (!Array.isArray(r.missing_days)) return DASH;
+    const box = el("span", {}, r.missing_days.length ? r.missing_days.map(weekday).join("、") : t.none);
+    if (r.leave_days && r.leave_days.length) {
+      box.append(" ", el("small", { class: "pt-leave" }, fmt(t.onLeave, { days: r.leave_days.map(weekday).join("、") })));
+    }
+    return box;
+  };
 
   // ------------------------------------------------------------ reports
   const reports = {}; // kind → the last report shown

@@ -1,10 +1,8 @@
 // 队伍管理 (/staff, /m/staff): the tabs. Each tab's script listens for "staff:show" (detail: the tab's
 // name) on document to load its data when first shown, and reads the page's config with
-// Wangge.staffConfig.
+// Wangge.staffConfig (common.js).
 (function () {
   "use strict";
-  const { readJSON } = Wangge;
-  Wangge.staffConfig = readJSON("st-config");
   const tabs = Array.from(document.querySelectorAll(".st-tabs [role=tab]"));
   function show(name) {
     for (const tab of tabs) {
