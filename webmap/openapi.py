@@ -345,6 +345,38 @@ def api_document() -> dict:
                 "parameters": [{"name": "leave_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "the leave as it now is"}, "403": ERRORS["403"],
                               "404": ERRORS["404"], "409": _error("stale version"), "422": _error("not now")}}},
+            "/spot-checks": {
+                "post": {"summary": "一月一抽查 / draw the month's samples {month: YYYY-MM} for every worker (district, "
+                                    "administrator); drawing again returns the same checks",
+                         "responses": {"201": {"description": "{month, items, finished, share_passed}"},
+                                       "400": _error("bad month"), "403": ERRORS["403"],
+                                       "422": _error("the month has not ended")}},
+                "get": {"summary": "抽查 / the checks of a month with their items and results, within scope",
+                        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                                       for n in ("month", "village", "mine")],
+                        "responses": {"200": {"description": "{month, items, finished, share_passed}"},
+                                      "403": ERRORS["403"]}}},
+            "/spot-checks/{check_id}/items/{item}": {"post": {
+                "summary": "抽查结果 / record one item {result: pass|fail, reason, version}; a fail needs a reason",
+                "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "integer"}}
+                               for n in ("check_id", "item")],
+                "responses": {"200": {"description": "the check as it now is"}, "403": ERRORS["403"],
+                              "404": ERRORS["404"], "409": _error("stale version"), "422": _error("field errors")}}},
+            "/discipline": {"get": {
+                "summary": "执纪 / discipline cases within scope with their events and clock (?state=open)",
+                "parameters": [{"name": "state", "in": "query", "schema": {"type": "string", "enum": ["open"]}}],
+                "responses": {"200": {"description": "{items, day_kind, days}"}, "403": ERRORS["403"]}}},
+            "/discipline/{case_id}/actions": {"post": {
+                "summary": "执纪操作 / correct, talk, decide_dismiss, decide_keep {action, version, note, evidence}",
+                "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "the case as it now is"}, "403": ERRORS["403"],
+                              "404": ERRORS["404"], "409": _error("stale version"), "422": _error("not now")}}},
+            "/notices": {"get": {"summary": "通知 / one's notices (a worker's, a leader's village's, the town's all)",
+                                 "responses": {"200": {"description": "{items, unread}"}, "403": ERRORS["403"]}}},
+            "/notices/{notice_id}/read": {"post": {
+                "summary": "已读 / mark a notice read",
+                "parameters": [{"name": "notice_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "the notice"}, "404": ERRORS["404"]}}},
             "/admin/audit": {"get": {
                 "summary": "审计日志 / every administrative change, newest first (administrator, district)",
                 "parameters": [{"name": "target", "in": "query", "schema": {"type": "string"}}, *page],

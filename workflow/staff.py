@@ -31,3 +31,21 @@ DECISIONS = ("续聘", "辞退", "奖励", "惩处")
 # the centre's own staff (seed 7-1): 事业编制 staff are assessed by the town's party committee and
 # government every year
 ESTABLISHMENTS = ("事业编制", "聘用", "借调", "其他")
+
+# 一月一抽查: how many records of each kind a worker's monthly sample holds (fewer when the month has
+# fewer), and which incidents count as the worker's own reports when the reporter's account is not
+# stored (the phone's and the patrol's reports routed to the worker's grid)
+SPOT_SAMPLE = {"report": 3, "patrol": 2, "sign_in": 2}
+SPOT_REPORT_SOURCES = ("grid_worker", "patrol")
+# 工作不力: a finished check whose share passed is below this opens a discipline case at 通报批评
+SPOT_PASS_THRESHOLD = 0.6
+
+# 执纪's clock: a step not corrected within DISCIPLINE_DAYS steps up (通报批评 → 诫勉谈话 → 建议辞退).
+# The days are calendar days (自然日): the 10 days of a criticism run over weekends and holidays, as
+# a notice's 10 days do; "working" counts the town's working days instead (holidays table).
+DISCIPLINE_DAYS = 10
+DISCIPLINE_DAY_KIND = "calendar"  # "calendar" | "working"
+# the step the clock leads to from each open step; 建议辞退 waits for the town's decision
+DISCIPLINE_NEXT = {"通报批评": "诫勉谈话", "诫勉谈话": "建议辞退"}
+DISCIPLINE_STEPS_EN = {"通报批评": "public criticism", "诫勉谈话": "admonition talk", "建议辞退": "dismissal proposed",
+                       "已辞退": "dismissed", "已纠正": "corrected", "留用": "kept on"}
