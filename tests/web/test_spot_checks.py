@@ -7,17 +7,18 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 
-from tests.conftest import login
+from tests.conftest import DEMO_UNTIL, login
 from workflow.clock import SHANGHAI
 
 WORKER = "worker066"  # a grid no other test acts in
 
 
 def _months():
-    first = datetime.now(SHANGHAI).date().replace(day=1)
-    last = (first - timedelta(days=1)).replace(day=1)
+    """This month (not over), and two whole months of the demo town's records."""
+    this = datetime.now(SHANGHAI).date().replace(day=1)
+    last = (DEMO_UNTIL.date().replace(day=1) - timedelta(days=1)).replace(day=1)
     before = (last - timedelta(days=1)).replace(day=1)
-    return f"{first:%Y-%m}", f"{last:%Y-%m}", f"{before:%Y-%m}"
+    return f"{this:%Y-%m}", f"{last:%Y-%m}", f"{before:%Y-%m}"
 
 
 def _person(connection, username):
