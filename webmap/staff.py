@@ -35,6 +35,10 @@ def _config() -> dict:
         "leaveUrl": url_for("leave.ask"),
         "leaveKinds": list(leave_rules.KINDS),
         "leaderDays": leave_rules.LEADER_DAYS,
+        "spotChecksUrl": url_for("spot_checks.listing"),
+        "disciplineUrl": url_for("spot_checks.cases"),
+        "noticesUrl": url_for("spot_checks.notice_list"),
+        "attachmentsUrl": url_for("api.upload_attachment"),
     }
 
 

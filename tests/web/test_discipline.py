@@ -144,3 +144,62 @@ def test_the_jobs_command_moves_the_clock_once(demo_database):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT step FROM discipline_cases WHERE id = :i"), {"i": case_id}).scalar() == "诫勉谈话"
     engine.dispose()
+
+
+def test_the_town_records_a_correction_and_the_worker_sees_the_notice(browser, live_server, engine):
+    from tests.conftest import ARTIFACTS
+    from tests.web.desk import DESK, PHONE, hosts, sign_in, watch
+    from tests.web.phone import UNCOVERED
+
+    worker = "worker069"  # a grid no other test acts in
+    with Session(engine) as db:
+        case_id, _ = _open(db, worker=worker, when=datetime.now(SHANGHAI))
+        name = db.execute(text("SELECT p.name FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.username = :u"),
+                          {"u": worker}).scalar()
+    desk = browser.new_context(viewport=DESK)
+    page = desk.new_page()
+    seen, errors = watch(page)
+    try:
+        sign_in(page, live_server, "dispatcher1", "/staff?tab=discipline")
+        page.wait_for_url(f"{live_server}/staff?tab=discipline")
+        page.wait_for_selector("body[data-discipline-loaded]", state="attached", timeout=20_000)
+        row = page.locator(f"#dc-list tr[data-case='{case_id}']")
+        assert name in row.inner_text() and "剩余 10 天 → 诫勉谈话" in row.inner_text()
+        row.locator("button:text-is('查看')").click()
+        assert "通报批评" in page.locator("#dc-events").inner_text()
+        page.select_option("#dc-action", label="已纠正 (附证据)")
+        page.fill("#dc-note", "已补巡查并整改台账")
+        page.set_input_files("#dc-files", [{"name": "整改.jpg", "mimeType": "image/jpeg", "buffer": JPEG}])
+        page.click("#dc-submit")
+        page.wait_for_function("document.querySelector('#dc-msg').innerText.includes('已保存: 已纠正')")
+        assert page.locator(f"#dc-list tr[data-case='{case_id}']").count() == 0  # no longer open
+        page.uncheck("#dc-only-open")
+        page.wait_for_selector(f"#dc-list tr[data-case='{case_id}'][data-step='已纠正']")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "staff-discipline.png"), full_page=True)
+        with engine.connect() as conn:
+            evidence = conn.execute(text("SELECT evidence FROM discipline_events WHERE case_id = :c AND action = 'correct'"),
+                                    {"c": case_id}).scalar()
+        assert len(evidence) == 1 and len(evidence[0]) == 64
+        assert hosts(seen) == {"127.0.0.1"} and not errors, errors
+    finally:
+        desk.close()
+    phone = browser.new_context(**PHONE)
+    page = phone.new_page()
+    seen, errors = watch(page)
+    try:
+        sign_in(page, live_server, worker, "/m/staff")
+        page.wait_for_url(f"{live_server}/m/staff")
+        page.wait_for_selector("body[data-checks-loaded]", state="attached", timeout=20_000)
+        notice = page.locator("#ms-notices li.unread:has(strong:text-is('已纠正'))").first
+        assert "已补巡查并整改台账" in notice.inner_text()
+        assert page.locator("#ms-notices li:has(strong:text-is('通报批评'))").count() >= 1
+        assert not page.evaluate(UNCOVERED), page.evaluate(UNCOVERED)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        unread = page.locator("#ms-unread").inner_text()
+        notice.locator("button:text-is('已读')").click()
+        page.wait_for_function(f"document.querySelector('#ms-unread').innerText !== {json.dumps(unread)}")
+        page.screenshot(path=str(ARTIFACTS / "m-staff-checks.png"), full_page=True)
+        assert hosts(seen) == {"127.0.0.1"} and not errors, errors
+    finally:
+        phone.close()
