@@ -834,7 +834,7 @@ CENTRE_TRAININGS = (("网格化服务管理业务培训", 40, 16.0), ("矛盾纠
 
 def _load_centre_staff(cur, centre: list[int], since: date, today: date) -> None:
     """The centre's staff (no random draw: the rest of the demo stays as it was), their trainings
-    and last year's grades of the 事业编制 members."""
+    and the grades of the 事业编制 members for the year before the load."""
     for pid, (post, establishment) in zip(centre, CENTRE_POSTS, strict=True):
         cur.execute("INSERT INTO staff_members (person_id, post, establishment, since) VALUES (%s, %s, %s, %s)",
                     (pid, post, establishment, since))
@@ -847,7 +847,7 @@ def _load_centre_staff(cur, centre: list[int], since: date, today: date) -> None
     for pid, (_post, establishment) in zip(centre, CENTRE_POSTS, strict=True):
         if establishment == "事业编制":
             cur.execute("INSERT INTO staff_appraisals (person_id, year, grade) VALUES (%s, %s, %s)",
-                        (pid, since.year - 1, "合格"))
+                        (pid, since.year, "合格"))
 
 
 def account_ids(rows, department_id: dict[str, int]) -> dict:

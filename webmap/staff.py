@@ -35,6 +35,11 @@ def _config() -> dict:
         "leaveUrl": url_for("leave.ask"),
         "leaveKinds": list(leave_rules.KINDS),
         "leaderDays": leave_rules.LEADER_DAYS,
+        "staffMembersUrl": url_for("staff_records.members"),
+        "staffMembersXlsxUrl": url_for("staff_records.members_xlsx"),
+        "staffTrainingsUrl": url_for("staff_records.trainings"),
+        "staffAppraisalsUrl": url_for("staff_records.appraisals"),
+        "attachmentsUrl": url_for("api.upload_attachment"),
     }
 
 
