@@ -106,8 +106,8 @@
     const { ok, answer } = await fetchJSON(config().staffTrainingsUrl, { method: "POST", body });
     if (!ok) { error.textContent = fmt(t.failed, { reason: reason(answer) }); return; }
     form.hidden = true;
-    say(fmt(t.saved, { name: answer.person.name, course: answer.course, hours: answer.hours }));
     await load();
+    say(fmt(t.saved, { name: answer.person.name, course: answer.course, hours: answer.hours }));
   }
 
   async function saveGrade(event) {
@@ -119,8 +119,8 @@
     const { ok, answer } = await fetchJSON(config().staffAppraisalsUrl, { method: "POST", body });
     if (!ok) { error.textContent = fmt(t.failed, { reason: reason(answer) }); return; }
     form.hidden = true;
-    say(fmt(t.graded, { name: answer.person.name, year: answer.year, grade: answer.grade }));
     await load();
+    say(fmt(t.graded, { name: answer.person.name, year: answer.year, grade: answer.grade }));
   }
 
   async function history(m) {
