@@ -209,3 +209,25 @@ def test_the_dispatcher_records_a_training_and_a_grade_in_the_page(browser, live
         assert hosts(seen) <= {"127.0.0.1"} and not errors
     finally:
         context.close()
+
+
+def test_a_scanned_certificate_is_seen_by_the_town_not_by_a_village(client, connection):
+    from tests.conftest import JPEG
+    login(client, "dispatcher1")
+    scan = JPEG + b"staff-records-certificate"
+    uploaded = client.post("/api/v1/attachments", data={"file": (io.BytesIO(scan), "cert.jpg")},
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    sha = uploaded.get_json()["id"]
+    made = client.post("/api/v1/staff/trainings", json={"person": _person(connection, "dispatcher2"), "course": "档案管理",
+                                                        "day": "2026-02-03", "hours": 3, "attachment": sha})
+    assert made.status_code == 201 and made.get_json()["attachment"] == sha
+    bad = client.post("/api/v1/staff/trainings", json={"person": _person(connection, "dispatcher2"), "course": "档案管理",
+                                                       "day": "2026-02-03", "hours": 3, "attachment": "0" * 64})
+    assert [e["field"] for e in bad.get_json()["errors"]] == ["attachment"]
+    client.post("/auth/logout")
+    login(client, "townleader1")
+    assert client.get(f"/api/v1/attachments/{sha}").data == scan
+    client.post("/auth/logout")
+    login(client, "leader02")
+    assert client.get(f"/api/v1/attachments/{sha}").status_code == 404

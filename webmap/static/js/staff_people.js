@@ -130,7 +130,8 @@
       getJSON(config().staffTrainingsUrl + "?person=" + m.person.id),
       getJSON(config().staffAppraisalsUrl + "?person=" + m.person.id)]);
     const rows = trainings.items.map((x) => el("tr", null, el("td", null, x.day), el("td", null, x.course),
-      el("td", null, String(x.hours)), el("td", null, x.certificate || "")));
+      el("td", null, String(x.hours)), el("td", null, x.certificate || "",
+      x.attachment ? el("a", { href: config().attachmentsUrl + "/" + x.attachment, target: "_blank", rel: "noopener", class: "sp-scan" }, " " + t.scan) : null)));
     $("sp-h-trainings").replaceChildren(...(rows.length ? rows : [el("tr", null, el("td", { colspan: "4" }, t.noTrainings))]));
     const lines = grades.items.map((a) => el("li", null, fmt(t.gradeLine, { year: a.year, grade: a.grade }),
       a.note ? " — " + a.note : null));
