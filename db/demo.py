@@ -799,10 +799,13 @@ def _load_reference(cur, town: T.Town, rng, password: str, until: datetime) -> d
                 "INSERT INTO grid_assignments (grid_code, person_id, duty, valid_from) VALUES (%s, %s, %s, %s)",
                 (g["code"], who, duty, since),
             )
+    centre = []  # the town centre's own staff (seed 7-1): its dispatchers, leaders and administrator
     for n in range(1, 4):
-        account(f"dispatcher{n}", "dispatcher", T.TOWN_CODE, person(T.person_name(rng)))
+        centre.append(person(T.person_name(rng)))
+        account(f"dispatcher{n}", "dispatcher", T.TOWN_CODE, centre[-1])
     for n in range(1, 3):
-        account(f"townleader{n}", "town_leader", T.TOWN_CODE, person(T.person_name(rng)))
+        centre.append(person(T.person_name(rng)))
+        account(f"townleader{n}", "town_leader", T.TOWN_CODE, centre[-1])
     for code, _name, _phone, _level in T.DEPARTMENTS:
         if code != "zongzhi":
             account(f"dept_{code}", "department", T.TOWN_CODE, person(T.person_name(rng)), ctx["department"][code])
@@ -810,13 +813,41 @@ def _load_reference(cur, town: T.Town, rng, password: str, until: datetime) -> d
         account(f"district{n}", "district", T.DIVISION, person(T.person_name(rng)))
     account("planner1", "planner", T.TOWN_CODE, person(T.person_name(rng)))
     account("analyst1", "analyst", T.TOWN_CODE, person(T.person_name(rng)))
-    account("admin", "admin", T.DIVISION, person(T.person_name(rng)))
+    centre.append(person(T.person_name(rng)))
+    account("admin", "admin", T.DIVISION, centre[-1])
+    _load_centre_staff(cur, centre, since, until.date())
     ctx["accounts"] = _copy(
         cur, "accounts", ("username", "password_hash", "role", "scope_code", "person_id", "department_id"), accounts
     )
     cur.execute("SELECT id, role, scope_code, department_id FROM accounts ORDER BY id")
     ctx["account"] = account_ids(cur.fetchall(), ctx["department"])
     return ctx
+
+
+# the centre's staff of the demo, in the order of centre (dispatcher1–3, townleader1–2, admin):
+# post, establishment; and a few trainings (course, days before the load's day, hours)
+CENTRE_POSTS = (("综治中心调度员", "事业编制"), ("综治中心调度员", "事业编制"), ("综治中心调度员", "聘用"),
+                ("综治中心主任", "事业编制"), ("综治中心副主任", "借调"), ("信息系统管理员", "聘用"))
+CENTRE_TRAININGS = (("网格化服务管理业务培训", 40, 16.0), ("矛盾纠纷排查化解实务", 120, 8.0),
+                    ("综治信息系统操作培训", 200, 4.0))
+
+
+def _load_centre_staff(cur, centre: list[int], since: date, today: date) -> None:
+    """The centre's staff (no random draw: the rest of the demo stays as it was), their trainings
+    and the grades of the 事业编制 members for the year before the load."""
+    for pid, (post, establishment) in zip(centre, CENTRE_POSTS, strict=True):
+        cur.execute("INSERT INTO staff_members (person_id, post, establishment, since) VALUES (%s, %s, %s, %s)",
+                    (pid, post, establishment, since))
+    for n, pid in enumerate(centre):
+        for k, (course, back, hours) in enumerate(CENTRE_TRAININGS):
+            if (n + k) % 3 != 2:
+                cur.execute("INSERT INTO staff_trainings (person_id, course, day, hours, certificate) "
+                            "VALUES (%s, %s, %s, %s, %s)", (pid, course, today - timedelta(days=back - n), hours,
+                                                            f"PX{since.year}-{n + 1:02d}{k + 1}"))
+    for pid, (_post, establishment) in zip(centre, CENTRE_POSTS, strict=True):
+        if establishment == "事业编制":
+            cur.execute("INSERT INTO staff_appraisals (person_id, year, grade) VALUES (%s, %s, %s)",
+                        (pid, since.year, "合格"))
 
 
 def account_ids(rows, department_id: dict[str, int]) -> dict:

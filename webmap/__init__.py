@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         planner,
         spot_checks,
         staff,
+        staff_records,
         stats,
         supervision,
         tiles,
@@ -85,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.api)
     app.register_blueprint(leave.bp)
     app.register_blueprint(spot_checks.bp)
+    app.register_blueprint(staff_records.bp)
     app.register_blueprint(admin.pages)
     app.register_blueprint(staff.pages)
     # read-only APIs that tools call without a form: no CSRF token to carry
@@ -93,7 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api.bp)
     # JSON APIs: the same X-CSRFToken rule as api (phones and scripts send bearer tokens)
     for bp in (hotline.bp, stats.bp, supervision.bp, planner.api, patrols.bp, attendance.bp, admin.api, leave.bp,
-               spot_checks.bp):
+               spot_checks.bp, staff_records.bp):
         csrf.exempt(bp)
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)

@@ -38,6 +38,10 @@ def _config() -> dict:
         "spotChecksUrl": url_for("spot_checks.listing"),
         "disciplineUrl": url_for("spot_checks.cases"),
         "noticesUrl": url_for("spot_checks.notice_list"),
+        "staffMembersUrl": url_for("staff_records.members"),
+        "staffMembersXlsxUrl": url_for("staff_records.members_xlsx"),
+        "staffTrainingsUrl": url_for("staff_records.trainings"),
+        "staffAppraisalsUrl": url_for("staff_records.appraisals"),
         "attachmentsUrl": url_for("api.upload_attachment"),
     }
 

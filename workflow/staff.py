@@ -49,3 +49,16 @@ DISCIPLINE_DAY_KIND = "calendar"  # "calendar" | "working"
 DISCIPLINE_NEXT = {"通报批评": "诫勉谈话", "诫勉谈话": "建议辞退"}
 DISCIPLINE_STEPS_EN = {"通报批评": "public criticism", "诫勉谈话": "admonition talk", "建议辞退": "dismissal proposed",
                        "已辞退": "dismissed", "已纠正": "corrected", "留用": "kept on"}
+# the centre's staff records (seed 7-1): a training's hours are 0 < h <= TRAINING_MAX_HOURS and its
+# day not in the future; only APPRAISED staff get the annual grade, given by APPRAISER, one per year
+# (recorded again, it replaces the grade, the old one kept in the audit log)
+TRAINING_MAX_HOURS = 1000
+COURSE_MAX = 200
+CERTIFICATE_MAX = 100
+POST_MAX = 50
+APPRAISED = "事业编制"
+APPRAISER = "镇党委、镇政府"
+ESTABLISHMENTS_EN = {"事业编制": "public institution staff", "聘用": "contracted", "借调": "seconded", "其他": "other"}
+# who reads the centre's own staff: the town's desk and the district, not a village (it is the
+# town centre's own staff), nor a worker
+STAFF_READERS = ("dispatcher", "town_leader", "admin", "district")

@@ -193,6 +193,8 @@ PAGES = {
     "/auth/login": (None, "#username"),
     "/admin": ("admin", "body[data-ready='1']"),
     "/m/leave": ("worker001", "body[data-leaves]"),
+    "/staff": ("dispatcher1", "body[data-tab='leave']"),
+    "/m/staff": ("worker001", "#st-config"),
 }
 # every visible button (and what acts as one) whose centre another element covers
 COVERED = """() => Array.from(document.querySelectorAll(

@@ -7,7 +7,8 @@ import hashlib
 from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Attachment, Incident
+from db.models import Attachment, Incident, StaffTraining
+from workflow.staff import STAFF_READERS
 
 from . import scope
 from .errors import FieldError, InvalidInputError
@@ -73,11 +74,10 @@ def store_photo(db: Session, data: bytes, uploader_id: int | None) -> dict:
 
 
 def load_photo(db: Session, user, sha: str) -> Attachment | None:
-    """The photo if this user uploaded it or may see an incident that shows it."""
-    visible_incident = exists().where(Incident.photos.contains([sha]), scope.incident_visible(user))
-    return db.execute(
-        select(Attachment).where(
-            Attachment.sha256 == sha,
-            (Attachment.uploaded_by == getattr(user, "id", None)) | visible_incident,
-        )
-    ).scalar()
+    """The photo if this user uploaded it, may see an incident that shows it, or reads the centre's
+    staff records and it is a training's scanned certificate."""
+    visible = (Attachment.uploaded_by == getattr(user, "id", None)) | exists().where(
+        Incident.photos.contains([sha]), scope.incident_visible(user))
+    if getattr(user, "role", None) in STAFF_READERS:
+        visible = visible | exists().where(StaffTraining.attachment == sha)
+    return db.execute(select(Attachment).where(Attachment.sha256 == sha, visible)).scalar()
