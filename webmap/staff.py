@@ -35,6 +35,9 @@ def _config() -> dict:
         "leaveUrl": url_for("leave.ask"),
         "leaveKinds": list(leave_rules.KINDS),
         "leaderDays": leave_rules.LEADER_DAYS,
+        "assessmentsUrl": url_for("assessment.table"),
+        "assessmentXlsxUrl": url_for("assessment.table_xlsx"),
+        "assessmentScoresUrl": url_for("assessment.score"),
     }
 
 
