@@ -2,9 +2,10 @@
 // their formula and inputs.
 (function () {
   "use strict";
-  const { el, fetchJSON } = Wangge;
+  const { el, fetchJSON, readJSON } = Wangge;
+  const config = () => Wangge.staffConfig || readJSON("st-config");
   document.addEventListener("staff:show", async () => {
-    const cfg = Wangge.staffConfig;
+    const cfg = config();
     const table = await fetchJSON(`${cfg.assessmentsUrl}?month=${cfg.month}`);
     const row = table.items[0];
     if (!row) return;

@@ -2,12 +2,13 @@
 // and inputs, a hand score with its reason (the town's centre), the Excel download.
 (function () {
   "use strict";
-  const { el, fetchJSON } = Wangge;
+  const { el, fetchJSON, readJSON } = Wangge;
+  const config = () => Wangge.staffConfig || readJSON("st-config");
   const $ = (id) => document.getElementById(id);
   let loaded = false, month = null;
   function csrf() { const m = document.querySelector("meta[name=csrf-token]"); return m ? m.content : ""; }
   function detail(row) {
-    const cfg = Wangge.staffConfig;
+    const cfg = config();
     $("st-as-detail").hidden = false;
     $("st-as-who").textContent = `${row.worker.name} · ${row.total} · ${row.grade}`;
     const body = $("st-as-items");
@@ -20,7 +21,7 @@
     $("st-as-item").replaceChildren(...row.items.map((i) => el("option", { value: i.code }, ...[i.name])));
   }
   async function load() {
-    const cfg = Wangge.staffConfig;
+    const cfg = config();
     month = $("st-as-month").value || cfg.month;
     $("st-as-xlsx").href = `${cfg.assessmentXlsxUrl}?month=${month}`;
     const table = await fetchJSON(`${cfg.assessmentsUrl}?month=${month}`);
@@ -36,11 +37,11 @@
   document.addEventListener("staff:show", (e) => {
     if (e.detail !== "assessment" || loaded) return;
     loaded = true;
-    $("st-as-month").value = Wangge.staffConfig.month;
+    $("st-as-month").value = config().month;
     $("st-as-pick").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
     $("st-as-hand").addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      const answer = await fetch(Wangge.staffConfig.assessmentScoresUrl, { method: "POST", headers: {
+      const answer = await fetch(config().assessmentScoresUrl, { method: "POST", headers: {
         "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify({ period: month,
         worker: ev.target.dataset.worker, item: $("st-as-item").value, score: Number($("st-as-score").value),
         reason: $("st-as-reason").value }) });
