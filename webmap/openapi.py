@@ -454,6 +454,19 @@ def _op(summary: str, query: tuple[str, ...] = (), path: tuple[str, ...] = (), b
 
 _PLAN, _PATROL = ("plan_id",), ("patrol_id",)
 LATER_PATHS = {  # the console's layers, the planner, patrols and attendance, hotspots (see each blueprint)
+    "/assessment-plan": {"get": _op("考核方案 / the assessment plan in force, with the named formulas"),
+                         "put": _op("新的考核方案 / a new version of the plan (manage_staff; 422 with every bad field)",
+                                    body="{items, annual, bands, bonus_cap, pay_tiers, note}")},
+    "/assessments": {"get": _op("量化考核 / per worker: items with formula and inputs, total, grade, ranks, pay tier",
+                                ("month", "year", "village"))},
+    "/assessments.xlsx": {"get": _op("同上, Excel / the same as an Excel workbook", ("month", "year", "village"),
+                                     answer="xlsx")},
+    "/assessments/scores": {"post": _op("手工评分 / a hand score with its reason (manage_staff)",
+                                        body="{period, worker, item, score, reason}", status="201")},
+    "/assessments/decisions": {"post": _op("年度决定 / 续聘, 辞退, 奖励 or 惩处 on a year's result (manage_staff)",
+                                           body="{worker, year, decision, note}", status="201")},
+    "/assessments/history/{worker}": {"get": _op("年度考核历史 / a worker's decisions and computed years",
+                                                 path=("worker",))},
     "/map/heat": {"get": _op("热力图: 视野内案件按小六边形汇总 / the heat map of the cases in view",
                              ("bbox", "zoom", "state", "category", "village", "grid", "source", "since", "until"),
                              answer="{points: [[lat, lng, weight]], max, cell_m}")},

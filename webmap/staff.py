@@ -43,6 +43,9 @@ def _config() -> dict:
         "staffTrainingsUrl": url_for("staff_records.trainings"),
         "staffAppraisalsUrl": url_for("staff_records.appraisals"),
         "attachmentsUrl": url_for("api.upload_attachment"),
+        "assessmentsUrl": url_for("assessment.table"),
+        "assessmentXlsxUrl": url_for("assessment.table_xlsx"),
+        "assessmentScoresUrl": url_for("assessment.score"),
     }
 
 
