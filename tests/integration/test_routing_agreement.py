@@ -11,6 +11,7 @@ synthetic grid with a hole is inserted inside the test's rolled-back transaction
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pytest
@@ -35,7 +36,7 @@ def postgis_route_all(conn, xs, ys, near_m: float = NEAR_BOUNDARY_M) -> list[tup
                   FROM unnest(CAST(:ks AS int[]), CAST(:xs AS float8[]), CAST(:ys AS float8[])) AS u(k, lng, lat)) p
           LEFT JOIN LATERAL ({body}) r ON true
          ORDER BY p.k""")
-    rows = conn.execute(sql, {"near_m": near_m, "ks": list(range(len(xs))),
+    rows = conn.execute(sql, {"near_m": near_m, "today": date.today(), "ks": list(range(len(xs))),
                               "xs": [float(x) for x in xs], "ys": [float(y) for y in ys]}).all()
     assert [r.k for r in rows] == list(range(len(xs)))
     return [(r.grid_code, r.how, r.distance_m) for r in rows]

@@ -6,8 +6,10 @@
   const config = () => Wangge.staffConfig || readJSON("st-config");
   document.addEventListener("staff:show", async () => {
     const cfg = config();
-    const table = await fetchJSON(`${cfg.assessmentsUrl}?month=${cfg.month}`);
-    const row = table.items[0];
+    const r = await fetchJSON(`${cfg.assessmentsUrl}?month=${cfg.month}`);
+    if (!r.ok) return;
+    const table = r.answer;
+    const row = (table.items || [])[0];
     if (!row) return;
     document.getElementById("ms-as-total").textContent =
       `${table.period}: ${row.total} · ${row.grade} · ${row.rank_in_village} / ${row.rank_in_town} · ${row.pay_tier.tier}`;

@@ -24,7 +24,9 @@
     const cfg = config();
     month = $("st-as-month").value || cfg.month;
     $("st-as-xlsx").href = `${cfg.assessmentXlsxUrl}?month=${month}`;
-    const table = await fetchJSON(`${cfg.assessmentsUrl}?month=${month}`);
+    const got = await fetchJSON(`${cfg.assessmentsUrl}?month=${month}`);
+    if (!got.ok) { $("st-as-msg").textContent = (got.answer.errors || []).map((x) => x.zh).join("; ") || got.answer.message_zh || ""; return; }
+    const table = got.answer;
     $("st-as-table").querySelector("tbody").replaceChildren(...table.items.map((r) => {
       const tr = el("tr", { class: "st-as-row", tabindex: "0" }, ...[el("td", {}, ...[r.worker.name]), el("td", {}, ...[r.grid_name || r.grid]),
         el("td", {}, ...[String(r.total)]), el("td", {}, ...[r.grade]), el("td", {}, ...[String(r.rank_in_village)]),
