@@ -38,7 +38,7 @@ def _admin_page(browser, live_server, tab=None):
     page.goto(f"{live_server}/admin")
     page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
     if tab:
-        page.click(f".ad-tabs [data-tab={tab}]")
+        page.click(f".desk-tabs [data-tab={tab}]")
     return context, page, seen, errors
 
 
@@ -152,13 +152,13 @@ def test_the_administrator_gives_a_grid_to_another_worker_in_the_page(browser, l
         row = page.locator(f"#ad-grids tr[data-code='{grid}']")
         assert row.locator(".ad-worker").inner_text() == people[leaver].name
         row.locator("button:text-is('调整')").click()
-        form = page.locator(f"form.ad-form[data-code='{grid}']")
+        form = page.locator(f"form.desk-form[data-code='{grid}']")
         form.locator("select[name=person]").select_option(str(people[taker].id))
         assert form.locator("input[name=start]").input_value() == datetime.now(SHANGHAI).date().isoformat()
         form.locator("input[name=note]").fill("马静调岗")
         form.locator("button[type=submit]").click()
-        page.wait_for_selector("#ad-msg:not(:empty)")
-        assert page.locator("#ad-msg").inner_text().startswith("已调整")
+        page.wait_for_selector("#desk-msg:not(:empty)")
+        assert page.locator("#desk-msg").inner_text().startswith("已调整")
         page.wait_for_function(f"document.querySelector(\"#ad-grids tr[data-code='{grid}'] .ad-worker\").innerText"
                                f" === '{people[taker].name}'")
         row.locator("button[data-history]").click()
@@ -173,7 +173,7 @@ def test_the_administrator_gives_a_grid_to_another_worker_in_the_page(browser, l
         assert people[taker].name in board and people[leaver].name not in board
         # and the log says who did it
         page.goto(f"{live_server}/admin")
-        page.click(".ad-tabs [data-tab=audit]")
+        page.click(".desk-tabs [data-tab=audit]")
         page.wait_for_selector("#ad-log tbody tr")
         first = page.locator("#ad-log tbody tr").first.inner_text()
         assert "网格员调整" in first and f"grid:{grid}" in first and people[taker].name in first

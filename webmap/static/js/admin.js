@@ -11,7 +11,7 @@
     : (answer.errors || []).map((e) => e.zh).join("; ") || message(answer)) || String(status);
 
   // ------------------------------------------------------------ tabs
-  const tabs = Array.from(document.querySelectorAll(".ad-tabs [role=tab]"));
+  const tabs = Array.from(document.querySelectorAll(".desk-tabs [role=tab]"));
   function show(name) {
     for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
     if ($("ad-assign")) $("ad-assign").hidden = name !== "assign";
@@ -35,7 +35,7 @@
     const mine = ++villageSeq;
     const r = await fetchJSON(config.assignmentsUrl + (code ? "?village=" + encodeURIComponent(code) : ""));
     if (mine !== villageSeq) return;
-    if (!r.ok) { $("ad-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    if (!r.ok) { $("desk-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
     workers = r.answer.workers;
     const select = $("ad-village");
     if (!select.options.length) {
@@ -53,8 +53,8 @@
       el("td", { "data-label": t.since }, g.since || "—"),
       el("td", { "data-label": t.leader }, g.leader ? g.leader.name : "—"),
       el("td", { class: "ad-row-buttons" },
-        el("button", { type: "button", class: "ad-btn", onclick: () => openForm(tr, g) }, t.change), " ",
-        el("button", { type: "button", class: "ad-btn", "data-history": g.code, onclick: () => showHistory(tr, g) }, t.history)));
+        el("button", { type: "button", class: "desk-btn", onclick: () => openForm(tr, g) }, t.change), " ",
+        el("button", { type: "button", class: "desk-btn", "data-history": g.code, onclick: () => showHistory(tr, g) }, t.history)));
     return tr;
   }
 
@@ -63,7 +63,7 @@
     for (const f of document.querySelectorAll("#ad-grids tr.ad-history-row")) f.remove();
     if (open) return;
     const r = await fetchJSON(config.assignmentsUrl + "/" + encodeURIComponent(g.code));
-    if (!r.ok) { $("ad-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+    if (!r.ok) { $("desk-msg").textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
     const list = el("ol", { class: "ad-history" }, ...r.answer.items.map((a) => el("li", {},
       (a.duty === "worker" ? t.worker : t.leader) + ": " + a.person.name + " · " + a.from + " — " + (a.to || t.now))));
     tr.after(el("tr", { class: "ad-history-row" }, el("td", { colspan: "5" }, list)));
@@ -73,14 +73,14 @@
     for (const f of document.querySelectorAll("#ad-grids tr.ad-form-row")) f.remove();
     const choices = workers.filter((w) => !g.worker || w.id !== g.worker.id).map((w) => el("option", { value: String(w.id) },
       `${w.name} (${w.username}) · ` + (w.grid ? fmt(t.holds, { grid: w.grid }) : t.free) + (w.active ? "" : " · " + t.disabled)));
-    const form = el("form", { class: "ad-form", "data-code": g.code },
+    const form = el("form", { class: "desk-form", "data-code": g.code },
       el("label", {}, t.choose, el("select", { name: "person" }, el("option", { value: "" }, "—"), ...choices)),
       el("label", {}, t.start, el("input", { type: "date", name: "start", value: today(), max: today(), required: "required" })),
       el("label", {}, t.note, el("input", { type: "text", name: "note", maxlength: "500" })),
       el("p", { class: "error", role: "alert" }),
       el("div", { class: "ad-buttons" },
-        el("button", { type: "submit", class: "ad-btn ad-primary" }, t.submit), " ",
-        el("button", { type: "button", class: "ad-btn", onclick: () => formRow.remove() }, t.cancel)));
+        el("button", { type: "submit", class: "desk-btn desk-primary" }, t.submit), " ",
+        el("button", { type: "button", class: "desk-btn", onclick: () => formRow.remove() }, t.cancel)));
     const formRow = el("tr", { class: "ad-form-row" }, el("td", { colspan: "5" }, form));
     tr.after(formRow);
     form.addEventListener("submit", async (ev) => {
@@ -96,7 +96,7 @@
       const lines = [fmt(t.done, { grid: a.grid.name, name: a.worker.name, start: a.start, n: a.cases })];
       if (a.left_grids.length) lines.push(fmt(t.left, { name: a.worker.name, grids: a.left_grids.join(", ") }));
       if (a.disabled_accounts.length) lines.push(fmt(t.off, { names: a.disabled_accounts.join(", ") }));
-      $("ad-msg").textContent = lines.join("; ");
+      $("desk-msg").textContent = lines.join("; ");
       await loadVillage($("ad-village").value);
     });
     form.person.focus();
@@ -129,13 +129,13 @@
       el("td", {}, a.scope),
       el("td", { class: a.active ? "" : "ad-off" }, status),
       el("td", { class: "ad-row-buttons" },
-        el("button", { type: "button", class: "ad-btn", "data-action": a.active ? "disable" : "enable",
+        el("button", { type: "button", class: "desk-btn", "data-action": a.active ? "disable" : "enable",
                        onclick: () => accountAction(a, a.active ? "disable" : "enable") }, a.active ? t.disable : t.enable),
         " ",
-        el("button", { type: "button", class: "ad-btn", "data-action": "reset_password",
+        el("button", { type: "button", class: "desk-btn", "data-action": "reset_password",
                        onclick: () => accountAction(a, "reset_password") }, t.reset),
         " ",
-        el("button", { type: "button", class: "ad-btn", "data-action": "change_role",
+        el("button", { type: "button", class: "desk-btn", "data-action": "change_role",
                        onclick: (ev) => roleForm(ev.target.closest("tr"), a) }, t.actions.change_role)));
   }
   let departmentsInfo = [];
@@ -151,11 +151,11 @@
       if (a.department && d.code === a.department.code) o.selected = true;
       return o;
     }));
-    const form = el("form", { class: "ad-form" },
+    const form = el("form", { class: "desk-form" },
       el("label", {}, t.role, role), el("label", {}, t.scope, el("input", { name: "scope", value: a.scope, maxlength: "15" })),
       el("label", {}, t.department, dept), el("p", { class: "error", role: "alert" }),
-      el("div", { class: "ad-buttons" }, el("button", { type: "submit", class: "ad-btn ad-primary" }, t.submit), " ",
-        el("button", { type: "button", class: "ad-btn", onclick: () => row.remove() }, t.cancel)));
+      el("div", { class: "ad-buttons" }, el("button", { type: "submit", class: "desk-btn desk-primary" }, t.submit), " ",
+        el("button", { type: "button", class: "desk-btn", onclick: () => row.remove() }, t.cancel)));
     const row = el("tr", { class: "ad-form-row" }, el("td", { colspan: "6" }, form));
     tr.after(row);
     form.addEventListener("submit", async (ev) => {
@@ -252,7 +252,7 @@
         el("td", {}, (english && c.name_en) || c.name, el("div", { class: "muted" }, c.code + " · " + c.class)),
         el("td", { class: "ad-limit" }, limit, " ", unit, err),
         el("td", {}, dept), el("td", {}, selfHandle),
-        el("td", {}, el("button", { type: "button", class: "ad-btn", onclick: save }, t.save)));
+        el("td", {}, el("button", { type: "button", class: "desk-btn", onclick: save }, t.save)));
     }));
     $("ad-depts").tBodies[0].replaceChildren(...departments.map((d) => {
       const name = el("input", { type: "text", value: d.name, maxlength: "100", "aria-label": d.code });
@@ -266,7 +266,7 @@
       };
       return el("tr", { "data-code": d.code }, el("td", {}, d.code), el("td", {}, name, err), el("td", {}, phone),
         el("td", {}, d.categories.join(", ") || "—"),
-        el("td", {}, el("button", { type: "button", class: "ad-btn", onclick: save }, t.save)));
+        el("td", {}, el("button", { type: "button", class: "desk-btn", onclick: save }, t.save)));
     }));
     $("ad-new-cat").department.replaceChildren(...deptOptions(null));
     document.body.dataset.categories = String(categories.length);
@@ -363,7 +363,7 @@
       el("td", {}, d.name ? d.name[english ? 1 : 0] : d.note || "—"),
       el("td", {}, t.sources[d.source]),
       el("td", {}, d.source === "table"
-        ? el("button", { type: "button", class: "ad-btn", onclick: () => removeDay(d.day) }, t.remove) : null))));
+        ? el("button", { type: "button", class: "desk-btn", onclick: () => removeDay(d.day) }, t.remove) : null))));
     document.body.dataset.year = year;
   }
   async function removeDay(day) {

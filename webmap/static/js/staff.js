@@ -3,7 +3,7 @@
 // Wangge.staffConfig (common.js).
 (function () {
   "use strict";
-  const tabs = Array.from(document.querySelectorAll(".st-tabs [role=tab]"));
+  const tabs = Array.from(document.querySelectorAll(".desk-tabs [role=tab]"));
   function show(name) {
     for (const tab of tabs) {
       const on = tab.dataset.tab === name;

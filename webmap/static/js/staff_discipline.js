@@ -32,7 +32,7 @@
       el("td", {}, c.finding),
       el("td", {}, t.steps[c.step] || c.step),
       el("td", { class: "dc-clock" }, clockText(c)),
-      el("td", {}, el("button", { type: "button", class: "st-btn", onclick: () => { openId = c.id; renderDetail(); } }, t.open))))
+      el("td", {}, el("button", { type: "button", class: "desk-btn", onclick: () => { openId = c.id; renderDetail(); } }, t.open))))
       : [el("tr", {}, el("td", { colspan: "6" }, t.none))]));
     renderDetail();
     document.body.dataset.disciplineLoaded = String(Date.now());

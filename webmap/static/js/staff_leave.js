@@ -36,7 +36,7 @@
     });
     box.append(" ", select);
     if (item.stand_in) {
-      box.append(" ", el("button", { type: "button", class: "st-btn", "data-action": "clear_stand_in",
+      box.append(" ", el("button", { type: "button", class: "desk-btn", "data-action": "clear_stand_in",
         onclick: () => act(item, { action: "name_stand_in", stand_in: null }, t.clear) }, t.clear));
     }
     return box;
@@ -45,9 +45,9 @@
   function row(i, awaiting) {
     const buttons = [];
     if (awaiting.has(i.id)) {
-      buttons.push(el("button", { type: "button", class: "st-btn st-primary", "data-action": "approve",
+      buttons.push(el("button", { type: "button", class: "desk-btn desk-primary", "data-action": "approve",
         onclick: () => act(i, { action: "approve" }, t.approve) }, t.approve));
-      buttons.push(el("button", { type: "button", class: "st-btn", "data-action": "refuse", onclick: () => {
+      buttons.push(el("button", { type: "button", class: "desk-btn", "data-action": "refuse", onclick: () => {
         const note = window.prompt(t.refuseWhy) || "";
         if (note.trim()) act(i, { action: "refuse", note }, t.refuse);
       } }, t.refuse));

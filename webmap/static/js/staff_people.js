@@ -35,10 +35,10 @@
   function row(m) {
     const grade = m.grade || (m.appraised ? t.none : t.na);
     const buttons = el("td", { class: "pp-actions" },
-      el("button", { type: "button", class: "st-btn pp-history-btn", onclick: () => history(m) }, t.history));
+      el("button", { type: "button", class: "desk-btn pp-history-btn", onclick: () => history(m) }, t.history));
     if (config().canManage) {
-      buttons.prepend(el("button", { type: "button", class: "st-btn pp-train-btn", onclick: () => openTraining(m) }, t.train));
-      if (m.appraised) buttons.append(el("button", { type: "button", class: "st-btn pp-grade-btn", onclick: () => openGrade(m) }, t.grade));
+      buttons.prepend(el("button", { type: "button", class: "desk-btn pp-train-btn", onclick: () => openTraining(m) }, t.train));
+      if (m.appraised) buttons.append(el("button", { type: "button", class: "desk-btn pp-grade-btn", onclick: () => openGrade(m) }, t.grade));
     }
     return el("tr", { "data-person": String(m.person.id) },
       el("td", { "data-label": t.name }, m.person.name),

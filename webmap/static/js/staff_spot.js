@@ -39,7 +39,7 @@
       el("td", {}, t.states[c.state] || c.state),
       el("td", {}, c.recorded + " / " + c.total),
       el("td", {}, c.total ? pct(c.share_passed) : t.empty),
-      el("td", {}, c.total ? el("button", { type: "button", class: "st-btn", onclick: () => { openId = c.id; renderDetail(); } },
+      el("td", {}, c.total ? el("button", { type: "button", class: "desk-btn", onclick: () => { openId = c.id; renderDetail(); } },
         config.canSpotCheck && c.state !== "已完成" ? t.walk : t.view) : null))));
   }
 
@@ -61,8 +61,8 @@
         el("td", {}, i.result ? (i.result === "pass" ? t.pass : t.fail) : "—"),
         el("td", {}, i.result ? (i.reason || "") : (editable ? input : "")),
         el("td", { class: "sp-acts" }, editable && !i.result ? el("span", {},
-          el("button", { type: "button", class: "st-btn", "data-result": "pass", onclick: () => send("pass") }, t.pass),
-          el("button", { type: "button", class: "st-btn sp-fail", "data-result": "fail", onclick: () => send("fail") }, t.fail))
+          el("button", { type: "button", class: "desk-btn", "data-result": "pass", onclick: () => send("pass") }, t.pass),
+          el("button", { type: "button", class: "desk-btn sp-fail", "data-result": "fail", onclick: () => send("fail") }, t.fail))
           : null));
     }));
   }
