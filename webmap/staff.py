@@ -13,12 +13,15 @@ from flask_login import current_user, login_required
 from webmap import database
 from webmap.services import features
 from workflow import leave as leave_rules
+from workflow import staff as staff_rules
 from workflow.clock import shanghai_now
 
 pages = Blueprint("staff", __name__)
 
-# the desk's tabs, in order: (name, zh label); a tab's partial is pages/staff/_<name>.html
+# the desk's tabs, in order; a tab's partial is pages/staff/_<name>.html, its script js/staff_<name>.js
 TABS = ("leave", "spot", "discipline", "assessment", "people")
+# the scripts a tab has beyond its own
+MORE_SCRIPTS = {"assessment": ("staff_assessment_plan",)}
 
 
 def _config() -> dict:
@@ -46,6 +49,11 @@ def _config() -> dict:
         "assessmentsUrl": url_for("assessment.table"),
         "assessmentXlsxUrl": url_for("assessment.table_xlsx"),
         "assessmentScoresUrl": url_for("assessment.score"),
+        "assessmentPlanUrl": url_for("assessment.plan"),
+        "assessmentDecisionsUrl": url_for("assessment.decide"),
+        "assessmentHistoryUrl": url_for("assessment.history", worker="WORKER"),
+        "assessmentSheetUrl": url_for("assessment_pages.sheet", worker="WORKER", period="PERIOD"),
+        "decisions": list(staff_rules.DECISIONS),
     }
 
 
@@ -55,7 +63,7 @@ def page():
     """The desk of 队伍管理; 403 for the roles that do not manage workers (a worker: /m/staff)."""
     if not current_user.can("read_staff"):
         abort(403)
-    return render_template("pages/staff.html", config=_config(), tabs=TABS,
+    return render_template("pages/staff.html", config=_config(), tabs=TABS, more_scripts=MORE_SCRIPTS,
                            synthetic=features.is_synthetic(database.session()))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from tests.conftest import login
 from webmap.services.workdays import load_calendar
 from workflow.assessment import default_plan
+from workflow.clock import shanghai_now
 
 MONTH, FIRST, NEXT = "2026-11", date(2026, 11, 1), date(2026, 12, 1)
 WORKER, MERITLESS, SCORED = "worker072", "worker073", "worker074"  # workers no other test file acts on
@@ -274,3 +275,91 @@ def test_the_town_opens_the_table_drills_into_a_worker_and_scores_by_hand(browse
         sign_in(mobile, live_server, "worker071", next_="/m/staff")
         mobile.wait_for_selector("#ms-as-items li", timeout=20_000)
         assert mobile.locator("#ms-as-items li").count() == 9 and "总分" not in mobile.inner_text("#ms-as-total")
+
+
+YEARLY = "worker070"  # no other test file acts on this worker
+
+
+def test_the_town_edits_the_plan_in_the_page_and_records_a_year_s_decision(browser, live_server, engine):
+    from sqlalchemy.orm import Session
+
+    from tests.web.desk import DESK, _user, hosts, sign_in, watch
+    from webmap.services import assessment
+
+    connection = engine.connect()  # reads what the live server committed
+
+    context = browser.new_context(viewport=DESK)
+    page = context.new_page()
+    seen, errors = watch(page)
+    sign_in(page, live_server, "dispatcher1", next_="/staff?tab=assessment")
+    page.wait_for_selector("body[data-assessment]", state="attached", timeout=15_000)
+    page.click("#st-as-plan-open")
+    page.wait_for_selector("#st-as-plan[data-ready='1']")
+    points = page.locator("#st-as-plan-items tr[data-code='attendance'] input.st-as-points")
+    assert points.input_value() == "30" and page.inner_text("#st-as-plan-sum") == "100 分"
+    points.fill("35")
+    assert "应为 100" in page.inner_text("#st-as-plan-sum")  # the sum as it is typed
+    page.fill("input[name='bands.1.min']", "95")  # 合格 above 优秀
+    page.click("#st-as-plan-save button[type=submit]")
+    page.wait_for_selector("#st-as-plan-errors li")
+    refused = page.inner_text("#st-as-plan-errors")
+    assert "方案未保存" in refused and "合计应为 100" in refused and "等次下限" in refused
+    assert points.input_value() == "35"  # what was typed is kept
+    before = connection.execute(text("SELECT count(*) FROM assessment_plans")).scalar()
+    points.fill("25")
+    page.locator("#st-as-plan-items tr[data-code='satisfaction'] input.st-as-points").fill("25")
+    page.fill("input[name='bands.1.min']", "60")
+    page.fill("#st-as-plan-items tr[data-code='reports'] input[name$='params.quota']", "12")
+    page.fill("#st-as-plan-form input[name=note]", "出勤降为 25 分, 满意度 25 分, 上报定额 12 件")
+    page.click("#st-as-plan-save button[type=submit]")
+    page.wait_for_function("document.querySelector('#st-as-plan-msg').textContent.includes('方案已保存')")
+    assert page.inner_text("#st-as-plan-errors") == ""
+    assert connection.execute(text("SELECT count(*) FROM assessment_plans")).scalar() == before + 1
+    saved = connection.execute(text("SELECT body FROM assessment_plans ORDER BY id DESC LIMIT 1")).scalar()
+    by_code = {i["code"]: i for i in saved["items"]}
+    assert by_code["attendance"]["points"] == 25 and by_code["reports"]["rule"]["params"]["quota"] == 12
+    # the table is computed again with the new plan: the worker's items show 25 points and the quota
+    page.click(f"#st-as-table tr[data-worker='{YEARLY}']")
+    page.wait_for_selector("#st-as-detail:not([hidden])")
+    page.wait_for_function("document.querySelector('#st-as-items').innerText.includes('quota = 12')")
+    first = page.locator("#st-as-items tr").first.locator("td")
+    assert first.nth(0).inner_text() == "出勤率" and first.nth(1).inner_text() == "25"
+    now = shanghai_now()
+    assert page.get_attribute("#st-as-sheet", "href").endswith(f"/staff/assessments/{YEARLY}/{now:%Y-%m}")
+
+    # the year: the months' mean, the annual survey scored by hand, a decision and its history
+    page.select_option("#st-as-kind", "year")
+    page.wait_for_function("document.querySelector('#st-as-table thead').innerText.includes('月度平均')")
+    page.click(f"#st-as-table tr[data-worker='{YEARLY}']")
+    page.wait_for_selector("#st-as-decisions:not([hidden]) #st-as-history li")
+    assert "尚无年度决定" in page.inner_text("#st-as-history")
+    assert page.locator("#st-as-item option").all_inner_texts() == ["年度群众满意度测评"]
+    page.fill("#st-as-score", "88")
+    page.fill("#st-as-reason", "年度入户测评 88 分")
+    page.click("#st-as-hand button[type=submit]")
+    page.wait_for_function("document.querySelector('#st-as-msg').textContent === '✓'")
+    page.wait_for_function("document.querySelector('#st-as-items').innerText.includes('年度入户测评 88 分')")
+    page.select_option("#st-as-decision", "续聘")
+    page.fill("#st-as-decision-note", "考核合格, 续聘一年")
+    page.click("#st-as-decide button[type=submit]")
+    page.wait_for_selector("#st-as-history li.st-as-decision")
+    assert "续聘" in page.inner_text("#st-as-history li.st-as-decision") and "考核合格, 续聘一年" in page.inner_text("#st-as-history")
+    decided = connection.execute(text("""SELECT d.decision, d.year FROM assessment_decisions d JOIN accounts a
+        ON a.person_id = d.worker_id WHERE a.username = :u"""), {"u": YEARLY}).all()
+    assert [tuple(r) for r in decided] == [("续聘", now.year)]
+    assert not errors and hosts(seen) <= {"127.0.0.1"}
+    context.close()
+
+    # a village leader reads the plan and cannot edit it
+    context = browser.new_context(viewport=DESK)
+    page = context.new_page()
+    sign_in(page, live_server, "leader01", next_="/staff?tab=assessment")
+    page.wait_for_selector("body[data-assessment]", state="attached", timeout=15_000)
+    page.click("#st-as-plan-open")
+    page.wait_for_selector("#st-as-plan[data-ready='1']")
+    assert page.locator("#st-as-plan-items input:disabled").count() >= 9 and page.is_hidden("#st-as-plan-save")
+    assert "只有镇综治中心" in page.inner_text("#st-as-plan-errors")
+    context.close()
+    connection.close()
+    with Session(engine) as db:
+        assessment.save_plan(db, _user(db, "dispatcher1"), {"plan": default_plan(), "note": "还原默认方案"})
