@@ -141,6 +141,14 @@ def client(app, connection):
         app.extensions["wangge.sessionmaker"] = original
 
 
+def user_named(db, username: str):
+    """The signed-in user object of an account, as the services take it."""
+    from webmap.services import accounts
+
+    account_id = db.execute(text("SELECT id FROM accounts WHERE username = :u"), {"u": username}).scalar()
+    return accounts.load_user(db, account_id)
+
+
 def login(client, username: str, password: str = "demo"):
     return client.post("/auth/login", data={"username": username, "password": password})
 

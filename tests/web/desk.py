@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conftest import report
-from webmap.services import accounts, actions, intake
+from tests.conftest import report, user_named
+from webmap.services import actions, intake
 
 DESK = {"width": 1600, "height": 1000}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -26,11 +26,6 @@ STEPS = {
 _serial = itertools.count(1)
 
 
-def _user(db, username):
-    account_id = db.execute(text("SELECT id FROM accounts WHERE username = :u"), {"u": username}).scalar()
-    return accounts.load_user(db, account_id)
-
-
 def make_case(engine, state: str, description: str | None = None, category: str = "SR02") -> tuple[int, str]:
     """A case in worker001's grid reported now and brought to ``state`` (a key of STEPS, or
     "reported"); committed. Returns its id and case number."""
@@ -40,7 +35,7 @@ def make_case(engine, state: str, description: str | None = None, category: str 
             SELECT ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
               FROM accounts a JOIN grids g ON g.code = a.scope_code AND g.valid_to IS NULL
              WHERE a.username = 'worker001'""")).one()
-        worker = _user(db, "worker001")
+        worker = user_named(db, "worker001")
         case_id, _ = intake.report_incident(db, intake.parse_report(report(lng, lat, category=category,
                                                                            description=description)),
                                             source="grid_worker", reporter_id=worker.id, reporter_role="worker",
@@ -49,7 +44,7 @@ def make_case(engine, state: str, description: str | None = None, category: str 
         for key in order[:order.index(state) + 1] if state in STEPS else []:
             for username, name, body in STEPS[key]:
                 version = db.execute(text("SELECT version FROM incidents WHERE id = :i"), {"i": case_id}).scalar()
-                actions.act(db, _user(db, username), case_id, name, {"version": version, **body}, lambda sha: sha)
+                actions.act(db, user_named(db, username), case_id, name, {"version": version, **body}, lambda sha: sha)
         case_no = db.execute(text("SELECT case_no FROM incidents WHERE id = :i"), {"i": case_id}).scalar()
         db.commit()
     return case_id, case_no
@@ -75,6 +70,27 @@ def signed_in(page, live_server, username: str, landing: str, **kw):
     """Signed in through the login page, on the page where ``username``'s day starts."""
     sign_in(page, live_server, username, **kw)
     page.wait_for_url(f"{live_server}{landing}")
+
+
+@contextmanager
+def signed_page(browser, live_server, username: str, path: str, ready: str, device: dict | None = None):
+    """A page signed in as ``username`` through the login page and sent on to ``path``, once the
+    page says it is ready (``ready``, a selector that gets attached: ``body[data-...]``); yields
+    ``(page, requests_seen, script_errors)`` and closes its browser context afterwards. ``device``:
+    the context's options (the desk at 1600 px unless given, e.g. PHONE)."""
+    context = browser.new_context(**(device or {"viewport": DESK}))
+    try:
+        page = context.new_page()
+        seen, errors = watch(page)
+        sign_in(page, live_server, username, path)
+        page.wait_for_url(f"{live_server}{path}")
+        try:
+            page.wait_for_selector(ready, state="attached", timeout=20_000)
+        except Exception:
+            raise AssertionError(f"{path} not ready for {username}: {errors}") from None
+        yield page, seen, errors
+    finally:
+        context.close()
 
 
 @contextmanager

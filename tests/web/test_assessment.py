@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from tests.conftest import login
+from tests.conftest import login, user_named
 from webmap.services.workdays import load_calendar
 from workflow.assessment import default_plan
 from workflow.clock import shanghai_now
@@ -190,7 +190,10 @@ def test_a_talk_that_year_keeps_a_worker_from_excellent(client, connection):
 
 def test_a_bad_plan_is_refused_with_every_field_and_a_good_one_is_the_plan_in_force(client, connection):
     login(client, "dispatcher1")
-    plan = client.get("/api/v1/assessment-plan").get_json()["plan"]
+    in_force = client.get("/api/v1/assessment-plan").get_json()
+    plan = in_force["plan"]
+    assert plan == default_plan()  # the default, or a version back to it (the page's test saves one)
+    audited = connection.execute(text("SELECT count(*) FROM audit_log WHERE action = 'assessment_plan'")).scalar()
     bad = {**plan, "items": [dict(i) for i in plan["items"]]}
     bad["items"][0] = {**bad["items"][0], "points": 35}  # 105 in all
     bad["items"][1] = {**bad["items"][1], "rule": {"formula": "luck", "params": {}}}
@@ -201,14 +204,14 @@ def test_a_bad_plan_is_refused_with_every_field_and_a_good_one_is_the_plan_in_fo
     assert answer.status_code == 422
     fields = {e["field"] for e in answer.get_json()["errors"]}
     assert fields == {"items", "items[1].rule.formula", "items[5].rule.params.hours", "bands", "pay_tiers"}
-    assert client.get("/api/v1/assessment-plan").get_json()["default"] is True
+    assert client.get("/api/v1/assessment-plan").get_json()["id"] == in_force["id"]  # nothing saved
     good = {**plan, "items": [dict(i) for i in plan["items"]]}
     good["items"][0] = {**good["items"][0], "points": 25}
     good["items"][8] = {**good["items"][8], "points": 25}
     assert client.put("/api/v1/assessment-plan", json=good).status_code == 200
     now = client.get("/api/v1/assessment-plan").get_json()
-    assert now["default"] is False and now["plan"]["items"][0]["points"] == 25
-    assert connection.execute(text("SELECT count(*) FROM audit_log WHERE action = 'assessment_plan'")).scalar() == 1
+    assert now["default"] is False and now["id"] != in_force["id"] and now["plan"]["items"][0]["points"] == 25
+    assert connection.execute(text("SELECT count(*) FROM audit_log WHERE action = 'assessment_plan'")).scalar() == audited + 1
     row = _row(_table(client, month=MONTH), WORKER)
     assert next(i for i in row["items"] if i["code"] == "attendance")["points"] == 25
     client.post("/auth/logout")
@@ -283,7 +286,7 @@ YEARLY = "worker070"  # no other test file acts on this worker
 def test_the_town_edits_the_plan_in_the_page_and_records_a_year_s_decision(browser, live_server, engine):
     from sqlalchemy.orm import Session
 
-    from tests.web.desk import DESK, _user, hosts, sign_in, watch
+    from tests.web.desk import DESK, hosts, sign_in, watch
     from webmap.services import assessment
 
     connection = engine.connect()  # reads what the live server committed
@@ -361,5 +364,5 @@ def test_the_town_edits_the_plan_in_the_page_and_records_a_year_s_decision(brows
     assert "只有镇综治中心" in page.inner_text("#st-as-plan-errors")
     context.close()
     connection.close()
-    with Session(engine) as db:
-        assessment.save_plan(db, _user(db, "dispatcher1"), {"plan": default_plan(), "note": "还原默认方案"})
+    with Session(engine) as db:  # back to the default plan, as a new version (the other tests assume it)
+        assessment.save_plan(db, user_named(db, "dispatcher1"), {"plan": default_plan(), "note": "还原默认方案"})

@@ -14,8 +14,8 @@ import chinese_calendar
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from tests.conftest import JPEG
-from webmap.services import accounts, attachments, discipline, notices
+from tests.conftest import JPEG, user_named
+from webmap.services import attachments, discipline, notices
 from webmap.services.errors import ConflictError, ForbiddenError, InvalidInputError
 from workflow import staff
 from workflow.clock import SHANGHAI, WorkCalendar
@@ -24,12 +24,9 @@ WORKER = "worker067"  # a grid no other test acts in
 D = datetime(2026, 9, 21, 9, 0, tzinfo=SHANGHAI)
 
 
-def _user(db, username):
-    return accounts.load_user(db, db.execute(text("SELECT id FROM accounts WHERE username = :u"), {"u": username}).scalar())
-
 
 def _open(db, worker=WORKER, when=D):
-    account = _user(db, worker)
+    account = user_named(db, worker)
     person = db.execute(text("SELECT person_id FROM accounts WHERE id = :a"), {"a": account.id}).scalar()
     case = discipline.open_case(db, worker_id=person, grid_code=account.scope_code, finding="工作不力: 抽查合格 1/7", now=when)
     db.commit()
@@ -51,7 +48,7 @@ def test_the_ten_days_are_calendar_days_and_the_working_rule_skips_national_day(
 
 def test_not_corrected_the_ladder_steps_up_on_its_days_and_the_town_decides(db):
     case_id, worker = _open(db)
-    town, district = _user(db, "dispatcher1"), _user(db, "district1")
+    town, district = user_named(db, "dispatcher1"), user_named(db, "district1")
     first = _case(db, town, case_id, D)
     assert (first["step"], first["clock"]["due"], first["clock"]["days_left"]) == ("通报批评", "2026-10-01", 10)
     assert discipline.run_clock(db, now=D + timedelta(days=9, hours=14)) == 0
@@ -65,7 +62,7 @@ def test_not_corrected_the_ladder_steps_up_on_its_days_and_the_town_decides(db):
     assert proposed["step"] == "建议辞退" and proposed["clock"]["due"] is None
     discipline.run_clock(db, now=D + timedelta(days=40))  # 建议辞退 waits for the town: no clock
     assert _case(db, town, case_id, D + timedelta(days=40))["version"] == proposed["version"]
-    for who in (district, _user(db, WORKER)):  # the town decides, not the district nor the worker
+    for who in (district, user_named(db, WORKER)):  # the town decides, not the district nor the worker
         try:
             discipline.act(db, who, case_id, {"action": "decide_keep", "version": proposed["version"], "note": "x"})
             raise AssertionError(who.username)
@@ -94,7 +91,7 @@ def test_not_corrected_the_ladder_steps_up_on_its_days_and_the_town_decides(db):
 
 def test_a_correction_with_evidence_stops_the_clock(db):
     case_id, worker = _open(db, when=D + timedelta(days=1))
-    town = _user(db, "dispatcher2")
+    town = user_named(db, "dispatcher2")
     photo = attachments.store_photo(db, JPEG, town.id)["id"]
     case = _case(db, town, case_id, D)
     try:
@@ -148,7 +145,7 @@ def test_the_jobs_command_moves_the_clock_once(demo_database):
 
 def test_the_town_records_a_correction_and_the_worker_sees_the_notice(browser, live_server, engine):
     from tests.conftest import ARTIFACTS
-    from tests.web.desk import DESK, PHONE, hosts, sign_in, watch
+    from tests.web.desk import PHONE, hosts, signed_page
     from tests.web.phone import UNCOVERED
 
     worker = "worker069"  # a grid no other test acts in
@@ -156,13 +153,8 @@ def test_the_town_records_a_correction_and_the_worker_sees_the_notice(browser, l
         case_id, _ = _open(db, worker=worker, when=datetime.now(SHANGHAI))
         name = db.execute(text("SELECT p.name FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.username = :u"),
                           {"u": worker}).scalar()
-    desk = browser.new_context(viewport=DESK)
-    page = desk.new_page()
-    seen, errors = watch(page)
-    try:
-        sign_in(page, live_server, "dispatcher1", "/staff?tab=discipline")
-        page.wait_for_url(f"{live_server}/staff?tab=discipline")
-        page.wait_for_selector("body[data-discipline-loaded]", state="attached", timeout=20_000)
+    with signed_page(browser, live_server, "dispatcher1", "/staff?tab=discipline",
+                     "body[data-discipline-loaded]") as (page, seen, errors):
         row = page.locator(f"#dc-list tr[data-case='{case_id}']")
         assert name in row.inner_text() and "剩余 10 天 → 诫勉谈话" in row.inner_text()
         row.locator("button:text-is('查看')").click()
@@ -182,15 +174,7 @@ def test_the_town_records_a_correction_and_the_worker_sees_the_notice(browser, l
                                     {"c": case_id}).scalar()
         assert len(evidence) == 1 and len(evidence[0]) == 64
         assert hosts(seen) == {"127.0.0.1"} and not errors, errors
-    finally:
-        desk.close()
-    phone = browser.new_context(**PHONE)
-    page = phone.new_page()
-    seen, errors = watch(page)
-    try:
-        sign_in(page, live_server, worker, "/m/staff")
-        page.wait_for_url(f"{live_server}/m/staff")
-        page.wait_for_selector("body[data-checks-loaded]", state="attached", timeout=20_000)
+    with signed_page(browser, live_server, worker, "/m/staff", "body[data-checks-loaded]", PHONE) as (page, seen, errors):
         notice = page.locator("#ms-notices li.unread:has(strong:text-is('已纠正'))").first
         assert "已补巡查并整改台账" in notice.inner_text()
         assert page.locator("#ms-notices li:has(strong:text-is('通报批评'))").count() >= 1
@@ -201,5 +185,4 @@ def test_the_town_records_a_correction_and_the_worker_sees_the_notice(browser, l
         page.wait_for_function(f"document.querySelector('#ms-unread').innerText !== {json.dumps(unread)}")
         page.screenshot(path=str(ARTIFACTS / "m-staff-checks.png"), full_page=True)
         assert hosts(seen) == {"127.0.0.1"} and not errors, errors
-    finally:
-        phone.close()
+

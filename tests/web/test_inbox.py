@@ -15,8 +15,8 @@ import pytest
 import requests
 from sqlalchemy import event, text
 
-from tests.conftest import JPEG, Tokens, report, served_bearer
-from webmap.services import accounts, actions, inbox
+from tests.conftest import JPEG, Tokens, report, served_bearer, user_named
+from webmap.services import actions, inbox
 from webmap.services.errors import InvalidInputError
 from workflow import cases
 from workflow.clock import DEFAULT_CALENDAR, SHANGHAI
@@ -161,8 +161,7 @@ def test_the_inbox_is_exactly_what_the_rules_allow(db):
     from webmap.services import incidents, scope
     for name in ["worker001", "worker005", "leader01", "leader03", "dispatcher1", "townleader1", "dept_huanwei",
                  "dept_jiaojing", "dept_zhifa", "district1", "admin", "analyst1"]:
-        user = accounts.load_user(db, db.execute(text("SELECT id FROM accounts WHERE username = :u"),
-                                                 {"u": name}).scalar())
+        user = user_named(db, name)
         rows = db.execute(incidents.detail_select().where(Incident.id.in_(open_ids),
                                                           scope.incident_visible(user))).all()
         expected = {r.id for r in rows if actions.allowed(r, user, at, DEFAULT_CALENDAR)}
@@ -172,9 +171,6 @@ def test_the_inbox_is_exactly_what_the_rules_allow(db):
         assert got == expected or (len(expected) > 500 and got <= expected), name
 
 
-def _user(db, name):
-    return accounts.load_user(db, db.execute(text("SELECT id FROM accounts WHERE username = :u"), {"u": name}).scalar())
-
 
 def test_the_orders_in_the_inbox_are_exactly_what_the_rules_allow(db):
     """12345 orders in every state, some overdue, against every role at three moments: the SQL
@@ -183,7 +179,7 @@ def test_the_orders_in_the_inbox_are_exactly_what_the_rules_allow(db):
     from webmap.services import hotline
 
     t0 = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)  # a Monday
-    people = {n: _user(db, n) for n in ("dispatcher1", "townleader1", "dept_shehui", "dept_huanwei", "district1",
+    people = {n: user_named(db, n) for n in ("dispatcher1", "townleader1", "dept_shehui", "dept_huanwei", "district1",
                                         "analyst1", "leader01")}
     path = [("sign", "dispatcher1", {}), ("instruct", "townleader1", {"text": "请核实"}),
             ("assign", "dispatcher1", {"department": "shehui"}), ("draft_reply", "dept_shehui", {"text": "已办"}),
@@ -384,7 +380,7 @@ def test_return_is_offered_only_inside_its_window(db, desk, work):
     case_id = work["dept_huanwei"][1]
     assert "return" in {a["name"] for a in desk.case("dept_huanwei", case_id)["actions"]}
     dispatched_at = datetime.fromisoformat(desk.case("dept_huanwei", case_id)["dispatched_at"])
-    user = accounts.load_user(db, db.execute(text("SELECT id FROM accounts WHERE username = 'dept_huanwei'")).scalar())
+    user = user_named(db, "dept_huanwei")
     shut = cases.return_deadline(dispatched_at, DEFAULT_CALENDAR) + timedelta(minutes=1)
     late = actions.detail(db, user, case_id, str, now=shut, calendar=DEFAULT_CALENDAR)
     assert [a["name"] for a in late["actions"]] == ["accept"]

@@ -122,46 +122,40 @@ def test_results_reasons_versions_notices_and_a_finding(client, connection):
 
 def test_the_district_checker_records_items_in_the_staff_page(browser, live_server, engine):
     from tests.conftest import ARTIFACTS
-    from tests.web.desk import DESK, hosts, sign_in, watch
+    from tests.web.desk import hosts, signed_page
 
     month, worker = "2026-08", "worker068"  # a month and a worker no other test checks
     with engine.connect() as conn:
         person, name = conn.execute(text("SELECT p.id, p.name FROM accounts a JOIN people p ON p.id = a.person_id "
                                          "WHERE a.username = :u"), {"u": worker}).one()
-    context = browser.new_context(viewport=DESK)
-    page = context.new_page()
-    seen, errors = watch(page)
     try:
-        sign_in(page, live_server, "district1", "/staff?tab=spot")
-        page.wait_for_url(f"{live_server}/staff?tab=spot")
-        page.wait_for_selector("body[data-spot-loaded]", state="attached", timeout=20_000)
-        page.fill("#sp-month", month)
-        page.click("#sp-draw:text-is('抽取样本')")
-        page.wait_for_selector("#sp-msg:not(:empty)")
-        assert page.locator("#sp-msg").inner_text().startswith(f"{month} 已抽取")
-        row = page.locator(f"#sp-list tr[data-check]:has(td:text-is('{name}'))").first
-        row.locator("button:text-is('逐项检查')").click()
-        assert name in page.locator("#sp-detail-title").inner_text()
-        first, second = page.locator("#sp-items tr[data-item='1']"), page.locator("#sp-items tr[data-item='2']")
-        first.locator("button:text-is('合格')").click()
-        page.wait_for_selector("#sp-items tr[data-item='1'][data-result='pass']")
-        second.locator("button:text-is('不合格')").click()  # without a reason: refused, nothing saved
-        page.wait_for_function("document.querySelector('#sp-msg').innerText.includes('不合格须说明理由')")
-        second.locator("input").fill("巡查轨迹与上报位置不符")
-        second.locator("button:text-is('不合格')").click()
-        page.wait_for_selector("#sp-items tr[data-item='2'][data-result='fail']")
-        assert "巡查轨迹与上报位置不符" in page.locator("#sp-items tr[data-item='2']").inner_text()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "staff-spot.png"), full_page=True)
-        with engine.connect() as conn:
-            stored = conn.execute(text("""
-                SELECT i.item, i.result, i.reason FROM spot_check_items i JOIN spot_checks c ON c.id = i.spot_check_id
-                 WHERE c.month = :m AND c.worker_id = :p AND i.result IS NOT NULL ORDER BY i.item"""),
-                                  {"m": f"{month}-01", "p": person}).all()
-        assert [tuple(r) for r in stored] == [(1, "pass", None), (2, "fail", "巡查轨迹与上报位置不符")]
-        assert hosts(seen) == {"127.0.0.1"}
-        assert not errors, errors
+        with signed_page(browser, live_server, "district1", "/staff?tab=spot", "body[data-spot-loaded]") as (page, seen, errors):
+            page.fill("#sp-month", month)
+            page.click("#sp-draw:text-is('抽取样本')")
+            page.wait_for_selector("#sp-msg:not(:empty)")
+            assert page.locator("#sp-msg").inner_text().startswith(f"{month} 已抽取")
+            row = page.locator(f"#sp-list tr[data-check]:has(td:text-is('{name}'))").first
+            row.locator("button:text-is('逐项检查')").click()
+            assert name in page.locator("#sp-detail-title").inner_text()
+            first, second = page.locator("#sp-items tr[data-item='1']"), page.locator("#sp-items tr[data-item='2']")
+            first.locator("button:text-is('合格')").click()
+            page.wait_for_selector("#sp-items tr[data-item='1'][data-result='pass']")
+            second.locator("button:text-is('不合格')").click()  # without a reason: refused, nothing saved
+            page.wait_for_function("document.querySelector('#sp-msg').innerText.includes('不合格须说明理由')")
+            second.locator("input").fill("巡查轨迹与上报位置不符")
+            second.locator("button:text-is('不合格')").click()
+            page.wait_for_selector("#sp-items tr[data-item='2'][data-result='fail']")
+            assert "巡查轨迹与上报位置不符" in page.locator("#sp-items tr[data-item='2']").inner_text()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "staff-spot.png"), full_page=True)
+            with engine.connect() as conn:
+                stored = conn.execute(text("""
+                    SELECT i.item, i.result, i.reason FROM spot_check_items i JOIN spot_checks c ON c.id = i.spot_check_id
+                     WHERE c.month = :m AND c.worker_id = :p AND i.result IS NOT NULL ORDER BY i.item"""),
+                                      {"m": f"{month}-01", "p": person}).all()
+            assert [tuple(r) for r in stored] == [(1, "pass", None), (2, "fail", "巡查轨迹与上报位置不符")]
+            assert hosts(seen) == {"127.0.0.1"}
+            assert not errors, errors
     finally:
-        context.close()
         with engine.begin() as conn:  # the live server's database is shared by the other tests
             conn.execute(text("DELETE FROM spot_checks WHERE month = :m"), {"m": f"{month}-01"})

@@ -2,8 +2,8 @@
 // their formula and inputs.
 (function () {
   "use strict";
-  const { el, fetchJSON, readJSON } = Wangge;
-  const config = () => Wangge.staffConfig || readJSON("st-config");
+  const { el, fetchJSON } = Wangge;
+  const config = () => Wangge.staffConfig;
   document.addEventListener("staff:show", async () => {
     const cfg = config();
     const r = await fetchJSON(`${cfg.assessmentsUrl}?month=${cfg.month}`);
