@@ -3,7 +3,8 @@
 - ``GET /api/v1/staff/members[?year=]``: the roster with the year's training hours and grade;
   ``GET /api/v1/staff/members.xlsx?year=`` the same as Excel, for the report upward.
 - ``POST /api/v1/staff/members`` ``{person | name + phone, post, establishment, since}``;
-  ``POST /api/v1/staff/members/<person_id>`` ``{post?, establishment?, since?, until?}`` (change, end).
+  ``POST /api/v1/staff/members/<person_id>`` ``{post?, establishment?, since?, until?, note?}`` (change, end;
+  the note goes to the audit log).
 - ``GET /api/v1/staff/trainings[?person=&year=]`` (with the hours per person and year);
   ``POST /api/v1/staff/trainings`` ``{person, course, day, hours, certificate?, attachment?}``: a
   member of the staff or a grid worker.

@@ -56,6 +56,9 @@ TRAINING_MAX_HOURS = 1000
 COURSE_MAX = 200
 CERTIFICATE_MAX = 100
 POST_MAX = 50
+# the posts the page offers when a member is added, the first by default (a post is free text, at
+# most POST_MAX: a centre with another post types it under 其他岗位)
+POSTS = ("综治中心调度员", "综治专干", "综治中心主任", "综治中心副主任", "信息系统管理员")
 APPRAISED = "事业编制"
 APPRAISER = "镇党委、镇政府"
 ESTABLISHMENTS_EN = {"事业编制": "public institution staff", "聘用": "contracted", "借调": "seconded", "其他": "other"}

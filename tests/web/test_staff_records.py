@@ -4,6 +4,7 @@ writes, bad input refused with reasons and nothing saved, the annual grade only 
 dispatcher recording a training and a grade in the page."""
 
 import io
+import itertools
 from datetime import datetime, timedelta
 
 import openpyxl
@@ -142,6 +143,9 @@ def test_members_are_added_changed_and_ended_audited(client, connection):
     assert [e["field"] for e in again.get_json()["errors"]] == ["person"]
     wrong = client.post(f"/api/v1/staff/members/{pid}", json={"until": "2026-01-01"})
     assert [e["field"] for e in wrong.get_json()["errors"]] == ["until"]
+    for note in ({"why": "x"}, "长" * 501):  # the note goes to the audit log: text, refused otherwise
+        bad_note = client.post(f"/api/v1/staff/members/{pid}", json={"until": "2026-06-30", "note": note})
+        assert bad_note.status_code == 400 and [e["field"] for e in bad_note.get_json()["errors"]] == ["note"]
     ended = client.post(f"/api/v1/staff/members/{pid}", json={"until": "2026-06-30", "post": "综治专干 (借调期满)"})
     assert ended.status_code == 200 and ended.get_json()["until"] == "2026-06-30"
     entries = connection.execute(text("SELECT action, before->>'until', after->>'until' FROM audit_log "
@@ -231,3 +235,105 @@ def test_a_scanned_certificate_is_seen_by_the_town_not_by_a_village(client, conn
     client.post("/auth/logout")
     login(client, "leader02")
     assert client.get(f"/api/v1/attachments/{sha}").status_code == 404
+
+
+_members = itertools.count(1)
+
+
+def _people_tab(page, live_server):
+    """dispatcher1 on /staff, the 本中心人员 tab shown."""
+    signed_in(page, live_server, "dispatcher1", "/dispatch")
+    page.goto(f"{live_server}/staff")
+    page.click("#st-tab-people")
+    page.wait_for_selector("body[data-people-ready='1']", state="attached", timeout=20_000)
+
+
+def _made(engine, name):
+    """The people of that name, and those of them on the centre's staff (their until)."""
+    with engine.connect() as conn:
+        people = conn.execute(text("SELECT id FROM people WHERE name = :n"), {"n": name}).scalars().all()
+        members = conn.execute(text("SELECT until FROM staff_members WHERE person_id = ANY(:p)"),
+                               {"p": list(people)}).scalars().all()
+    return people, members
+
+
+def _add_member(page, name, phone, post="综治专干", establishment="借调"):
+    page.get_by_role("button", name="新增人员").click()
+    form = page.locator("#pp-member")
+    assert form.locator(".pp-form-title").inner_text() == "新增本中心人员"
+    form.get_by_label("姓名").fill(name)
+    form.get_by_label("手机").fill(phone)
+    form.locator("select[name=post]").select_option(post)
+    form.get_by_label("编制").select_option(establishment)
+    return form
+
+
+@pytest.mark.parametrize("viewport", ["desk", "phone"])
+def test_the_dispatcher_adds_a_member_and_ends_their_time_in_the_page(browser, live_server, engine, viewport):
+    context = browser.new_context(viewport=DESK) if viewport == "desk" else browser.new_context(**PHONE)
+    page = context.new_page()
+    seen, errors = watch(page)
+    name = f"测试人员PP{next(_members)}{viewport}"
+    today = datetime.now(SHANGHAI).date().isoformat()
+    width = 1600 if viewport == "desk" else 390
+    try:
+        _people_tab(page, live_server)
+        form = _add_member(page, name, "13a")
+        assert form.get_by_label("到岗日期").input_value() == today
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        for box in (form.bounding_box(), form.get_by_role("button", name="保存").bounding_box()):
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width
+        assert form.get_by_role("button", name="保存").bounding_box()["height"] >= 44
+        form.get_by_role("button", name="保存").click()
+        page.wait_for_function("document.querySelector('#pp-e-phone').textContent.includes('手机号码格式不对')")
+        assert form.get_by_label("手机").get_attribute("aria-invalid") == "true"
+        assert form.get_by_label("姓名").input_value() == name  # nothing typed is lost
+        assert form.locator("select[name=post]").input_value() == "综治专干"
+        assert form.get_by_label("编制").input_value() == "借调"
+        assert _made(engine, name) == ([], [])
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        form.get_by_label("手机").fill("13912340017")
+        form.get_by_role("button", name="保存").dblclick()  # a double click sends one request
+        page.wait_for_function(f"document.querySelector('#pp-msg').textContent.includes('已新增: {name}')")
+        assert form.is_hidden()
+        row = page.locator("#pp-roster tbody tr", has_text=name)
+        assert row.count() == 1
+        assert "综治专干" in row.inner_text() and "借调" in row.inner_text() and today in row.inner_text()
+        people, members = _made(engine, name)
+        assert len(people) == 1 and members == [None]
+        roster = page.request.get(f"{live_server}/api/v1/staff/members").json()["items"]
+        assert [m["person"]["id"] for m in roster if m["person"]["name"] == name] == people
+
+        row.get_by_role("button", name="修改").click()  # a post not in the list, typed
+        form = page.locator("#pp-member")
+        assert form.locator(".pp-form-title").inner_text() == f"修改 {name} 的岗位与编制"
+        assert form.get_by_label("姓名").is_hidden() and form.locator("select[name=post]").input_value() == "综治专干"
+        form.locator("select[name=post]").select_option(label="其他岗位 (填写)")
+        form.get_by_label("岗位名称").fill("网格管理员")
+        form.get_by_label("编制").select_option("聘用")
+        form.get_by_role("button", name="保存").click()
+        page.wait_for_function(f"document.querySelector('#pp-msg').textContent.includes('已修改: {name}')")
+        assert "网格管理员" in row.inner_text() and "聘用" in row.inner_text()
+        assert _made(engine, name)[0] == people
+
+        row.get_by_role("button", name="离岗").click()
+        leave = page.locator("#pp-leave")
+        assert leave.locator(".pp-form-title").inner_text() == f"{name} 离岗"  # whose time ends, to confirm
+        until = leave.get_by_label("离岗日期")
+        assert until.input_value() == today and until.get_attribute("max") == today
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        leave.get_by_label("说明 (可选)").fill("借调期满, 回原单位")
+        leave.get_by_role("button", name="确认离岗").click()
+        page.wait_for_function(f"document.querySelector('#pp-msg').textContent.includes('已离岗: {name}')")
+        assert f"已离岗 {today}" in row.inner_text()
+        assert row.get_by_role("button", name="离岗").count() == 0
+        assert row.get_by_role("button", name="修改").count() == 0
+        assert _made(engine, name)[1] == [datetime.fromisoformat(today).date()]
+        with engine.connect() as conn:
+            changes = conn.execute(text("SELECT after->>'post', after->>'until', note FROM audit_log "
+                                        "WHERE target = :t AND action = 'staff_member_change' ORDER BY id"),
+                                   {"t": f"staff_member:{people[0]}"}).all()
+        assert changes == [("网格管理员", None, None), ("网格管理员", today, "借调期满, 回原单位")]
+        assert hosts(seen) <= {"127.0.0.1"} and not errors
+    finally:
+        context.close()

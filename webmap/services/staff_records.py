@@ -197,6 +197,7 @@ def members(db: Session, user, year: int | None = None, now: datetime | None = N
                     grade=grade.grade if grade else None, grade_en=rules.GRADES_EN.get(grade.grade) if grade else None)
         items.append(item)
     return {"year": year, "items": items, "establishments": list(rules.ESTABLISHMENTS), "grades": list(rules.GRADES),
+            "posts": list(rules.POSTS),
             "appraised": rules.APPRAISED, "appraiser": rules.APPRAISER, "can_manage": roles.has_permission(user.role, "manage_staff")}
 
 
@@ -271,13 +272,15 @@ def _audited(member: StaffMember) -> dict:
 
 
 def change_member(db: Session, user, person_id: int, body, now: datetime | None = None) -> dict:
-    """Change a member's post, establishment, since, or end their time (``until``). Commits."""
+    """Change a member's post, establishment, since, or end their time (``until``); ``note`` (why)
+    goes to the audit log. Commits."""
     check_manager(user)
     member = db.get(StaffMember, person_id)
     if member is None:
         raise NotFoundError("不是本中心人员", "not a member of the centre's staff")
     body, today, errors = _body(body), _today(now), []
     fields = _member_fields(body, errors, partial=True)
+    note = _text(body, "note", "说明", NOTE_MAX, errors, required=False)
     if not fields and not errors:
         errors.append(FieldError("body", "没有要修改的内容 (post, establishment, since, until)",
                                  "nothing to change (post, establishment, since, until)"))
@@ -287,7 +290,7 @@ def change_member(db: Session, user, person_id: int, body, now: datetime | None 
     before = _audited(member)
     for key, value in fields.items():
         setattr(member, key, value)
-    audit(db, user, "staff_member_change", f"staff_member:{person_id}", before, _audited(member), body.get("note"))
+    audit(db, user, "staff_member_change", f"staff_member:{person_id}", before, _audited(member), note)
     db.commit()
     person = db.get(Person, person_id)
     return _member_dict(member, person, _usernames(db, [person_id]).get(person_id), today)
