@@ -1,7 +1,7 @@
 """待办 at ``/api/v1/inbox``: every case and 12345 order on which the signed-in user may act now,
 most urgent first (``services/inbox.py``).
 
-- ``GET /api/v1/inbox?kind=incident|hotline&limit=&offset=``: ``{items, total, overdue, limit,
+- ``GET /api/v1/inbox?kind=incident|hotline|…&limit=&offset=`` (the kinds: ``services/inbox.SOURCES``): ``{items, total, overdue, limit,
   offset}``; each item with the ``actions`` its detail offers and its detail's ``url``.
 - ``?limit=0``: the counts only (``{total, overdue}``), for the header's badge.
 
@@ -21,10 +21,11 @@ from workflow.clock import shanghai_now
 bp = Blueprint("inbox", __name__, url_prefix="/api/v1")
 
 
-def _url(item: dict) -> str:
-    if item["kind"] == "hotline":
-        return url_for("hotline.get_order", order_id=item["id"])
-    return url_for("api.get_incident", incident_id=item["id"])
+# each kind's detail in the API, from the item
+URLS = {
+    "incident": lambda item: url_for("api.get_incident", incident_id=item["id"]),
+    "hotline": lambda item: url_for("hotline.get_order", order_id=item["id"]),
+}
 
 
 @bp.get("/inbox")
@@ -37,5 +38,5 @@ def inbox():
     answer = service.inbox(database.session(), current_user, now=shanghai_now(), limit=limit, offset=offset,
                            kind=kind)
     for item in answer["items"]:
-        item["url"] = _url(item)
+        item["url"] = URLS[item["kind"]](item)
     return jsonify({**answer, "max_limit": MAX_PAGE})

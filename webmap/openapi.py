@@ -42,6 +42,9 @@ ERRORS = {
 
 
 def api_document() -> dict:
+    from webmap.services.inbox import SOURCES
+
+    inbox_kinds = list(SOURCES)
     page = [
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
         {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
@@ -98,7 +101,7 @@ def api_document() -> dict:
                     "reporter_phone": {"type": "string", "maxLength": 20},
                 }},
                 "InboxItem": {"type": "object", "properties": {
-                    "kind": {"type": "string", "enum": ["incident", "hotline"]}, "id": {"type": "integer"},
+                    "kind": {"type": "string", "enum": inbox_kinds}, "id": {"type": "integer"},
                     "number": {"type": "string", "description": "案卷号 / 工单编号"},
                     "title": {"type": "string", "description": "类别 · 地址 / category · address"},
                     "state": {"type": "string"}, "deadline": {"type": "string", "format": "date-time", "nullable": True},
@@ -222,7 +225,7 @@ def api_document() -> dict:
                     "hotline": {name: sorted(a.roles) for name, a in hotline.ACTIONS.items()},
                 },
                 "parameters": [
-                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["incident", "hotline"]}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": inbox_kinds}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500,
                                                                 "default": 50},
                      "description": "0: 只返回 {total, overdue} (页头角标) / the counts only, for the header badge"},

@@ -7,8 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import report
-from tests.web.desk import _user
+from tests.conftest import report, user_named
 from webmap.services import attendance, errors, intake
 from webmap.services import leave as leaves
 from workflow.clock import SHANGHAI
@@ -23,14 +22,14 @@ def at(day: date, hour: int = 9) -> datetime:
 
 @pytest.fixture
 def who(db):
-    worker = _user(db, WORKER)
+    worker = user_named(db, WORKER)
     person = db.execute(text("SELECT person_id FROM accounts WHERE id = :a"), {"a": worker.id}).scalar()
     leader = db.execute(text("SELECT username FROM accounts WHERE role = 'leader' AND scope_code = :v"),
                         {"v": worker.scope_code[:12]}).scalar()
     other = db.execute(text("SELECT username FROM accounts WHERE role = 'leader' AND scope_code <> :v "
                             "ORDER BY username LIMIT 1"), {"v": worker.scope_code[:12]}).scalar()
-    return {"worker": worker, "person": person, "leader": _user(db, leader), "other_leader": other,
-            "town": _user(db, "dispatcher1")}
+    return {"worker": worker, "person": person, "leader": user_named(db, leader), "other_leader": other,
+            "town": user_named(db, "dispatcher1")}
 
 
 def _sign_week(db, who, days):
@@ -128,7 +127,7 @@ def test_the_towns_centre_names_the_stand_in_and_approves_a_long_leave_at_its_de
     from tests.web.phone import UNCOVERED
 
     with Session(engine) as session:
-        worker = _user(session, "worker075")
+        worker = user_named(session, "worker075")
         first = datetime.now(SHANGHAI).date() + timedelta(days=50)
         while first.weekday() != 0:
             first += timedelta(days=1)

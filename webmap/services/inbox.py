@@ -9,10 +9,18 @@ states, tier and conditions (a category that may be handled on the spot, a pendi
 bounded ``count(*)`` queries, and each listed item carries exactly the ``actions`` its detail
 offers (``services/actions.allowed``, ``services/hotline.allowed``). The return visit after closing
 (回访) is not a 待办: it is offered on every closed case, and would bury the open work.
+
+Each kind of 待办 is a :class:`Source` in :data:`SOURCES`: the rows that await the user as one
+``SELECT kind, id, late, due, since`` (so that every kind is counted and ordered in SQL, in one
+union), and the items of one page built from their ids. Cases and 12345 orders are the first two;
+another part of the product (tasks, the centre's reminders) offers its own two functions, listed at
+the end of this module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, literal, or_, select, true, union_all
@@ -29,18 +37,31 @@ from . import actions, hotline, incidents, scope, supervision
 from .errors import BadRequestError
 from .workdays import load_calendar
 
-KINDS = ("incident", "hotline")
 NOT_AWAITING = frozenset({"return_visit"})  # offered on every closed case: not a 待办
 TITLE_CHARS = 30
 
 
+@dataclass(frozen=True)
+class Source:
+    """A kind of 待办. ``rows(user, now, calendar)``: a ``SELECT kind, id, late, due, since`` of what
+    awaits the user (``late`` a boolean, ``due`` the deadline or NULL, ``since`` when it began), or
+    ``None`` when nothing of this kind can await them; ``items(db, user, ids, now, calendar)``: the
+    items of those ids, ``{id: item}``, each with at least ``kind``, ``id``, ``number``, ``title``,
+    ``state``, ``deadline``, ``deadline_status``, ``actions``, ``reported_at``, ``supervised``, ``note``."""
+
+    kind: str
+    zh: str
+    rows: Callable
+    items: Callable
+
+
 def parse_kind(raw: str | None) -> str | None:
-    """The ``kind`` filter: incident, hotline, or None for both; 400 otherwise."""
+    """The ``kind`` filter: one of :data:`SOURCES`, or None for all; 400 otherwise."""
     if raw is None or raw == "":
         return None
-    if raw not in KINDS:
-        raise BadRequestError("kind 应为 incident(案件)或 hotline(12345 工单)",
-                              "kind must be incident or hotline", param="kind")
+    if raw not in SOURCES:
+        listed = "、".join(f"{k}({s.zh})" for k, s in SOURCES.items())
+        raise BadRequestError(f"kind 应为 {listed} 之一", f"kind must be one of {', '.join(SOURCES)}", param="kind")
     return raw
 
 
@@ -131,47 +152,50 @@ def _orders_awaiting(user, now: datetime, calendar: WorkCalendar) -> list:
 # ---------------------------------------------------------------- the answer
 
 
+def _awaiting(user, now: datetime, calendar: WorkCalendar, kind: str | None) -> list:
+    """The sources' rows that may await the user, of one kind or all."""
+    parts = [source.rows(user, now, calendar) for k, source in SOURCES.items() if kind in (None, k)]
+    return [p for p in parts if p is not None]
+
+
 def counts(db: Session, user, *, now: datetime, kind: str | None = None,
            calendar: WorkCalendar | None = None) -> dict:
     """``{total, overdue}`` of the user's 待办: one count per kind, no row leaves the database."""
     calendar = calendar or load_calendar(db)
     total = overdue = 0
-    if kind in (None, "incident"):
-        row = db.execute(select(func.count(), func.count().filter(_case_late(now)))
-                         .select_from(Incident).join(Category, Category.id == Incident.category_id)
-                         .where(*_cases_awaiting(user, now, calendar))).one()
-        total, overdue = total + row[0], overdue + row[1]
-    if kind in (None, "hotline"):
-        row = db.execute(select(func.count(), func.count().filter(_order_late(now)))
-                         .select_from(HotlineOrder).where(*_orders_awaiting(user, now, calendar))).one()
+    for part in _awaiting(user, now, calendar, kind):
+        rows = part.subquery()
+        row = db.execute(select(func.count(), func.count().filter(rows.c.late)).select_from(rows)).one()
         total, overdue = total + row[0], overdue + row[1]
     return {"total": total, "overdue": overdue}
 
 
 def _page(db: Session, user, now: datetime, calendar: WorkCalendar, kind: str | None,
           limit: int, offset: int) -> list[tuple[str, int]]:
-    """(kind, id) of one page, most urgent first, both kinds in one ordered query."""
-    parts = []
-    if kind in (None, "incident"):
-        parts.append(
-            select(literal("incident").label("kind"), Incident.id.label("id"),
-                   _case_late(now).label("late"),
-                   case((Incident.state.in_(clock_rules.CLOCK_STATES), Incident.deadline)).label("due"),
-                   Incident.reported_at.label("since"))
-            .join(Category, Category.id == Incident.category_id)
-            .where(*_cases_awaiting(user, now, calendar)))
-    if kind in (None, "hotline"):
-        parts.append(
-            select(literal("hotline").label("kind"), HotlineOrder.id.label("id"),
-                   _order_late(now).label("late"), _order_deadline().label("due"),
-                   HotlineOrder.dispatched_at.label("since"))
-            .where(*_orders_awaiting(user, now, calendar)))
-    both = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    rows = db.execute(select(both.c.kind, both.c.id)
-                      .order_by(both.c.late.desc(), both.c.due.asc().nulls_last(), both.c.since, both.c.kind,
-                                both.c.id)
+    """(kind, id) of one page, most urgent first, every kind in one ordered query."""
+    parts = _awaiting(user, now, calendar, kind)
+    if not parts:
+        return []
+    every = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    rows = db.execute(select(every.c.kind, every.c.id)
+                      .order_by(every.c.late.desc(), every.c.due.asc().nulls_last(), every.c.since, every.c.kind,
+                                every.c.id)
                       .limit(limit).offset(offset)).all()
     return [(r.kind, r.id) for r in rows]
+
+
+def _case_rows(user, now: datetime, calendar: WorkCalendar):
+    return (select(literal("incident").label("kind"), Incident.id.label("id"), _case_late(now).label("late"),
+                   case((Incident.state.in_(clock_rules.CLOCK_STATES), Incident.deadline)).label("due"),
+                   Incident.reported_at.label("since"))
+            .select_from(Incident).join(Category, Category.id == Incident.category_id)
+            .where(*_cases_awaiting(user, now, calendar)))
+
+
+def _order_rows(user, now: datetime, calendar: WorkCalendar):
+    return (select(literal("hotline").label("kind"), HotlineOrder.id.label("id"), _order_late(now).label("late"),
+                   _order_deadline().label("due"), HotlineOrder.dispatched_at.label("since"))
+            .select_from(HotlineOrder).where(*_orders_awaiting(user, now, calendar)))
 
 
 def _short(text: str | None) -> str:
@@ -263,9 +287,14 @@ def inbox(db: Session, user, *, now: datetime | None = None, limit: int = 50, of
     items: list[dict] = []
     if limit > 0 and offset < answer["total"]:
         page = _page(db, user, now, calendar, kind, limit, offset)
-        found = {
-            "incident": _case_items(db, user, [i for k, i in page if k == "incident"], now, calendar),
-            "hotline": _order_items(db, user, [i for k, i in page if k == "hotline"], now, calendar),
-        }
+        found = {k: source.items(db, user, [i for kk, i in page if kk == k], now, calendar)
+                 for k, source in SOURCES.items() if any(kk == k for kk, _i in page)}
         items = [found[k][i] for k, i in page if i in found[k]]
     return {"items": items, **answer, "limit": limit, "offset": offset}
+
+
+# every kind of 待办, in the order of the kind filter
+SOURCES: dict[str, Source] = {s.kind: s for s in (
+    Source("incident", "案件", _case_rows, _case_items),
+    Source("hotline", "12345 工单", _order_rows, _order_items),
+)}

@@ -82,9 +82,13 @@
       && (!q || String(i.number).toLowerCase().includes(q) || [i.title, i.title_en].some((x) => String(x || "").toLowerCase().includes(q))));
   }
 
+  // where an item is worked: a case in the panel here, an order on the 12345 desk, any other kind
+  // (a task, a reminder) on the page its item names (item.page)
+  const pageOf = (item) => (item.kind === "hotline" ? config.hotlineUrl + "?order=" + encodeURIComponent(item.id) : item.page);
+
   function open(item) {
-    if (item.kind === "hotline") {
-      window.location.href = config.hotlineUrl + "?order=" + encodeURIComponent(item.id);
+    if (item.kind !== "incident") {
+      window.location.href = pageOf(item);
       return;
     }
     for (const tr of $("ib-rows").children) tr.classList.toggle("active", tr.dataset.id === String(item.id) && tr.dataset.kind === item.kind);
@@ -93,8 +97,7 @@
 
   function row(item) {
     const status = item.deadline_status || "normal";
-    const number = item.kind === "hotline"
-      ? el("a", { href: config.hotlineUrl + "?order=" + encodeURIComponent(item.id) }, item.number)
+    const number = item.kind !== "incident" ? el("a", { href: pageOf(item) }, item.number)
       : el("button", { type: "button", class: "link-like" }, item.number);
     const title = el("td", { class: "title" }, (english && item.title_en) || item.title || "");
     if (item.supervised) {
