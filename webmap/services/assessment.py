@@ -315,7 +315,7 @@ def year_table(db: Session, user, year: str | None, village: str | None = None, 
     keep = {w["id"] for w in _scope(user, everyone, village)}
     return {"period": year, "kind": "year", "items": [r for r in rows if r["worker"]["id"] in keep],
             "weights": {"months": plan["annual"]["months"], "survey": plan["annual"]["survey"]},
-            "survey_item": {k: plan["annual"]["survey_item"][k] for k in ("code", "name", "points")}}
+            "survey_item": {k: plan["annual"]["survey_item"].get(k) for k in ("code", "name", "name_en", "points")}}
 
 
 def _find_worker(db: Session, user, ref) -> dict:

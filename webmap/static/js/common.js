@@ -75,6 +75,8 @@
   const message = (answer) => (english ? answer.message_en : answer.message_zh) || answer.message_zh || "";
   // The server's reason in Chinese: the fields' errors, else its message (undefined when it has none).
   const errorsZh = (answer) => (answer.errors || []).map((e) => e.zh).join("; ") || answer.message_zh;
+  // The server's reasons in the page's language: the fields' errors, else its message ("" when none).
+  const reasons = (answer) => (answer.errors || []).map((e) => (english ? e.en : e.zh) || e.zh).join("; ") || message(answer);
   // A JSON GET that throws unless the answer is 2xx JSON.
   async function getJSON(url) {
     const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -291,7 +293,7 @@
   let staffConfig = null;
   window.Wangge = Object.freeze({
     TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet, categoryLabel,
-    dateFormat, clockFmt, clock, stamp, today, message, errorsZh, getJSON, fetchJSON, stream, release, listen, inboxBadge, recount,
+    dateFormat, clockFmt, clock, stamp, today, message, errorsZh, reasons, getJSON, fetchJSON, stream, release, listen, inboxBadge, recount,
     openDatabase, transact, bboxParam, heatScale, townView, polygonsOf, inRing, contains, ringArea, largestRing, centre,
     baseLayer,
     // 队伍管理 (/staff, /m/staff): the page's config, read once from its st-config block

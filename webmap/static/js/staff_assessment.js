@@ -5,10 +5,11 @@
 // ("assessment:plan" on document) the table is computed again.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, getJSON, errorsZh, stamp } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, getJSON, reasons, stamp, english } = Wangge;
   const t = readJSON("st-as-i18n");
   let loaded = false, period = null, kind = "month", survey = null;
 
+  const nameOf = (item) => (english && item.name_en) || item.name;
   const td = (text, label) => el("td", label ? { "data-label": label } : {}, String(text ?? ""));
   const sheetUrl = (worker) => Wangge.staffConfig.assessmentSheetUrl.replace("WORKER", encodeURIComponent(worker))
     .replace("PERIOD", period);
@@ -27,8 +28,8 @@
 
   function itemRows(row) {
     if (kind === "month") {
-      return row.items.map((i) => el("tr", {}, td(i.name), td(i.points), td(i.score),
-        td(i.formula + (i.hand ? ` (${i.hand.reason})` : "")),
+      return row.items.map((i) => el("tr", {}, td(nameOf(i)), td(i.points), td(i.score),
+        td(((english && i.formula_en) || i.formula) + (i.hand ? ` (${i.hand.reason})` : "")),
         td(Object.entries(i.inputs).map(([k, v]) => `${k} = ${v}`).join(", "))));
     }
     const scored = row.survey;
@@ -61,9 +62,9 @@
     form.hidden = !cfg.canManage;
     form.dataset.worker = row.worker.username;
     $("st-as-msg").textContent = "";
-    const choices = kind === "month" ? [...row.items.filter((i) => i.code !== "bonus"), { code: "bonus", name: "加分" }]
-      : [{ code: survey.code, name: survey.name }];
-    $("st-as-item").replaceChildren(...choices.map((i) => el("option", { value: i.code }, i.name)));
+    const choices = kind === "month" ? [...row.items.filter((i) => i.code !== "bonus"), { code: "bonus", name: t.bonus }]
+      : [survey];
+    $("st-as-item").replaceChildren(...choices.map((i) => el("option", { value: i.code }, nameOf(i))));
     $("st-as-decisions").hidden = kind !== "year";
     $("st-as-decide").hidden = !cfg.canManage;
     $("st-as-decided").textContent = "";
@@ -80,7 +81,7 @@
     const got = await fetchJSON(`${cfg.assessmentsUrl}?${kind}=${period}`);
     const table = $("st-as-table");
     if (!got.ok) {
-      $("st-as-status").textContent = errorsZh(got.answer) || "";
+      $("st-as-status").textContent = reasons(got.answer) || "";
       table.querySelector("tbody").replaceChildren();
       return;
     }
@@ -116,7 +117,7 @@
     const { ok, answer } = await fetchJSON(Wangge.staffConfig.assessmentScoresUrl, { method: "POST", body: {
       period, worker: ev.target.dataset.worker, item: $("st-as-item").value, score: Number($("st-as-score").value),
       reason: $("st-as-reason").value } }).finally(() => { button.disabled = false; });
-    $("st-as-msg").textContent = ok ? "✓" : errorsZh(answer) || "";
+    $("st-as-msg").textContent = ok ? "✓" : reasons(answer) || "";
     if (ok) { $("st-as-reason").value = ""; load(); }
   }
 
@@ -129,7 +130,7 @@
     const { ok, answer } = await fetchJSON(Wangge.staffConfig.assessmentDecisionsUrl, { method: "POST", body: {
       worker, year: Number(period), decision: $("st-as-decision").value, note: note || null } })
       .finally(() => { button.disabled = false; });
-    $("st-as-decided").textContent = ok ? "✓" : errorsZh(answer) || "";
+    $("st-as-decided").textContent = ok ? "✓" : reasons(answer) || "";
     if (ok) {
       $("st-as-decision-note").value = "";
       const row = { worker: answer.worker };

@@ -41,7 +41,7 @@
     const plan = answer.plan;
     $("st-as-plan-version").textContent = answer.default ? t.default : fmt(t.version, { id: answer.id, at: stamp(answer.created_at) });
     $("st-as-plan-items").replaceChildren(...plan.items.map((item, n) => el("tr", { "data-code": item.code },
-      el("td", { "data-label": t.item }, item.name),
+      el("td", { "data-label": t.item }, (Wangge.english && item.name_en) || item.name),
       el("td", {}, number(`items.${n}.points`, item.points, { min: 0, max: 100, class: "st-as-points" })),
       el("td", {}, ...paramInputs(item, n)),
       el("td", { class: "st-as-rule" }, ruleText(item)),
