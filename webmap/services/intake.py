@@ -194,10 +194,12 @@ def report_incident(
     near_m: float | None = None,
     calendar: WorkCalendar | None = None,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> tuple[int, SimpleNamespace | None]:
-    """Store a report as a routed incident; commits. Returns the incident id and, when it was
-    created now, its detail row (the columns of ``incidents.detail_select``); None when the
-    idempotency key was already stored.
+    """Store a report as a routed incident; commits (``commit=False``: the caller's transaction
+    goes on, and commits it with its own records, e.g. the visit that found the problem). Returns the
+    incident id and, when it was created now, its detail row (the columns of
+    ``incidents.detail_select``); None when the idempotency key was already stored.
 
     Four round trips: the category, the route, one statement that inserts the incident and its
     first event and notifies live listeners (``db/sql/insert_incident.sql``), and the commit.
@@ -254,11 +256,13 @@ def report_incident(
         "message": json.dumps(message, ensure_ascii=False),
     }).first()
     if row is None:  # the same idempotency key is already stored: answer that incident
-        db.rollback()
+        if commit:
+            db.rollback()
         return _existing(db, idempotency_key), None
     if route.get("stand_in_leave_id") is not None:
         _note_stand_in(db, row.id, route, now)
-    db.commit()
+    if commit:
+        db.commit()
     return row.id, SimpleNamespace(
         id=row.id, case_no=row.case_no, description=report.description, address=report.address,
         raw_lng=report.raw_lng, raw_lat=report.raw_lat, raw_crs=report.crs, source=source, state="待受理",
