@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -159,24 +158,7 @@ def _parse(body) -> _Parsed:
         household = int(household)
     if not isinstance(household, int) or isinstance(household, bool) or household <= 0:
         errors.append(FieldError("household", "请选择走访的门牌 (住户)", "household: the id of an address point"))
-    location = body.get("location")
-    lng = lat = raw_lng = raw_lat = accuracy = None
-    crs = "wgs84"
-    if not isinstance(location, dict):
-        errors.append(FieldError("location", "缺少位置 {lng, lat, crs}", "location {lng, lat, crs} is required"))
-    else:
-        try:
-            lng, lat = to_wgs84(location.get("lng"), location.get("lat"), location.get("crs"))
-            raw_lng, raw_lat = float(location["lng"]), float(location["lat"])
-            crs = location["crs"].strip().lower()
-        except CoordinateError as exc:
-            errors.append(FieldError(exc.field, exc.zh, exc.en))
-        accuracy = location.get("accuracy_m")
-        if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(accuracy, int | float)
-                                     or not math.isfinite(accuracy) or accuracy < 0):
-            errors.append(FieldError("location.accuracy_m", "定位精度应为非负数(米)",
-                                     "location.accuracy_m must be a non-negative number of metres"))
-            accuracy = None
+    lng, lat, raw_lng, raw_lat, crs, accuracy = intake.parse_location(body.get("location"), errors)
     note = intake.text_field(body.get("note"), "note", rules.MAX_NOTE, errors, "走访情况") or ""
     photos = body.get("photos") or []
     if not isinstance(photos, list) or len(photos) > rules.MAX_PHOTOS:
@@ -201,8 +183,7 @@ def _parse(body) -> _Parsed:
             found = (category, description)
     if errors:
         raise VisitInputError(errors)
-    return _Parsed(household, lng, lat, raw_lng, raw_lat, crs, float(accuracy) if accuracy is not None else None,
-                   note, tuple(dict.fromkeys(photos)), found)
+    return _Parsed(household, lng, lat, raw_lng, raw_lat, crs, accuracy, note, tuple(dict.fromkeys(photos)), found)
 
 
 def _check_refs(db: Session, user, parsed: _Parsed) -> AddressPoint:
