@@ -948,7 +948,7 @@ VISIT_CRS = CRS_NAMES
 
 
 class AddressPoint(Base):
-    """One 门牌 of a grid's register of buildings and households (杨家泊村 3 排 12 号): its point, the
+    """One 门牌 of a grid's register of buildings and households (张庄村 3 排 12 号): its point, the
     grid it lies in (routed when it was registered) and how many households live behind it. No
     resident's name: a visit needs the door, not the person. A retired point (``active`` false) stays
     for the visits that name it."""

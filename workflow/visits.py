@@ -28,7 +28,7 @@ FLAGS: dict[str, tuple[str, str]] = {
 }
 
 MAX_NOTE = 2000  # 走访情况
-MAX_ADDRESS = 200  # 门牌地址: 杨家泊村 3 排 12 号
+MAX_ADDRESS = 200  # 门牌地址: 张庄村 3 排 12 号
 MAX_HOUSEHOLDS = 500  # the households behind one 门牌 (a courtyard, a block of flats)
 MAX_PHOTOS = 9
 COVERAGE_TARGET = 0.8  # the assessment's default target (workflow.assessment "visit_coverage")
