@@ -677,6 +677,7 @@ def load_demo(
         duty = _duty_roster(town, ctx, seed, until)
         counts["attendance"] = _load_attendance(cur, town, ctx, duty, seed)
         counts["patrols"], counts["gps_fixes"] = _load_patrols(cur, town, ctx, duty, seed, until)
+        counts["address_points"], counts["visits"] = _load_visits(cur, town, ctx, seed, until)
         cur.execute(
             "INSERT INTO settings (key, value) VALUES ('demo', %s)",
             (json.dumps({
@@ -986,6 +987,64 @@ def _load_patrols(cur, town: T.Town, ctx: dict, roster: dict, seed: int, until: 
     cur.execute("UPDATE patrols SET distance_m = ST_Length(track::geography)")
     cur.execute("SELECT setval('patrols_id_seq', GREATEST((SELECT max(id) FROM patrols), 1))")
     return len(patrols), len(fixes)
+
+
+VISIT_ADDRESSES = (20, 41)  # 门牌 per grid: from, to (exclusive)
+VISIT_SHARE = (0.2, 0.6)  # the share of a grid's 门牌 its worker has visited this month by ``until``
+
+
+def _load_visits(cur, town: T.Town, ctx: dict, seed: int, until: datetime) -> tuple[int, int]:
+    """The register of 门牌 (日走访, issue 16): 20–40 address points in each grid, in rows of eight
+    ("后沽村3组 2 排 5 号"), one to three households each; and this month's visits of each worker to a
+    share of them, on working days up to ``until``, the phone a few metres from the door. Its own
+    random stream, so the rest of the demo stays as it was."""
+    rng = np.random.default_rng([seed, 19])
+    village_name = {v["code"]: v["name"] for v in town.villages}
+    first = until.date().replace(day=1)
+    days = [first + timedelta(days=k) for k in range((until.date() - first).days + 1)]
+    days = [d for d in days if ctx["calendar"].is_workday(d)] or [until.date()]
+    points, visits = [], []
+    pid = vid = 0
+    for g in town.grids:
+        poly_local = shapely.transform(g["geom"], lambda c: np.column_stack(T.to_local(c[:, 0], c[:, 1])))
+        inner = poly_local.buffer(-15) if poly_local.buffer(-15).area > 0 else poly_local
+        shapely.prepare(inner)
+        n = int(rng.integers(*VISIT_ADDRESSES))
+        minx, miny, maxx, maxy = inner.bounds
+        xs, ys = np.empty(0), np.empty(0)
+        while xs.size < n:
+            x, y = rng.uniform(minx, maxx, 4 * n), rng.uniform(miny, maxy, 4 * n)
+            keep = shapely.contains_xy(inner, x, y)
+            xs, ys = np.append(xs, x[keep]), np.append(ys, y[keep])
+        order = np.lexsort((xs[:n], -ys[:n]))  # north to south, then west to east: the rows of a village
+        xs, ys = xs[:n][order], ys[:n][order]
+        lon, lat = T.to_lonlat(xs, ys)
+        group = int(g["code"][-3:])
+        first_id = pid + 1
+        for k in range(n):
+            pid += 1
+            households = int(rng.choice([1, 1, 1, 1, 2, 2, 3]))
+            points.append((pid, g["code"], f"{village_name[g['village_code']]}{group}组 {k // 8 + 1} 排 {k % 8 + 1} 号",
+                           households, f"SRID=4326;POINT({lon[k]:.7f} {lat[k]:.7f})", "true"))
+        visited = rng.choice(n, size=int(n * rng.uniform(*VISIT_SHARE)), replace=False)
+        for k in sorted(visited):
+            day = days[int(rng.integers(len(days)))]
+            at = datetime.combine(day, time(9, 0), SHANGHAI) + timedelta(minutes=int(rng.integers(0, 480)))
+            if at >= until:
+                at = until - timedelta(minutes=int(rng.integers(5, 120)))
+            dx, dy = rng.normal(0, 6, 2)
+            vlon, vlat = T.to_lonlat(np.array([xs[k] + dx]), np.array([ys[k] + dy]))
+            vid += 1
+            visits.append((vid, first_id + int(k), g["code"], ctx["account"]["worker"][g["code"]], ctx["worker"][g["code"]],
+                           at.isoformat(), f"SRID=4326;POINT({vlon[0]:.7f} {vlat[0]:.7f})", round(float(vlon[0]), 7),
+                           round(float(vlat[0]), 7), "wgs84", round(float(rng.uniform(5, 20)), 1), 0.0,
+                           round(float(math.hypot(dx, dy)), 1), "入户走访, 情况正常", "true"))
+    _copy(cur, "address_points", ("id", "grid_code", "address", "households", "geom", "synthetic"), points)
+    _copy(cur, "visits", ("id", "address_id", "grid_code", "account_id", "worker_id", "visited_at", "geom", "raw_lng",
+                          "raw_lat", "raw_crs", "accuracy_m", "outside_m", "household_m", "note", "synthetic"), visits)
+    cur.execute("SELECT setval('address_points_id_seq', GREATEST((SELECT max(id) FROM address_points), 1))")
+    cur.execute("SELECT setval('visits_id_seq', GREATEST((SELECT max(id) FROM visits), 1))")
+    return len(points), len(visits)
 
 
 def demo_accounts(engine: Engine) -> list[dict]:

@@ -941,3 +941,65 @@ class HotlineEvent(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+
+
+# ---------------------------------------------------------------- daily visits (日走访, issue 16 ③)
+VISIT_CRS = CRS_NAMES
+
+
+class AddressPoint(Base):
+    """One 门牌 of a grid's register of buildings and households (张庄村 3 排 12 号): its point, the
+    grid it lies in (routed when it was registered) and how many households live behind it. No
+    resident's name: a visit needs the door, not the person. A retired point (``active`` false) stays
+    for the visits that name it."""
+
+    __tablename__ = "address_points"
+    __table_args__ = (
+        UniqueConstraint("grid_code", "address", name="uq_address_points_grid_address"),
+        CheckConstraint("grid_code ~ '^[0-9]{15}$'", name="grid_code_15_digits"),
+        CheckConstraint("households BETWEEN 1 AND 500", name="households"),
+        CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(15), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    households: Mapped[int] = mapped_column(Integer, server_default="1")
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Visit(Base):
+    """A grid worker's visit to a household (入户走访): when, where the phone was (WGS84, with the
+    coordinates as sent), what was found, photos, the flags of a doubtful position, and the case it
+    reported when a problem was found. ``idempotency_key`` makes a phone's resend one visit."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        CheckConstraint(_in("raw_crs", VISIT_CRS), name="raw_crs"),
+        CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
+        Index("ix_visits_grid_visited", "grid_code", "visited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("address_points.id"), index=True)
+    grid_code: Mapped[str] = mapped_column(String(15))  # the household's grid
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    raw_lng: Mapped[float] = mapped_column(Double)
+    raw_lat: Mapped[float] = mapped_column(Double)
+    raw_crs: Mapped[str] = mapped_column(String(8))
+    accuracy_m: Mapped[float | None] = mapped_column(Double)
+    outside_m: Mapped[float | None] = mapped_column(Double)  # metres outside the worker's grid (0 inside)
+    household_m: Mapped[float | None] = mapped_column(Double)  # metres from the household's point
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    photos: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default="{}")  # attachment hashes
+    flags: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default="{}")
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

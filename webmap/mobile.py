@@ -27,6 +27,7 @@ PHONE_STATIC = (
     "css/app.css", "css/mobile.css", "css/patrols.css", "img/favicon.svg", "img/icon-192.png", "img/icon-512.png",
     "js/common.js", "js/phone_queue.js", "js/mobile.js", "js/mobile_patrol.js", "js/mobile_cases.js",
     "js/mobile_install.js", "vendor/leaflet/1.9.4/leaflet.css", "vendor/leaflet/1.9.4/leaflet.js",
+    "js/mobile_visits.js",
 )
 SW_SOURCE = "js/mobile_sw.js"
 
@@ -113,7 +114,7 @@ def cases(incident_id: int | None = None):
 
 
 def _precache() -> list[str]:
-    pages = [url_for("mobile.report"), url_for("mobile.cases"), url_for("mobile.patrol")]
+    pages = [url_for("mobile.report"), url_for("mobile.cases"), url_for("mobile.patrol"), url_for("visit_pages.phone")]
     data = [_grids_url(), url_for("api.list_categories"), url_for("mobile.manifest")]
     return pages + [url_for("static", filename=f) for f in PHONE_STATIC] + data
 

@@ -435,6 +435,7 @@ def api_document() -> dict:
                 "responses": {"200": {"description": "incident", "content": {"application/json": {
                     "schema": _ref("Incident")}}}, "404": ERRORS["404"]}}},
             **LATER_PATHS,
+            **VISIT_PATHS,
         },
     }
 
@@ -518,4 +519,28 @@ LATER_PATHS = {  # the console's layers, the planner, patrols and attendance, ho
                                  ("since", "until", "categories", "method", "resolution"))},
     "/hotspots/png": {"get": _op("热点图 PNG / the hotspot map as a PNG",
                                  ("since", "until", "categories", "method", "resolution"), answer="image/png")},
+}
+
+
+VISIT_PATHS = {  # 日走访 (webmap/visits.py)
+    "/visits": {
+        "post": {**_op("入户走访 / a grid worker's visit {location: {lng, lat, crs}, household, note, photos, problem: "
+                       "{category, description}}: the visit with flags (outside_grid > 300 m outside the grid, "
+                       "far_from_household) and incident ({id, case_no} of the case a problem reported, or null); "
+                       "the same Idempotency-Key again answers the same visit (200, Idempotent-Replayed)",
+                       body="{location, household, note, photos, problem}", status="201"),
+                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,100}$"}}]},
+        "get": _op("走访记录 / the month's visits within scope, newest first",
+                   ("grid", "village", "month", "flagged", "limit", "offset"), answer="{month, items, total}"),
+    },
+    "/visits/coverage": {"get": _op("走访覆盖率 / per grid the share of its households visited in the month "
+                                    "(a household once however often visited)", ("month", "village", "grid"),
+                                    answer="{month, items, totals}")},
+    "/households": {"get": _op("门牌登记 / a grid's address points, nearest first from near=lng,lat (WGS84)",
+                               ("grid", "q", "near"), answer="{grid, items}")},
+    "/households.xlsx": {"get": _op("门牌登记表 Excel / the register as the spreadsheet the import reads",
+                                    ("village", "grid"), answer="xlsx")},
+    "/households/import": {"post": _op("导入门牌登记 / CSV or Excel (multipart file: 地址, 户数, 经度, 纬度, 坐标系, 停用), "
+                                       "all or nothing (422 lists every bad row)", answer="{rows, added, updated}")},
 }

@@ -34,6 +34,7 @@ def page():
         "patrolsUrl": url_for("patrols.list_patrols"),
         "patrolUrl": f"{root}/api/v1/patrols/",  # + id, + id/review
         "checkpointsUrl": f"{root}/api/v1/grids/",  # + code/checkpoints
+        "visitCoverageUrl": url_for("visits.coverage"),  # 日走访: the month's households visited per grid
         **tiles.page_config(),
         "today": datetime.now(SHANGHAI).date().isoformat(),
         "canReview": current_user.can("review_patrols"),

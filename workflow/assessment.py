@@ -81,6 +81,14 @@ FORMULAS: dict[str, Formula] = {f.name: f for f in (
             ("visited", "satisfaction_sum"), {"none_share": (1.0, 0, 1)},
             lambda x, p: p["none_share"] if not x["visited"]
             else max(0.0, min(1.0, (x["satisfaction_sum"] / x["visited"] - 1) / 4))),
+    # 日走访 (issue 16): not in the default plan; the town adds it through the plan
+    Formula("visit_coverage", "得分 = 分值 × min(1, 本月走访覆盖率 ÷ 目标覆盖率); 覆盖率 = 本月走访过的住户 ÷ 本网格登记住户 "
+            "(每户计一次); 网格未登记住户得 0 分",
+            "score = points × min(1, this month's visit coverage ÷ target); coverage = households visited this month "
+            "÷ households registered in the grid (each once); no household registered: 0",
+            ("households", "households_visited"), {"target": (0.8, 0.05, 1)},
+            lambda x, p: 0.0 if not x["households"]
+            else _ratio(x["households_visited"] / x["households"], p["target"], 0.0)),
 )}
 
 # the counts a deduction may name, and their inputs

@@ -42,6 +42,9 @@ EXPECTED = {
     "read_staff": {"leader", "dispatcher", "town_leader", "district", "admin"},
     "manage_staff": {"dispatcher", "admin"},
     "spot_check": {"district", "admin"},
+    "record_visits": {"worker"},
+    "read_visits": {"leader", "dispatcher", "town_leader", "district", "admin"},
+    "edit_households": {"leader", "dispatcher", "admin"},
 }
 
 

@@ -24,6 +24,9 @@ What each input counts (the month ``[first day, next month)`` in Asia/Shanghai):
 - patrols: the worker's ended patrols started in the month, not rejected by the town: count, hours of
   ``duration_s``, ``measured`` those with a ``coverage`` and its mean.
 - spot check: the items of the worker's spot check of the month, ``checked`` (a result) and ``passed``.
+- visits (日走访, formula ``visit_coverage``): ``households`` registered in the worker's grid (active
+  address points) and ``households_visited`` of them in the month, each once however often visited
+  (:func:`webmap.services.visits.grid_coverage`, the numbers of the /visits page).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from workflow import roles
 from workflow.clock import SHANGHAI, format_iso
 from workflow.staff import DECISIONS
 
+from . import visits
 from .audit import audit
 from .errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from .workdays import load_calendar
@@ -213,6 +217,13 @@ def raw_counts(db: Session, first: date, today: date, ids: list[int]) -> dict[in
               FROM spot_checks s JOIN spot_check_items i ON i.spot_check_id = s.id
              WHERE s.month = :first AND s.worker_id = ANY(:ids) GROUP BY 1"""), p):
         raw[wid].update(checked=checked, passed=passed)
+
+    grids = {g["grid_code"]: g for g in visits.grid_coverage(db, a, b)}
+    for wid, grid in db.execute(text("""
+            SELECT person_id, scope_code FROM accounts
+             WHERE role = 'worker' AND active AND person_id = ANY(:ids)"""), p):
+        if grid in grids:
+            raw[wid].update(households=grids[grid]["households"], households_visited=grids[grid]["visited_households"])
     return {wid: dict(r) for wid, r in raw.items()}
 
 

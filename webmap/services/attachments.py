@@ -7,11 +7,12 @@ import hashlib
 from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Attachment, Incident, StaffTraining
+from db.models import Attachment, Incident, StaffTraining, Visit
 from workflow.staff import STAFF_READERS
 
 from . import scope
 from .errors import FieldError, InvalidInputError
+from .visits import visible as visit_visible
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB per photo
 
@@ -74,10 +75,11 @@ def store_photo(db: Session, data: bytes, uploader_id: int | None) -> dict:
 
 
 def load_photo(db: Session, user, sha: str) -> Attachment | None:
-    """The photo if this user uploaded it, may see an incident that shows it, or reads the centre's
-    staff records and it is a training's scanned certificate."""
+    """The photo if this user uploaded it, may see an incident or a visit (日走访) that shows it, or
+    reads the centre's staff records and it is a training's scanned certificate."""
     visible = (Attachment.uploaded_by == getattr(user, "id", None)) | exists().where(
-        Incident.photos.contains([sha]), scope.incident_visible(user))
+        Incident.photos.contains([sha]), scope.incident_visible(user)) | exists().where(
+        Visit.photos.contains([sha]), visit_visible(user))
     if getattr(user, "role", None) in STAFF_READERS:
         visible = visible | exists().where(StaffTraining.attachment == sha)
     return db.execute(select(Attachment).where(Attachment.sha256 == sha, visible)).scalar()

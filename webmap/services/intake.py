@@ -87,6 +87,30 @@ def text_field(value, name: str, limit: int, errors: list, zh: str, required: bo
     return value
 
 
+def parse_location(location, errors: list) -> tuple:
+    """``{lng, lat, crs, accuracy_m}`` → ``(lng, lat)`` in WGS84, the raw ``(lng, lat)``, the CRS's
+    name and the accuracy in metres (None when not given); each is None when refused, the reasons
+    go to ``errors``. Shared by every entry that takes a phone's position (reports, visits)."""
+    lng = lat = raw_lng = raw_lat = crs = accuracy = None
+    if not isinstance(location, dict):
+        errors.append(FieldError("location", "缺少位置 {lng, lat, crs}", "location {lng, lat, crs} is required"))
+        return lng, lat, raw_lng, raw_lat, crs, accuracy
+    crs = location.get("crs")
+    try:
+        lng, lat = to_wgs84(location.get("lng"), location.get("lat"), crs)
+        raw_lng, raw_lat = float(location["lng"]), float(location["lat"])
+        crs = crs.strip().lower()
+    except CoordinateError as exc:
+        errors.append(FieldError(exc.field, exc.zh, exc.en))
+    accuracy = location.get("accuracy_m")
+    if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(accuracy, (int, float))
+                                 or not math.isfinite(accuracy) or accuracy < 0):
+        errors.append(FieldError("location.accuracy_m", "定位精度应为非负数(米)",
+                                 "location.accuracy_m must be a non-negative number of metres"))
+        accuracy = None
+    return lng, lat, raw_lng, raw_lat, crs, float(accuracy) if accuracy is not None else None
+
+
 def parse_report(payload: Any) -> Report:
     """Check a report's fields (all of them, so every reason is returned at once)."""
     if not isinstance(payload, dict):
@@ -100,24 +124,7 @@ def parse_report(payload: Any) -> Report:
     if reporter_phone and not PHONE.fullmatch(reporter_phone):
         errors.append(FieldError("reporter_phone", "电话号码格式不正确", "reporter_phone is not a phone number"))
 
-    location = payload.get("location")
-    lng = lat = raw_lng = raw_lat = None
-    crs = None
-    if not isinstance(location, dict):
-        errors.append(FieldError("location", "缺少位置 {lng, lat, crs}", "location {lng, lat, crs} is required"))
-    else:
-        crs = location.get("crs")
-        try:
-            lng, lat = to_wgs84(location.get("lng"), location.get("lat"), crs)
-            raw_lng, raw_lat = float(location["lng"]), float(location["lat"])
-            crs = crs.strip().lower()
-        except CoordinateError as exc:
-            errors.append(FieldError(exc.field, exc.zh, exc.en))
-        accuracy = location.get("accuracy_m")
-        if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(accuracy, (int, float))
-                                     or not math.isfinite(accuracy) or accuracy < 0):
-            errors.append(FieldError("location.accuracy_m", "定位精度应为非负数(米)",
-                                     "location.accuracy_m must be a non-negative number of metres"))
+    lng, lat, raw_lng, raw_lat, crs, _accuracy = parse_location(payload.get("location"), errors)
 
     photos = payload.get("photos", [])
     if photos is None:
@@ -194,10 +201,12 @@ def report_incident(
     near_m: float | None = None,
     calendar: WorkCalendar | None = None,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> tuple[int, SimpleNamespace | None]:
-    """Store a report as a routed incident; commits. Returns the incident id and, when it was
-    created now, its detail row (the columns of ``incidents.detail_select``); None when the
-    idempotency key was already stored.
+    """Store a report as a routed incident; commits (``commit=False``: the caller's transaction
+    goes on, and commits it with its own records, e.g. the visit that found the problem). Returns the
+    incident id and, when it was created now, its detail row (the columns of
+    ``incidents.detail_select``); None when the idempotency key was already stored.
 
     Four round trips: the category, the route, one statement that inserts the incident and its
     first event and notifies live listeners (``db/sql/insert_incident.sql``), and the commit.
@@ -254,11 +263,13 @@ def report_incident(
         "message": json.dumps(message, ensure_ascii=False),
     }).first()
     if row is None:  # the same idempotency key is already stored: answer that incident
-        db.rollback()
+        if commit:
+            db.rollback()
         return _existing(db, idempotency_key), None
     if route.get("stand_in_leave_id") is not None:
         _note_stand_in(db, row.id, route, now)
-    db.commit()
+    if commit:
+        db.commit()
     return row.id, SimpleNamespace(
         id=row.id, case_no=row.case_no, description=report.description, address=report.address,
         raw_lng=report.raw_lng, raw_lat=report.raw_lat, raw_crs=report.crs, source=source, state="待受理",

@@ -123,6 +123,8 @@
     delete document.body.dataset[kind];
     try {
       const report = await getJSON(config.reportUrls[kind] + "?" + query(params));
+      // 月汇总 shows each grid's 入户走访 coverage of the month beside its patrols (/api/v1/visits/coverage)
+      if (kind === "monthly") report.visitCoverage = await getJSON(config.visitCoverageUrl + "?" + query(params)).catch(() => null);
       if (mine !== loadSeq[kind]) return;
       reports[kind] = report;
       $(kind + "-title").textContent = (lang === "en" ? report.title_en : report.title) + " " + report.period;
@@ -174,6 +176,15 @@
     ], r.villages, null, null);
   }
 
+  // a grid's share of households visited (the totals row: the whole scope's), "—" with no register
+  const visitCoverage = (answer) => {
+    const byGrid = Object.fromEntries(((answer && answer.items) || []).map((i) => [i.grid_code, i]));
+    return (x) => {
+      const row = x.grid_code === undefined ? answer && answer.totals : byGrid[x.grid_code];
+      return row ? `${pct(row.coverage)} (${row.visited_households}/${row.households})` : DASH;
+    };
+  };
+
   function drawMonthly(r) {
     $("monthly-msg").textContent = fmt(t.monthlyMeta, { scope: r.scope_name, month: r.month, previous: r.previous_month,
                                                          days: r.working_days });
@@ -186,6 +197,7 @@
       [t.hours, (x) => num(x.attendance_hours, 2)], [t.daysSigned, (x) => int(x.days_signed)],
       [t.daysMissing, (x) => int(x.days_missing), (x) => (x.days_missing ? "pt-warn" : null)],
       [t.cases, (x) => int(x.cases)], [t.kmChange, change("distance_km", 2)], [t.hoursChange, change("attendance_hours", 2)],
+      [t.visitCoverage, visitCoverage(r.visitCoverage)],
     ], r.workers, r.totals, null);
     table($("monthly-villages"), [
       [t.village, (x) => x.village_name || x.village_code || ""], [t.workers, (x) => int(x.workers)],

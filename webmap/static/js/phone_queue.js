@@ -1,5 +1,5 @@
-// The phone's outbox (IndexedDB "wangge-outbox"), shared by the report page (store "reports") and
-// the cases page (store "actions"). An item is written to the phone first, with its own idempotency
+// The phone's outbox (IndexedDB "wangge-outbox"), shared by the report page (store "reports"), the
+// cases page (store "actions") and the visits page (store "visits"). An item is written to the phone first, with its own idempotency
 // key, then sent: its photos one by one (each upload is idempotent by content; the ids are kept on
 // the item between attempts), then its JSON with the key in Idempotency-Key, so that a resend after
 // a lost answer is stored once. With no network the item waits and is sent when the network is back.
@@ -7,8 +7,8 @@
   "use strict";
   const { openDatabase, transact, hex, csrfToken } = Wangge;
   const DB_NAME = "wangge-outbox";
-  const STORES = ["reports", "actions"];
-  const openDb = () => openDatabase(DB_NAME, 2, (db) => {
+  const STORES = ["reports", "actions", "visits"];
+  const openDb = () => openDatabase(DB_NAME, 3, (db) => {
     for (const name of STORES) if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, { keyPath: "key" });
   });
 
