@@ -35,6 +35,10 @@ STATES_EN = {DRAFT: "draft", FINAL: "finalised"}
 # the actions of each state: edit the hand-written fields, count the figures again (重新统计), finalise
 ACTIONS = {DRAFT: ("edit", "recount", "finalize"), FINAL: ()}
 
+# a 草稿 whose period has ended awaits its writer in 待办 (the village's leader for a village, the
+# town's centre for the town), red after these calendar days past the period's end
+FINALIZE_DAYS = {"week": 3, "month": 5}
+
 # 分析意见, 问题与措施, 下步工作: written by hand, all three needed to finalise
 TEXT_FIELDS = {"opinion": ("分析意见", "analysis"), "problems": ("问题与措施", "problems and measures"),
                "next_steps": ("下步工作", "next steps")}

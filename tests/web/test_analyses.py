@@ -229,6 +229,25 @@ def test_the_print_views_and_the_workbooks_open(client, connection):
     assert client.get(f"/api/v1/meetings/{meeting['id']}.xlsx").status_code == 404
 
 
+def test_a_draft_of_an_ended_period_awaits_its_writer_in_the_inbox(client, connection):
+    login(client, "leader08")
+    record = client.post("/api/v1/analyses", json={"kind": "week", "period": WEEK}).get_json()
+    mine = client.get("/api/v1/inbox?kind=analysis").get_json()["items"]
+    item = next(i for i in mine if i["id"] == record["id"])
+    assert item["page"] == f"/analyses?tab=week&open={record['id']}" and item["deadline_status"] == "red"
+    assert item["url"] == f"/api/v1/analyses/{record['id']}" and item["title"].startswith("周分析 · ")
+    assert client.get("/api/v1/inbox?limit=0").get_json()["total"] >= 1
+    client.post("/auth/logout")
+    login(client, "leader07")
+    assert record["id"] not in [i["id"] for i in client.get("/api/v1/inbox?kind=analysis").get_json()["items"]]
+    client.post("/auth/logout")
+    login(client, "leader08")
+    version = client.patch(f"/api/v1/analyses/{record['id']}", json={
+        "opinion": "a", "problems": "b", "next_steps": "c", "version": record["version"]}).get_json()["version"]
+    client.post(f"/api/v1/analyses/{record['id']}/actions", json={"action": "finalize", "version": version})
+    assert record["id"] not in [i["id"] for i in client.get("/api/v1/inbox?kind=analysis").get_json()["items"]]
+
+
 @pytest.mark.parametrize(("username", "shown"), [("leader07", True), ("dispatcher1", True), ("townleader1", True),
                                                   ("district1", True), ("worker001", False), ("dept_huanwei", False)])
 def test_the_menu_links_the_page_for_the_roles_that_hold_it(client, username, shown):
@@ -236,3 +255,78 @@ def test_the_menu_links_the_page_for_the_roles_that_hold_it(client, username, sh
     nav = client.get("/").get_data(as_text=True)
     assert ('href="/analyses"' in nav) is shown
     assert client.get("/analyses").status_code == (200 if shown else 403)
+
+
+def test_a_village_leader_writes_the_weeks_analysis_and_records_a_meeting(browser, live_server, engine):
+    from tests.web.desk import PHONE, hosts, signed_page
+
+    with engine.connect() as conn:
+        village = _village(conn, "leader07")
+        reported = conn.execute(text("SELECT count(*) FROM incidents WHERE village_code = :v AND reported_at >= :a "
+                                     "AND reported_at < :b"), {"v": village, "a": WEEK_START, "b": WEEK_END}).scalar()
+        by_category = dict(sql(conn, """
+            SELECT c.name, count(*) FROM incidents i JOIN categories c ON c.id = i.category_id
+             WHERE i.village_code = :v AND i.reported_at >= :a AND i.reported_at < :b GROUP BY c.name""",
+                               v=village, a=WEEK_START, b=WEEK_END))
+    with signed_page(browser, live_server, "leader07", "/analyses", "#an-week[data-loaded]") as (page, seen, errors):
+        page.on("dialog", lambda dialog: dialog.accept())  # 定稿 asks to confirm
+        assert page.locator("#an-week-scope").is_hidden()  # the leader's own village only
+        page.fill("#an-week-period", WEEK)
+        page.click("#an-week-new")
+        detail = page.locator("#an-week-detail")
+        detail.wait_for()
+        assert page.locator("#an-week .an-msg").inner_text().startswith("已建立 2026年第47周")
+        assert detail.locator("[data-figure=reported] b").inner_text() == str(reported)
+        rows = detail.locator(".an-by-category tbody tr")
+        shown = {rows.nth(i).locator("td").nth(0).inner_text().split(" · ")[-1]: int(rows.nth(i).locator("td").nth(1).inner_text())
+                 for i in range(rows.count())}
+        assert shown == by_category and reported > 0
+        detail.locator("textarea[name=opinion]").fill("本周环境卫生类案件较多, 集中在村东")
+        detail.locator("textarea[name=problems]").fill("垃圾清运不及时; 与保洁公司约定每日两次清运")
+        detail.locator("button.an-finalize").click()  # unfilled 下步工作: refused, under its field
+        page.wait_for_selector("#an-week-detail small[data-for=next_steps]:not(:empty)")
+        assert "下步工作" in detail.locator("small[data-for=next_steps]").inner_text()
+        detail.locator("textarea[name=next_steps]").fill("下周复查村东三处垃圾点")
+        detail.locator("button.an-finalize").click()
+        page.wait_for_selector("#an-week-detail[data-state='已定稿']")
+        assert detail.locator("textarea[name=opinion]").evaluate("t => t.readOnly")
+        assert detail.locator("button.an-finalize").is_hidden() and detail.locator("button.an-save").is_hidden()
+        assert page.locator("#an-week-list tr[data-period='2026-W47'] td").nth(2).inner_text() == "已定稿"
+
+        page.click("#an-tab-meetings")
+        page.wait_for_selector("body[data-meetings-loaded]", state="attached")
+        page.click("#mt-new")
+        form = page.locator("#mt-form")
+        form.locator("input[name=held_on]").fill("2026-11-19")
+        form.locator("input[name=place]").fill("大田村村委会")
+        form.locator("textarea[name=participants]").fill("村党支部书记、网格长、居民代表 6 人")
+        form.locator(".mt-opinion-rows textarea").first.fill("村东路灯坏了三盏")
+        form.locator("button.mt-add").click()
+        form.locator(".mt-opinion-rows textarea").nth(1).fill("希望增加健身器材")
+        form.locator("textarea[name=agreed]").fill("路灯报镇里维修; 健身器材列入明年计划")
+        form.locator("button[type=submit]").click()
+        view = page.locator("#mt-detail")
+        view.wait_for()
+        assert view.locator(".mt-opinions-view li").count() == 2
+        view.locator("li[data-n='1'] button.mt-to-case").click()
+        view.locator("li[data-n='1'] select[name=category]").select_option("SR01")
+        view.locator("li[data-n='1'] .mt-case-form button[type=submit]").click()
+        link = view.locator("li[data-n='1'] a.mt-case")
+        link.wait_for()
+        assert page.locator("#mt-msg").inner_text().startswith("第 1 条意见已转为案件")
+        assert view.locator("li[data-n='2'] button.mt-to-case").is_visible()
+        meeting_id, case_shown = int(view.get_attribute("data-id")), link.inner_text()
+        assert not errors and hosts(seen) <= {"127.0.0.1"}
+    with signed_page(browser, live_server, "leader07", "/analyses", "#an-week[data-loaded]", PHONE) as (page, seen, errors):
+        page.locator("#an-week-list tr[data-period='2026-W47'] button").click()  # on the phone: the same record, read-only
+        page.wait_for_selector("#an-week-detail[data-state='已定稿']")
+        assert page.locator("#an-week-detail textarea[name=next_steps]").input_value() == "下周复查村东三处垃圾点"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 and not errors
+    with engine.connect() as conn:
+        case_no, description = conn.execute(text("""
+            SELECT i.case_no, i.description FROM meeting_opinions o JOIN incidents i ON i.id = o.incident_id
+             WHERE o.meeting_id = :m AND o.n = 1"""), {"m": meeting_id}).one()
+        assert case_shown.startswith(f"案件 {case_no}")
+        assert "村东路灯坏了三盏" in description
+        assert conn.execute(text("SELECT count(*) FROM meeting_opinions WHERE meeting_id = :m AND incident_id IS NOT NULL"),
+                            {"m": meeting_id}).scalar() == 1

@@ -28,7 +28,7 @@ import io
 import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import BigInteger, DateTime, case, cast, func, literal, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -359,15 +359,21 @@ def create_analysis(db: Session, user, body, now: datetime | None = None) -> dic
     return _serialize_analysis(db, record, user)
 
 
-def _load_analysis(db: Session, user, analysis_id: int, lock: bool = False) -> Analysis:
+def _load(db: Session, user, model, record_id: int, lock: bool, missing: tuple[str, str]):
+    """An analysis or a meeting the user reads (else 404); ``lock``: for update, and read afresh
+    (another request may have changed it since this session read it)."""
     _check_read(user)
-    q = select(Analysis).where(Analysis.id == analysis_id)
-    if lock:  # and read afresh: another request may have changed it since this session read it
+    q = select(model).where(model.id == record_id)
+    if lock:
         q = q.with_for_update().execution_options(populate_existing=True)
     record = db.execute(q).scalar_one_or_none()
     if record is None or not _may_read(user, record.scope_code):
-        raise NotFoundError("没有这份分析", "no such analysis")
+        raise NotFoundError(*missing)
     return record
+
+
+def _load_analysis(db: Session, user, analysis_id: int, lock: bool = False) -> Analysis:
+    return _load(db, user, Analysis, analysis_id, lock, ("没有这份分析", "no such analysis"))
 
 
 def get_analysis(db: Session, user, analysis_id: int) -> dict:
@@ -604,14 +610,7 @@ def create_meeting(db: Session, user, body, now: datetime | None = None) -> dict
 
 
 def _load_meeting(db: Session, user, meeting_id: int, lock: bool = False) -> Meeting:
-    _check_read(user)
-    q = select(Meeting).where(Meeting.id == meeting_id)
-    if lock:  # and read afresh: another request may have changed it since this session read it
-        q = q.with_for_update().execution_options(populate_existing=True)
-    meeting = db.execute(q).scalar_one_or_none()
-    if meeting is None or not _may_read(user, meeting.scope_code):
-        raise NotFoundError("没有这次民情分析会", "no such meeting")
-    return meeting
+    return _load(db, user, Meeting, meeting_id, lock, ("没有这次民情分析会", "no such meeting"))
 
 
 def get_meeting(db: Session, user, meeting_id: int) -> dict:
@@ -782,6 +781,47 @@ def link_task(db: Session, user, meeting_id: int, n: int, body, now: datetime | 
     meeting.version += 1
     db.commit()
     return _serialize_meeting(db, meeting, user)
+
+
+# ---------------------------------------------------------------- 待办: drafts of ended periods
+
+
+def _due():
+    """The moment a draft's 待办 turns red: midnight after its period's end plus FINALIZE_DAYS."""
+    days = case((Analysis.kind == "week", rules.FINALIZE_DAYS["week"]), else_=rules.FINALIZE_DAYS["month"])
+    return func.timezone(SHANGHAI.key, cast(Analysis.period_end + 1 + days, DateTime()))
+
+
+def inbox_rows(user, now: datetime, calendar):
+    """The drafts awaiting the user (webmap.services.inbox.Source): a leader's village's, the town's
+    for the centre, of periods that have ended."""
+    if not roles.has_permission(user.role, "write_analyses"):
+        return None
+    mine = Analysis.scope_code == user.scope_code if user.role == "leader" else Analysis.scope_kind == "town"
+    due = _due()
+    return (select(literal("analysis").label("kind"), cast(Analysis.id, BigInteger).label("id"),
+                   (due < now).label("late"), due.label("due"), Analysis.created_at.label("since"))
+            .where(mine, Analysis.state == rules.DRAFT, Analysis.period_end < now.astimezone(SHANGHAI).date()))
+
+
+def inbox_items(db: Session, user, ids: list[int], now: datetime, calendar) -> dict:
+    if not ids:
+        return {}
+    rows = db.execute(select(Analysis, _due().label("due")).where(Analysis.id.in_(ids))).all()
+    out = {}
+    for a, due in rows:
+        scope = a.figures.get("scope") or {}
+        zh, en = rules.KIND_LABELS[a.kind]
+        out[a.id] = {
+            "kind": "analysis", "id": a.id, "number": rules.period_key(a.kind, a.period_start),
+            "title": f"{zh} · {scope.get('name') or a.scope_code} · {rules.period_label(a.kind, a.period_start)}",
+            "title_en": f"{en} · {scope.get('name') or a.scope_code} · {rules.period_label(a.kind, a.period_start, 'en')}",
+            "state": a.state, "state_en": rules.STATES_EN[a.state], "deadline": format_iso(due),
+            "deadline_status": "red" if due < now else "normal", "actions": ["finalize"],
+            "reported_at": format_iso(a.created_at), "supervised": False, "note": None,
+            "page": f"/analyses?tab={a.kind}&open={a.id}",
+        }
+    return out
 
 
 # ---------------------------------------------------------------- Excel
