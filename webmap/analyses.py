@@ -161,8 +161,10 @@ def _config() -> dict:
         "printUrl": url_for("analyses_pages.print_analysis", analysis_id="ID"),
         "meetingPrintUrl": url_for("analyses_pages.print_meeting", meeting_id="ID"),
         "caseUrl": "/inbox?case=ID",
-        # → 任务: the tasks page, once that part is installed (migration 0018); the button waits for it
-        "tasksUrl": "/tasks" if "tasks_pages" in current_app.blueprints or "tasks" in current_app.blueprints else None,
+        # → 任务: the tasks page, once that part is installed (migration 0018), for the town's centre (who
+        # issues tasks; a village's leader does not); the link carries the meeting and the opinion, and
+        # POST …/opinions/<n>/task records the task made from it
+        "tasksUrl": "/tasks" if "tasks" in current_app.blueprints and current_user.role != "leader" else None,
     }
 
 

@@ -55,15 +55,11 @@ from .errors import ConflictError, FieldError, ForbiddenError, InvalidInputError
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_LISTED = 200
 PHONE_LIKE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|\d{3,4}-?\d{7,8})(?!\d)")  # a mobile or a fixed line
-# the columns a visits table (migration 0019, another part) may time its visits by, with the query
-# counting them: chosen from this list, never spliced in
-VISIT_COUNTS = {
-    "visited_at": text("SELECT count(*) FROM visits WHERE visited_at >= :lo AND visited_at < :hi "
-                       "AND starts_with(grid_code, :prefix)"),
-    "at": text("SELECT count(*) FROM visits WHERE at >= :lo AND at < :hi AND starts_with(grid_code, :prefix)"),
-    "created_at": text("SELECT count(*) FROM visits WHERE created_at >= :lo AND created_at < :hi "
-                       "AND starts_with(grid_code, :prefix)"),
-}
+# 日走访 (migration 0019, another part): the visits and the households (门牌) visited in a period;
+# counted only once a visits table with these columns exists
+VISIT_COLUMNS = {"visited_at", "grid_code", "address_id"}
+VISIT_COUNT = text("SELECT count(*) AS visits, count(DISTINCT address_id) AS households FROM visits "
+                   "WHERE visited_at >= :lo AND visited_at < :hi AND starts_with(grid_code, :prefix)")
 
 
 class AnalysisInputError(InvalidInputError):
@@ -170,15 +166,15 @@ def _people(db: Session, ids) -> dict[int, dict]:
 
 
 def _visits(db: Session, prefix: str, lo: datetime, hi: datetime) -> dict:
-    """The visits of the period (日走访, another part's table): 0 and ``available: false`` until a
-    ``visits`` table with a time column and ``grid_code`` exists."""
+    """The visits of the period and the households they reached (日走访): 0 and ``available:
+    false`` until the visits part's table exists."""
     columns = set(db.execute(text(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "AND table_name = 'visits'")).scalars())
-    column = next((c for c in VISIT_COUNTS if c in columns), None)
-    if column is None or "grid_code" not in columns:
-        return {"available": False, "count": 0}
-    return {"available": True, "count": db.execute(VISIT_COUNTS[column], {"lo": lo, "hi": hi, "prefix": prefix}).scalar()}
+    if not VISIT_COLUMNS <= columns:
+        return {"available": False, "count": 0, "households": 0}
+    row = db.execute(VISIT_COUNT, {"lo": lo, "hi": hi, "prefix": prefix}).one()
+    return {"available": True, "count": row.visits, "households": row.households}
 
 
 def count_figures(db: Session, scope: Scope, kind: str, start: date, now: datetime | None = None) -> dict:
@@ -858,6 +854,7 @@ def analysis_xlsx(record: dict) -> bytes:
                          ("上期上报", f["cases"].get("previous_reported")),
                          ("巡查次数", f["patrols"]["count"]), ("巡查时长(小时)", f["patrols"]["hours"]),
                          ("巡查里程(公里)", f["patrols"]["distance_km"]), ("走访次数", f["visits"]["count"]),
+                         ("走访户数", f["visits"].get("households")),
                          *((zh, record[name]) for name, (zh, _en) in rules.TEXT_FIELDS.items())):
         sheet.append([label, value])
     sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 18, 80

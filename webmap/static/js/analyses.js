@@ -50,7 +50,8 @@
       ["open", t.openCases, f.cases.open], ["void", t.void, f.cases.void], ["overdue", t.overdue, f.cases.overdue],
       ["previous", t.previous, f.cases.previous_reported], ["patrols", t.patrols, f.patrols.count],
       ["patrol_hours", t.patrolHours, f.patrols.hours], ["patrol_km", t.patrolKm, f.patrols.distance_km],
-      ["visits", t.visits, f.visits.available ? f.visits.count : null]];
+      ["visits", t.visits, f.visits.available ? f.visits.count : null],
+      ...(f.visits.available ? [["households", t.households, f.visits.households]] : [])];
     const counts = [t.count, t.closed, t.overdue];
     const caseLink = (o) => el("a", { href: config.caseUrl.replace("ID", o.id), target: "_blank", rel: "noopener" }, o.case_no);
     return el("div", {},
