@@ -1003,3 +1003,96 @@ class Visit(Base):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+# ---------------------------------------------------------------- 周分析 / 月汇总 / 民情分析会 (seed 5-1 ③④, issue 16 item 4)
+
+from workflow import analyses  # noqa: E402  (imported here: this part's section stays in one place)
+
+
+class Analysis(Base):
+    """A weekly analysis (周分析) or monthly summary (月汇总) of a village or the town: the period
+    (``period_start`` a Monday or a month's first day, ``period_end`` its last day), the figures
+    counted from the data when it was made or counted again (``figures``, frozen: later changes to
+    the cases do not change them), and the hand-written 分析意见 / 问题与措施 / 下步工作. 草稿 → 已定稿;
+    a finalised record is read-only. One per kind, period and scope."""
+
+    __tablename__ = "analyses"
+    __table_args__ = (
+        UniqueConstraint("kind", "period_start", "scope_code", name="uq_analyses_period_scope"),
+        CheckConstraint(_in("kind", analyses.KINDS), name="kind"),
+        CheckConstraint(_in("state", analyses.STATES), name="state"),
+        CheckConstraint(_in("scope_kind", analyses.SCOPE_KINDS), name="scope_kind"),
+        CheckConstraint("(kind = 'week' AND extract(isodow FROM period_start) = 1 AND period_end = period_start + 6)"
+                        " OR (kind = 'month' AND extract(day FROM period_start) = 1"
+                        " AND period_end = (period_start + interval '1 month' - interval '1 day')::date)",
+                        name="period"),
+        CheckConstraint("(state = '已定稿') = (finalized_at IS NOT NULL)", name="finalized"),
+        Index("ix_analyses_scope", "scope_code", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    scope_kind: Mapped[str] = mapped_column(String(8))
+    scope_code: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(8), server_default="草稿")
+    figures: Mapped[dict] = mapped_column(JSONB)
+    counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opinion: Mapped[str] = mapped_column(Text, server_default="")  # 分析意见
+    problems: Mapped[str] = mapped_column(Text, server_default="")  # 问题与措施
+    next_steps: Mapped[str] = mapped_column(Text, server_default="")  # 下步工作
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finalized_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class Meeting(Base):
+    """A residents' opinion meeting (民情分析会) of a village or the town: when, where, who took part
+    (names and posts as text, no phones), what was agreed; its opinions are :class:`MeetingOpinion`."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        CheckConstraint(_in("scope_kind", analyses.SCOPE_KINDS), name="scope_kind"),
+        Index("ix_meetings_scope", "scope_code", "held_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope_kind: Mapped[str] = mapped_column(String(8))
+    scope_code: Mapped[str] = mapped_column(String(12))
+    held_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200))
+    participants: Mapped[str] = mapped_column(Text, server_default="")
+    agreed: Mapped[str] = mapped_column(Text, server_default="")  # 议定事项
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class MeetingOpinion(Base):
+    """One opinion raised at a meeting (``n``: its number in the meeting), and what became of it:
+    the case it was turned into (``incident_id``, through the intake pipe) and, once tasks exist
+    (migration 0018), the task (``task_id``; no foreign key here, so this part does not depend on
+    that one)."""
+
+    __tablename__ = "meeting_opinions"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "n", name="uq_meeting_opinions_n"),
+        CheckConstraint("n >= 1", name="n"),
+        CheckConstraint("length(trim(body)) > 0", name="body"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    n: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    grid_code: Mapped[str | None] = mapped_column(String(15))  # the grid it concerns, if said
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(BigInteger)  # → 任务 (migration 0018's tasks)
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    linked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,6 +13,7 @@ csrf = CSRFProtect()
 def create_app(config: dict | None = None) -> Flask:
     from webmap import (
         admin,
+        analyses,
         api,
         assessment,
         attendance,
@@ -95,6 +96,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(assessment.pages)
     app.register_blueprint(visits.bp)
     app.register_blueprint(visits.pages)
+    app.register_blueprint(analyses.bp)
+    app.register_blueprint(analyses.pages)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
@@ -103,6 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (hotline.bp, stats.bp, supervision.bp, planner.api, patrols.bp, attendance.bp, admin.api, leave.bp,
                spot_checks.bp, staff_records.bp, assessment.bp, visits.bp):
         csrf.exempt(bp)
+    csrf.exempt(analyses.bp)  # 周分析 / 月汇总 / 民情分析会: the same X-CSRFToken rule
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)
 

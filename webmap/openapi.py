@@ -471,6 +471,38 @@ LATER_PATHS = {  # the console's layers, the planner, patrols and attendance, ho
                                            body="{worker, year, decision, note}", status="201")},
     "/assessments/history/{worker}": {"get": _op("年度考核历史 / a worker's decisions and computed years",
                                                  path=("worker",))},
+    # 周分析 / 月汇总 / 民情分析会 (seed 5-1 ③④; webmap/analyses.py)
+    "/analyses": {"get": _op("周分析、月汇总 / the analyses the caller reads (a leader: their village's)",
+                             ("kind", "scope", "period")),
+                  "post": _op("新建周分析或月汇总 / a record counted now (write_analyses); 409 with current when it exists",
+                              body="{kind: week|month, period: YYYY-Www|YYYY-MM-DD|YYYY-MM, scope: town|village code, "
+                                   "opinion, problems, next_steps}", status="201")},
+    "/analyses/{analysis_id}": {"get": _op("一份分析及其冻结的统计数字 / one record with its frozen figures",
+                                           path=("analysis_id",)),
+                                "patch": _op("填写分析意见、问题与措施、下步工作 / the hand-written fields of a draft; 409 stale, "
+                                             "422 finalised", path=("analysis_id",),
+                                             body="{version, opinion, problems, next_steps}")},
+    "/analyses/{analysis_id}/actions": {"post": _op("重新统计或定稿 / recount the figures or finalise (read-only after)",
+                                                    path=("analysis_id",), body="{action: recount|finalize, version}")},
+    "/analyses/{analysis_id}.xlsx": {"get": _op("一份分析, Excel / one record as a workbook", path=("analysis_id",),
+                                                answer="xlsx")},
+    "/meetings": {"get": _op("民情分析会 / the meetings the caller reads", ("scope",)),
+                  "post": _op("记录民情分析会 / a meeting (write_analyses)",
+                              body="{scope, held_on, place, participants, agreed, opinions: [text | {body, grid}]}",
+                              status="201")},
+    "/meetings/{meeting_id}": {"get": _op("一次民情分析会 / one meeting with its opinions and their cases",
+                                          path=("meeting_id",)),
+                               "patch": _op("修改会议记录 / change fields; opinions as the whole list (a linked one stays); "
+                                            "409 stale", path=("meeting_id",),
+                                            body="{version, held_on, place, participants, agreed, opinions}")},
+    "/meetings/{meeting_id}/opinions/{n}/case": {"post": _op(
+        "意见转为案件 / the opinion becomes one case through intake (201; 200: the case it already is)",
+        path=("meeting_id", "n"), body="{category, grid, location: {lng, lat, crs}, description}", status="201")},
+    "/meetings/{meeting_id}/opinions/{n}/task": {"post": _op(
+        "意见转为任务 / link the task the opinion became (422 until tasks are installed)", path=("meeting_id", "n"),
+        body="{task_id}")},
+    "/meetings/{meeting_id}.xlsx": {"get": _op("会议记录, Excel / one meeting as a workbook", path=("meeting_id",),
+                                               answer="xlsx")},
     "/map/heat": {"get": _op("热力图: 视野内案件按小六边形汇总 / the heat map of the cases in view",
                              ("bbox", "zoom", "state", "category", "village", "grid", "source", "since", "until"),
                              answer="{points: [[lat, lng, weight]], max, cell_m}")},

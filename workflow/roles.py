@@ -59,6 +59,8 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "record_visits": ("入户走访 (日走访)", "record household visits from the phone (日走访)"),
     "read_visits": ("查看走访与住户覆盖率", "read the visits and the households' coverage"),
     "edit_households": ("维护门牌登记", "keep the register of address points (门牌) and households"),
+    "read_analyses": ("查看周分析、月汇总、民情分析会", "read the weekly analyses, monthly summaries and opinion meetings"),
+    "write_analyses": ("编写周分析、月汇总, 记录民情分析会", "write the weekly analyses and monthly summaries, record opinion meetings"),
 }
 
 
@@ -81,20 +83,23 @@ TABLE: dict[str, Role] = {r.name: r for r in (
        "report report_on_mobile see_grid_personal_data see_tracks sign_in record_visits"),
     _r("leader", "网格长", "grid leader", "网格长",  # the village's
        "report report_on_mobile use_dispatch_console return_visit read_supervision see_grid_personal_data "
-       "see_tracks edit_places sign_in read_hotspots read_staff read_visits edit_households"),
+       "see_tracks edit_places sign_in read_hotspots read_staff read_visits edit_households read_analyses "
+       "write_analyses"),
     _r("dispatcher", "镇综治中心调度员", "town dispatcher", "调度员",  # 镇综治中心
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_personal_data see_tracks review_patrols edit_places read_plans "
-       "read_hotspots read_hotline import_hotline handle_hotline read_staff manage_staff read_visits edit_households"),
+       "read_hotspots read_hotline import_hotline handle_hotline read_staff manage_staff read_visits "
+       "edit_households read_analyses write_analyses"),
     _r("town_leader", "镇领导", "town leader", "镇领导",
        "report report_for_residents use_dispatch_console supervise_cases read_supervision see_tracks "
-       "review_patrols edit_places read_plans read_hotspots read_hotline instruct_hotline read_staff read_visits"),
+       "review_patrols edit_places read_plans read_hotspots read_hotline instruct_hotline read_staff "
+       "read_visits read_analyses"),
     _r("department", "职能部门", "department", "职能部门",  # 职能部门 / 业务科室
        "use_dispatch_console read_supervision answer_hotline"),
     _r("district", "区网格中心", "district grid center", "区网格中心",
        "report report_for_residents use_dispatch_console read_supervision see_all_areas see_personal_data "
        "see_tracks review_patrols edit_places read_plans read_hotspots read_hotline import_hotline "
-       "close_hotline read_audit read_staff spot_check read_visits"),
+       "close_hotline read_audit read_staff spot_check read_visits read_analyses"),
     _r("planner", "网格规划员", "planner", "规划员",
        "plan_grids read_plans read_hotspots"),
     _r("analyst", "数据分析员", "analyst", "分析员",
@@ -102,8 +107,8 @@ TABLE: dict[str, Role] = {r.name: r for r in (
     _r("admin", "系统管理员", "administrator", "管理员",
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_all_areas see_personal_data see_tracks review_patrols edit_places "
-       "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline administer read_audit read_staff "
-       "manage_staff spot_check read_visits edit_households"),
+       "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline administer read_audit "
+       "read_staff manage_staff spot_check read_visits edit_households read_analyses write_analyses"),
 )}
 ROLES: tuple[str, ...] = tuple(TABLE)
 

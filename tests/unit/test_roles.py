@@ -45,6 +45,8 @@ EXPECTED = {
     "record_visits": {"worker"},
     "read_visits": {"leader", "dispatcher", "town_leader", "district", "admin"},
     "edit_households": {"leader", "dispatcher", "admin"},
+    "read_analyses": {"leader", "dispatcher", "town_leader", "district", "admin"},
+    "write_analyses": {"leader", "dispatcher", "admin"},
 }
 
 
