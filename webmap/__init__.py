@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
         live,
         mapdata,
         mobile,
+        office,
         ogc,
         open311,
         pages,
@@ -92,13 +93,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(staff.pages)
     app.register_blueprint(assessment.bp)
     app.register_blueprint(assessment.pages)
+    app.register_blueprint(office.bp)
+    app.register_blueprint(office.pages)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
     csrf.exempt(api.bp)
     # JSON APIs: the same X-CSRFToken rule as api (phones and scripts send bearer tokens)
     for bp in (hotline.bp, stats.bp, supervision.bp, planner.api, patrols.bp, attendance.bp, admin.api, leave.bp,
-               spot_checks.bp, staff_records.bp, assessment.bp):
+               spot_checks.bp, staff_records.bp, assessment.bp, office.bp):
         csrf.exempt(bp)
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)

@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "spot_check": ("每月抽查网格员工作", "draw and record the monthly spot checks of the grid workers"),
     "administer": ("系统管理: 账号、网格员分配、设置", "administer accounts, grid assignments and settings"),
     "read_audit": ("查看审计日志", "read the audit log of administrative changes"),
+    "read_office": ("查看办公室台账: 证照、印章、银行账户、法人登记要件",
+                    "read the centre's registers: certificates, seals, bank accounts, the registration checklist"),
+    "manage_office": ("登记办公室台账, 查看完整银行账号", "keep the centre's registers; see a bank account's full number"),
 }
 
 
@@ -82,10 +85,10 @@ TABLE: dict[str, Role] = {r.name: r for r in (
     _r("dispatcher", "镇综治中心调度员", "town dispatcher", "调度员",  # 镇综治中心
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_personal_data see_tracks review_patrols edit_places read_plans "
-       "read_hotspots read_hotline import_hotline handle_hotline read_staff manage_staff"),
+       "read_hotspots read_hotline import_hotline handle_hotline read_staff manage_staff read_office manage_office"),
     _r("town_leader", "镇领导", "town leader", "镇领导",
        "report report_for_residents use_dispatch_console supervise_cases read_supervision see_tracks "
-       "review_patrols edit_places read_plans read_hotspots read_hotline instruct_hotline read_staff"),
+       "review_patrols edit_places read_plans read_hotspots read_hotline instruct_hotline read_staff read_office"),
     _r("department", "职能部门", "department", "职能部门",  # 职能部门 / 业务科室
        "use_dispatch_console read_supervision answer_hotline"),
     _r("district", "区网格中心", "district grid center", "区网格中心",
@@ -100,7 +103,7 @@ TABLE: dict[str, Role] = {r.name: r for r in (
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_all_areas see_personal_data see_tracks review_patrols edit_places "
        "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline administer read_audit read_staff "
-       "manage_staff spot_check"),
+       "manage_staff spot_check read_office manage_office"),
 )}
 ROLES: tuple[str, ...] = tuple(TABLE)
 

@@ -42,6 +42,8 @@ EXPECTED = {
     "read_staff": {"leader", "dispatcher", "town_leader", "district", "admin"},
     "manage_staff": {"dispatcher", "admin"},
     "spot_check": {"district", "admin"},
+    "read_office": {"dispatcher", "town_leader", "admin"},
+    "manage_office": {"dispatcher", "admin"},
 }
 
 

@@ -33,7 +33,7 @@ from workflow import deadlines as clock_rules
 from workflow import hotline as order_rules
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
-from . import actions, hotline, incidents, scope, supervision
+from . import actions, hotline, incidents, office, scope, supervision
 from .errors import BadRequestError
 from .workdays import load_calendar
 
@@ -297,4 +297,5 @@ def inbox(db: Session, user, *, now: datetime | None = None, limit: int = 50, of
 SOURCES: dict[str, Source] = {s.kind: s for s in (
     Source("incident", "案件", _case_rows, _case_items),
     Source("hotline", "12345 工单", _order_rows, _order_items),
+    Source("office", "证照到期提醒", office.inbox_rows, office.inbox_items),
 )}
