@@ -678,6 +678,7 @@ def load_demo(
         counts["attendance"] = _load_attendance(cur, town, ctx, duty, seed)
         counts["patrols"], counts["gps_fixes"] = _load_patrols(cur, town, ctx, duty, seed, until)
         counts["address_points"], counts["visits"] = _load_visits(cur, town, ctx, seed, until)
+        counts["office"] = _load_office(cur, ctx, until)
         cur.execute(
             "INSERT INTO settings (key, value) VALUES ('demo', %s)",
             (json.dumps({
@@ -849,6 +850,48 @@ def _load_centre_staff(cur, centre: list[int], since: date, today: date) -> None
         if establishment == "事业编制":
             cur.execute("INSERT INTO staff_appraisals (person_id, year, grade) VALUES (%s, %s, %s)",
                         (pid, since.year, "合格"))
+
+
+# the centre's registers (seed 3-1): its 事业单位法人证书 (five years, expiring OFFICE_EXPIRES_IN days after
+# the load), a 公章 kept by dispatcher2 with a few uses approved by townleader1 (days before the load,
+# document), one bank account, and half of the registration checklist ready (days before the load)
+OFFICE_EXPIRES_IN = 150
+OFFICE_SEAL_USES = ((34, "关于报送网格员季度考核结果的函"), (21, "综治中心工作经费申请"),
+                    (9, "矛盾纠纷调解协议书 (存档)"), (2, "关于网格员招聘的请示"))
+OFFICE_CHECKLIST_READY = (("registration_form", 400), ("representative_form", 400), ("charter", 390),
+                          ("premises_proof", 380))
+
+
+def _load_office(cur, ctx: dict, until: datetime) -> int:
+    """The demo centre's registers: no random draw (the rest of the demo stays as it was). Returns
+    the number of rows written."""
+    today = until.date()
+    by = ctx["account"]["dispatcher"][0]
+    cur.execute("SELECT a.username, p.name FROM accounts a JOIN people p ON p.id = a.person_id "
+                "WHERE a.username IN ('dispatcher2', 'townleader1')")
+    names = dict(cur.fetchall())
+    expires = today + timedelta(days=OFFICE_EXPIRES_IN)
+    cur.execute(
+        "INSERT INTO office_certificates (name, number, issuer, valid_from, valid_to, note, created_by) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        ("事业单位法人证书", "事证第112011600731号 (演示)", "天津市滨海新区事业单位登记管理局",
+         expires - timedelta(days=5 * 365), expires, "统一社会信用代码 12120116MB0D7731XK (演示数据)", by))
+    cur.execute("INSERT INTO office_seals (name, keeper, since, note) VALUES (%s, %s, %s, %s) RETURNING id",
+                ("公章", names["dispatcher2"], today - timedelta(days=720), "存放于中心办公室保险柜"))
+    seal = cur.fetchone()[0]
+    for back, document in OFFICE_SEAL_USES:
+        cur.execute("INSERT INTO office_seal_uses (seal_id, day, document, copies, approver, recorded_by, recorded_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (seal, today - timedelta(days=back), document, 1 + back % 3, names["townleader1"], by,
+                     datetime.combine(today - timedelta(days=back), time(10, 0), SHANGHAI)))
+    cur.execute(
+        "INSERT INTO office_accounts (kind, bank, name, number, opened_on, approval) VALUES (%s, %s, %s, %s, %s, %s)",
+        ("基本存款账户", "中国农业银行天津滨海新区支行 (演示)", T.TOWN_RECORD["center_name"], "0212000004001773151",
+         today - timedelta(days=700), "镇党委会议研究同意开户 (演示数据); 人民银行核准"))
+    for code, back in OFFICE_CHECKLIST_READY:
+        cur.execute("INSERT INTO office_checklist (code, state, day, note, updated_by) VALUES (%s, '已备', %s, %s, %s)",
+                    (code, today - timedelta(days=back), "原件存中心档案柜", by))
+    return 3 + len(OFFICE_SEAL_USES) + len(OFFICE_CHECKLIST_READY)
 
 
 def account_ids(rows, department_id: dict[str, int]) -> dict:

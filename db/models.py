@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from workflow import cases, hotline, leave, staff
+from workflow import cases, hotline, leave, office, staff
 from workflow.roles import ROLES  # the accounts' check constraint lists them in the table's order
 
 NAMING = {
@@ -1096,3 +1096,151 @@ class MeetingOpinion(Base):
     task_id: Mapped[int | None] = mapped_column(BigInteger)  # → 任务 (migration 0018's tasks)
     linked_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     linked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------- the centre's registers (seed 3-1; issue 16, part 5)
+# 证照、印章 (with the append-only 用印登记), 银行账户, the legal-person registration checklist (运行要件) and
+# the reminders of a certificate's expiry; the rules are workflow/office.py
+
+
+class OfficeCertificate(Base):
+    """A certificate of the centre (事业单位法人证书 and others): number, issuer, valid from/to (no
+    valid_to: 长期有效), scans. Renewing it is a new valid_to on the same record (the audit log keeps
+    the old one); a cancelled one (已注销) stays in the register without reminders."""
+
+    __tablename__ = "office_certificates"
+    __table_args__ = (
+        CheckConstraint(_in("state", office.CERTIFICATE_STATES), name="state"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+        CheckConstraint("length(trim(name)) > 0", name="name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(8), server_default="在用")
+    scans: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default="{}")
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OfficeSeal(Base):
+    """A seal of the centre (公章 and others) and who keeps it (保管人)."""
+
+    __tablename__ = "office_seals"
+    __table_args__ = (
+        CheckConstraint(_in("state", office.SEAL_STATES), name="state"),
+        CheckConstraint("length(trim(name)) > 0 AND length(trim(keeper)) > 0", name="named"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    keeper: Mapped[str] = mapped_column(String(50))
+    since: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(8), server_default="在用")
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OfficeSealUse(Base):
+    """One use of a seal (用印登记): the day, the document sealed, copies, who approved it.
+    Append-only: the database refuses UPDATE, DELETE and TRUNCATE."""
+
+    __tablename__ = "office_seal_uses"
+    __table_args__ = (
+        CheckConstraint("copies BETWEEN 1 AND 1000", name="copies"),
+        CheckConstraint("length(trim(document)) > 0 AND length(trim(approver)) > 0", name="filled"),
+        Index("ix_office_seal_uses_seal", "seal_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seal_id: Mapped[int] = mapped_column(ForeignKey("office_seals.id"))
+    day: Mapped[date] = mapped_column(Date)
+    document: Mapped[str] = mapped_column(String(200))
+    copies: Mapped[int] = mapped_column(Integer, server_default="1")
+    approver: Mapped[str] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OfficeAccount(Base):
+    """A bank account of the centre: its kind, bank, name, number (digits; shown masked, unmasked to
+    the centre's office with an audit entry), opened and closed, and the approvals (text and scans)."""
+
+    __tablename__ = "office_accounts"
+    __table_args__ = (
+        CheckConstraint(_in("kind", office.ACCOUNT_KINDS), name="kind"),
+        CheckConstraint("number ~ '^[0-9]{10,32}$'", name="number"),
+        CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="dates"),
+        UniqueConstraint("number", name="uq_office_accounts_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    bank: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str] = mapped_column(String(32))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    approval: Mapped[str | None] = mapped_column(Text)
+    scans: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default="{}")
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OfficeChecklistItem(Base):
+    """One document of the legal-person registration checklist (workflow.office.CHECKLIST): 未备 or
+    已备 (with the day), a note, scans. A document without a row is 未备 at version 0."""
+
+    __tablename__ = "office_checklist"
+    __table_args__ = (
+        CheckConstraint(_in("code", office.CHECKLIST_CODES), name="code"),
+        CheckConstraint(_in("state", office.CHECKLIST_STATES), name="state"),
+        CheckConstraint("state = '未备' OR day IS NOT NULL", name="ready_day"),
+    )
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(4), server_default="未备")
+    day: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    scans: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default="{}")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OfficeReminder(Base):
+    """A reminder that a certificate expires (60 and 30 calendar days before, workflow.office), made
+    once per certificate, expiry date and stage by the job; in the 待办 of the centre's office until
+    done (acknowledged, the certificate renewed or cancelled, a later stage made)."""
+
+    __tablename__ = "office_reminders"
+    __table_args__ = (
+        UniqueConstraint("certificate_id", "valid_to", "days", name="uq_office_reminders_stage"),
+        CheckConstraint(f"days IN ({', '.join(str(d) for d in office.REMINDER_DAYS)})", name="days"),
+        CheckConstraint("done_reason IS NULL OR " + _in("done_reason", office.REMINDER_DONE), name="done_reason"),
+        CheckConstraint("(done_at IS NULL) = (done_reason IS NULL)", name="done"),
+        Index("ix_office_reminders_open", "due_at", postgresql_where=text("done_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("office_certificates.id"), index=True)
+    valid_to: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the first moment it is no longer valid
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    done_reason: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         live,
         mapdata,
         mobile,
+        office,
         ogc,
         open311,
         pages,
@@ -98,13 +99,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(visits.pages)
     app.register_blueprint(analyses.bp)
     app.register_blueprint(analyses.pages)
+    app.register_blueprint(office.bp)
+    app.register_blueprint(office.pages)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
     csrf.exempt(api.bp)
     # JSON APIs: the same X-CSRFToken rule as api (phones and scripts send bearer tokens)
     for bp in (hotline.bp, stats.bp, supervision.bp, planner.api, patrols.bp, attendance.bp, admin.api, leave.bp,
-               spot_checks.bp, staff_records.bp, assessment.bp, visits.bp):
+               spot_checks.bp, staff_records.bp, assessment.bp, visits.bp, office.bp):
         csrf.exempt(bp)
     csrf.exempt(analyses.bp)  # 周分析 / 月汇总 / 民情分析会: the same X-CSRFToken rule
     csrf.exempt(open311.bp)  # machine clients with an api_key

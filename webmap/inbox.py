@@ -26,6 +26,7 @@ URLS = {
     "incident": lambda item: url_for("api.get_incident", incident_id=item["id"]),
     "hotline": lambda item: url_for("hotline.get_order", order_id=item["id"]),
     "analysis": lambda item: url_for("analyses.detail", analysis_id=item["id"]),
+    "office": lambda item: url_for("office.reminder", reminder_id=item["id"]),
 }
 
 

@@ -436,6 +436,7 @@ def api_document() -> dict:
                     "schema": _ref("Incident")}}}, "404": ERRORS["404"]}}},
             **LATER_PATHS,
             **VISIT_PATHS,
+            **OFFICE_PATHS,
         },
     }
 
@@ -575,4 +576,60 @@ VISIT_PATHS = {  # 日走访 (webmap/visits.py)
                                     ("village", "grid"), answer="xlsx")},
     "/households/import": {"post": _op("导入门牌登记 / CSV or Excel (multipart file: 地址, 户数, 经度, 纬度, 坐标系, 停用), "
                                        "all or nothing (422 lists every bad row)", answer="{rows, added, updated}")},
+}
+
+
+# 办公室台账 (seed 3-1): read_office reads, manage_office writes; a write refused field by field is a
+# 422 with errors, a stale version a 409 with the record as it now is
+_FIELDS, _STALE = _error("字段有误 / field errors"), _error("版本已过期 / stale version: the record as it now is")
+
+
+def _office(summary: str, path: tuple[str, ...] = (), body: str | None = None, status: str = "200",
+            query: tuple[str, ...] = (), stale: bool = False) -> dict:
+    operation = _op(summary, query, path, body, status=status)
+    if path:
+        operation["responses"]["404"] = ERRORS["404"]
+    if body:
+        operation["responses"]["422"] = _FIELDS
+    if stale:
+        operation["responses"]["409"] = _STALE
+    return operation
+
+
+_CERT, _SEAL, _ACCOUNT = ("certificate_id",), ("seal_id",), ("account_id",)
+OFFICE_PATHS = {
+    "/office/certificates": {
+        "get": _office("证照 / the centre's certificates with days_left, colour and the open reminder (read_office)"),
+        "post": _office("登记证照 / a certificate (manage_office); no valid_to: 长期有效; valid_to after valid_from",
+                        body="{name, number, issuer, valid_from, valid_to, note, scans}", status="201")},
+    "/office/certificates/{certificate_id}": {"post": _office(
+        "修改、换证、注销 / change a certificate: a new valid_to renews it (its reminders done), state 已注销 cancels it",
+        _CERT, "{name, number, issuer, valid_from, valid_to, state, note, scans, version}", stale=True)},
+    "/office/seals": {
+        "get": _office("印章 / the seals with their keeper and the count of uses (read_office)"),
+        "post": _office("登记印章 / a seal (manage_office)", body="{name, keeper, since, note}", status="201")},
+    "/office/seals/{seal_id}": {"post": _office("修改印章、移交、停用 / change a seal (a new keeper, 已停用)", _SEAL,
+                                                "{name, keeper, since, state, note, version}", stale=True)},
+    "/office/seals/{seal_id}/uses": {
+        "get": _office("用印登记 / the seal's use log, newest first (append-only)", _SEAL),
+        "post": _office("登记用印 / one use: appended, never changed (a seal 已停用: 422)", _SEAL,
+                        "{day, document, copies, approver, note}", status="201")},
+    "/office/accounts": {
+        "get": _office("银行账户 / the accounts, every number masked (6222 **** **** 1234)"),
+        "post": _office("登记银行账户 / an account (manage_office); the number 10–32 digits, unique",
+                        body="{kind, bank, name, number, opened_on, closed_on, approval, note, scans}", status="201")},
+    "/office/accounts/{account_id}": {"post": _office(
+        "修改、销户 / change an account (closed_on: 销户)", _ACCOUNT,
+        "{kind, bank, name, number, opened_on, closed_on, approval, note, scans, version}", stale=True)},
+    "/office/accounts/{account_id}/number": {"get": _office(
+        "完整账号 / the whole number (manage_office only; written to the audit log as view_account_number)", _ACCOUNT)},
+    "/office/checklist": {"get": _office("法人登记要件 / the 8 documents of the registration, each 未备 or 已备")},
+    "/office/checklist/{code}": {"post": _office(
+        "登记要件 / one document: {state: 未备|已备, day, note, scans, version} (version 0: never recorded)",
+        ("code",), "{state, day, note, scans, version}", stale=True)},
+    "/office/reminders": {"get": _office("证照到期提醒 / the reminders, 60 and 30 calendar days before (open=1: not done)",
+                                         query=("open",))},
+    "/office/reminders/{reminder_id}": {"get": _office("一条提醒 / one reminder", ("reminder_id",))},
+    "/office/reminders/{reminder_id}/acknowledge": {"post": _office(
+        "知悉 / acknowledge a reminder (manage_office); one done already: 409", ("reminder_id",), "{note}", stale=True)},
 }

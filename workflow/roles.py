@@ -61,6 +61,9 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "edit_households": ("维护门牌登记", "keep the register of address points (门牌) and households"),
     "read_analyses": ("查看周分析、月汇总、民情分析会", "read the weekly analyses, monthly summaries and opinion meetings"),
     "write_analyses": ("编写周分析、月汇总, 记录民情分析会", "write the weekly analyses and monthly summaries, record opinion meetings"),
+    "read_office": ("查看办公室台账: 证照、印章、银行账户、法人登记要件",
+                    "read the centre's registers: certificates, seals, bank accounts, the registration checklist"),
+    "manage_office": ("登记办公室台账, 查看完整银行账号", "keep the centre's registers; see a bank account's full number"),
 }
 
 
@@ -89,11 +92,11 @@ TABLE: dict[str, Role] = {r.name: r for r in (
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_personal_data see_tracks review_patrols edit_places read_plans "
        "read_hotspots read_hotline import_hotline handle_hotline read_staff manage_staff read_visits "
-       "edit_households read_analyses write_analyses"),
+       "edit_households read_analyses write_analyses manage_office read_office"),
     _r("town_leader", "镇领导", "town leader", "镇领导",
        "report report_for_residents use_dispatch_console supervise_cases read_supervision see_tracks "
        "review_patrols edit_places read_plans read_hotspots read_hotline instruct_hotline read_staff "
-       "read_visits read_analyses"),
+       "read_visits read_analyses read_office"),
     _r("department", "职能部门", "department", "职能部门",  # 职能部门 / 业务科室
        "use_dispatch_console read_supervision answer_hotline"),
     _r("district", "区网格中心", "district grid center", "区网格中心",
@@ -108,7 +111,8 @@ TABLE: dict[str, Role] = {r.name: r for r in (
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_all_areas see_personal_data see_tracks review_patrols edit_places "
        "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline administer read_audit "
-       "read_staff manage_staff spot_check read_visits edit_households read_analyses write_analyses"),
+       "read_staff manage_staff spot_check read_visits edit_households read_analyses write_analyses "
+       "manage_office read_office"),
 )}
 ROLES: tuple[str, ...] = tuple(TABLE)
 

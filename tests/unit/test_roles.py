@@ -47,6 +47,8 @@ EXPECTED = {
     "edit_households": {"leader", "dispatcher", "admin"},
     "read_analyses": {"leader", "dispatcher", "town_leader", "district", "admin"},
     "write_analyses": {"leader", "dispatcher", "admin"},
+    "read_office": {"dispatcher", "town_leader", "admin"},
+    "manage_office": {"dispatcher", "admin"},
 }
 
 

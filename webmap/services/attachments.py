@@ -8,9 +8,10 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from db.models import Attachment, Incident, StaffTraining, Visit
+from workflow import roles
 from workflow.staff import STAFF_READERS
 
-from . import scope
+from . import office, scope
 from .errors import FieldError, InvalidInputError
 from .visits import visible as visit_visible
 
@@ -76,10 +77,13 @@ def store_photo(db: Session, data: bytes, uploader_id: int | None) -> dict:
 
 def load_photo(db: Session, user, sha: str) -> Attachment | None:
     """The photo if this user uploaded it, may see an incident or a visit (日走访) that shows it, or
-    reads the centre's staff records and it is a training's scanned certificate."""
+    reads the centre's staff records and it is a training's scanned certificate, or reads the centre's
+    registers (办公室台账) and it is one of their scans."""
     visible = (Attachment.uploaded_by == getattr(user, "id", None)) | exists().where(
         Incident.photos.contains([sha]), scope.incident_visible(user)) | exists().where(
         Visit.photos.contains([sha]), visit_visible(user))
     if getattr(user, "role", None) in STAFF_READERS:
         visible = visible | exists().where(StaffTraining.attachment == sha)
+    if roles.has_permission(getattr(user, "role", None), "read_office"):  # a scan of the centre's registers
+        visible = visible | office.scan_visible(sha)
     return db.execute(select(Attachment).where(Attachment.sha256 == sha, visible)).scalar()

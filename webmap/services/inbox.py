@@ -33,7 +33,7 @@ from workflow import deadlines as clock_rules
 from workflow import hotline as order_rules
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
-from . import actions, analyses, hotline, incidents, scope, supervision
+from . import actions, analyses, hotline, incidents, office, scope, supervision
 from .errors import BadRequestError
 from .workdays import load_calendar
 
@@ -298,4 +298,5 @@ SOURCES: dict[str, Source] = {s.kind: s for s in (
     Source("incident", "案件", _case_rows, _case_items),
     Source("hotline", "12345 工单", _order_rows, _order_items),
     Source("analysis", "周分析、月汇总待定稿", analyses.inbox_rows, analyses.inbox_items),
+    Source("office", "证照到期提醒", office.inbox_rows, office.inbox_items),
 )}
