@@ -160,13 +160,14 @@ def _awaiting(user, now: datetime, calendar: WorkCalendar, kind: str | None) -> 
 
 def counts(db: Session, user, *, now: datetime, kind: str | None = None,
            calendar: WorkCalendar | None = None) -> dict:
-    """``{total, overdue}`` of the user's 待办: one count per kind, no row leaves the database."""
+    """``{total, overdue}`` of the user's 待办: one count over every kind's rows (one statement
+    however many kinds there are), no row leaves the database."""
     calendar = calendar or load_calendar(db)
-    total = overdue = 0
-    for part in _awaiting(user, now, calendar, kind):
-        rows = part.subquery()
-        row = db.execute(select(func.count(), func.count().filter(rows.c.late)).select_from(rows)).one()
-        total, overdue = total + row[0], overdue + row[1]
+    parts = _awaiting(user, now, calendar, kind)
+    if not parts:
+        return {"total": 0, "overdue": 0}
+    every = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    total, overdue = db.execute(select(func.count(), func.count().filter(every.c.late)).select_from(every)).one()
     return {"total": total, "overdue": overdue}
 
 
