@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff_records,
         stats,
         supervision,
+        tasks,
         tiles,
         town,
     )
@@ -92,6 +93,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(staff.pages)
     app.register_blueprint(assessment.bp)
     app.register_blueprint(assessment.pages)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(tasks.pages)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
@@ -100,6 +103,7 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (hotline.bp, stats.bp, supervision.bp, planner.api, patrols.bp, attendance.bp, admin.api, leave.bp,
                spot_checks.bp, staff_records.bp, assessment.bp):
         csrf.exempt(bp)
+    csrf.exempt(tasks.bp)  # 交办任务: the same X-CSRFToken rule
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)
 

@@ -25,6 +25,7 @@ bp = Blueprint("inbox", __name__, url_prefix="/api/v1")
 URLS = {
     "incident": lambda item: url_for("api.get_incident", incident_id=item["id"]),
     "hotline": lambda item: url_for("hotline.get_order", order_id=item["id"]),
+    "task": lambda item: url_for("tasks.detail", task_id=item["id"]),
 }
 
 

@@ -42,6 +42,10 @@ EXPECTED = {
     "read_staff": {"leader", "dispatcher", "town_leader", "district", "admin"},
     "manage_staff": {"dispatcher", "admin"},
     "spot_check": {"district", "admin"},
+    "issue_tasks": {"town_leader", "dispatcher", "district", "admin", "department", "leader"},
+    "read_all_tasks": {"town_leader", "dispatcher", "district", "admin"},
+    "work_tasks": {"worker", "leader", "department"},
+    "approve_info_collection": {"district"},
 }
 
 

@@ -10,18 +10,18 @@ from workflow import roles
 
 MENU = {"/dispatch": "调度台", "/planner": "网格规划", "/analysis": "热点分析", "/patrols": "巡查", "/m/patrol": "巡查",
         "/m/": "上报",
-        "/supervision": "督办清单"}
+        "/supervision": "督办清单", "/tasks": "交办任务", "/m/tasks": "交办任务"}
 # The menu of each demo account, as it was before the table: written out, not derived from it.
 EXPECTED = {
-    "worker001": ("专职网格员", {"/m/patrol", "/m/"}),  # who patrols gets the phone's patrol page
-    "leader01": ("网格长", {"/dispatch", "/analysis", "/m/patrol", "/m/", "/supervision"}),
-    "dispatcher1": ("镇综治中心调度员", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision"}),
-    "townleader1": ("镇领导", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision"}),
-    "dept_huanwei": ("职能部门", {"/dispatch", "/supervision"}),
-    "district1": ("区网格中心", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision"}),
+    "worker001": ("专职网格员", {"/m/patrol", "/m/", "/m/tasks"}),  # who patrols gets the phone's patrol page
+    "leader01": ("网格长", {"/dispatch", "/analysis", "/m/patrol", "/m/", "/supervision", "/tasks"}),
+    "dispatcher1": ("镇综治中心调度员", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/tasks"}),
+    "townleader1": ("镇领导", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/tasks"}),
+    "dept_huanwei": ("职能部门", {"/dispatch", "/supervision", "/tasks"}),
+    "district1": ("区网格中心", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/tasks"}),
     "planner1": ("网格规划员", {"/planner", "/analysis"}),
     "analyst1": ("数据分析员", {"/analysis"}),
-    "admin": ("系统管理员", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision"}),
+    "admin": ("系统管理员", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/tasks"}),
 }
 
 

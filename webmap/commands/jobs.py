@@ -67,7 +67,9 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     maps (pg_notify wangge_incidents); publishes the redraw plans scheduled for a date that has
     come (their open cases re-routed); forgets GPS fixes, track lines and sign-in places older than
     the retention (setting track_retention_days, else WANGGE_TRACK_RETENTION_DAYS, else 180 days);
-    steps up the discipline cases (执纪) not corrected by their due day ("discipline": how many).
+    steps up the discipline cases (执纪) not corrected by their due day ("discipline": how many);
+    supervises, once, each assignee of a task (交办任务) still owing it past its deadline
+    ("tasks_overdue": how many).
     Prints a JSON summary. Safe to run again or at the same
     time: a second run finds the work done, or the lock taken ("locked": true), and exits 0.
 
@@ -91,7 +93,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     then: systemctl enable --now wangge-jobs.timer
     """
     from webmap.commands.common import ready_url
-    from webmap.services import discipline, overdue, patrols, plans
+    from webmap.services import discipline, overdue, patrols, plans, tasks
 
     now = _parse_now(now_raw)
     engine, connection, db = _session(ready_url())
@@ -104,6 +106,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
             summary["plans"] = plans.publish_due(db, now=now, near_m=None)
             summary["retention"] = patrols.purge(db, now=now)  # whereabouts past the retention
             summary["discipline"] = discipline.run_clock(db, now=now)  # 执纪 cases stepped up
+            summary["tasks_overdue"] = tasks.run_clock(db, now=now)  # 交办任务 assignees overdue: supervised
     finally:
         db.close()
         connection.close()

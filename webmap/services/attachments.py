@@ -12,6 +12,7 @@ from workflow.staff import STAFF_READERS
 
 from . import scope
 from .errors import FieldError, InvalidInputError
+from .tasks import attachment_visible
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB per photo
 
@@ -80,4 +81,6 @@ def load_photo(db: Session, user, sha: str) -> Attachment | None:
         Incident.photos.contains([sha]), scope.incident_visible(user))
     if getattr(user, "role", None) in STAFF_READERS:
         visible = visible | exists().where(StaffTraining.attachment == sha)
+    if getattr(user, "role", None):  # a task's document, a completion's photos (交办任务)
+        visible = visible | attachment_visible(user, sha)
     return db.execute(select(Attachment).where(Attachment.sha256 == sha, visible)).scalar()

@@ -34,6 +34,7 @@ from workflow import hotline as order_rules
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
 from . import actions, hotline, incidents, scope, supervision
+from . import tasks as task_service
 from .errors import BadRequestError
 from .workdays import load_calendar
 
@@ -297,4 +298,5 @@ def inbox(db: Session, user, *, now: datetime | None = None, limit: int = 50, of
 SOURCES: dict[str, Source] = {s.kind: s for s in (
     Source("incident", "案件", _case_rows, _case_items),
     Source("hotline", "12345 工单", _order_rows, _order_items),
+    Source("task", "交办任务", task_service.inbox_rows, task_service.inbox_items),
 )}
