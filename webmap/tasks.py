@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webmap import database
@@ -86,8 +86,10 @@ def _config() -> dict:
 @login_required
 def page():
     """The desk: the list with its filters, the create form, a task's per-assignee table and its
-    steps; the district's 待区审批 queue. 403 for a role with no tasks (a worker: /m/tasks)."""
-    if service.visible(current_user) is None or current_user.role == "worker":
+    steps; the district's 待区审批 queue. A grid worker is sent to /m/tasks; 403 for a role with no tasks."""
+    if current_user.role == "worker":
+        return redirect(url_for("task_pages.phone", **request.args))
+    if service.visible(current_user) is None:
         abort(403)
     return render_template("pages/tasks.html", config=_config(), synthetic=features.is_synthetic(database.session()))
 

@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tests.conftest import JPEG, Tokens, user_named
+from tests.conftest import JPEG, Tokens, login, user_named
 from webmap.services import inbox, tasks
 from workflow import tasks as rules
 from workflow.clock import SHANGHAI
@@ -85,9 +85,10 @@ def row_of(task, kind, code):
 
 
 def test_a_task_to_two_villages_and_a_worker_is_acknowledged_and_completed(desk, connection):
+    document = desk.upload("dispatcher1")
     created = desk.create("dispatcher1", title="春季森林防火排查", body="按镇防火办文件逐户排查火源隐患",
                           kind="general", deadline={"work_days": 5}, source="document", source_ref="杨政发〔2026〕12号",
-                          assignees=assignees(connection, *LEADERS))
+                          attachments=[document], assignees=assignees(connection, *LEADERS))
     assert created.status_code == 201, created.get_json()
     task = created.get_json()
     assert task["state"] == "进行中" and task["version"] == 1 and task["counts"]["total"] == 3
@@ -99,8 +100,10 @@ def test_a_task_to_two_villages_and_a_worker_is_acknowledged_and_completed(desk,
         item = next(i for i in desk.get(who, "/api/v1/inbox", kind="task").get_json()["items"] if i["id"] == task["id"])
         assert item["page"].endswith(f"?task={task['id']}") and item["url"] == f"{URL}/{task['id']}"
         assert [a["name"] for a in item["actions"]] == ["acknowledge"]
+    assert task["attachments"] == [document] and desk.get(WORKER, f"/api/v1/attachments/{document}").status_code == 200
     for who in (OTHER_WORKER, DEPT, "leader01"):  # not theirs
         assert desk.get(who, f"{URL}/{task['id']}").status_code == 404, who
+        assert desk.get(who, f"/api/v1/attachments/{document}").status_code == 404, who
         assert task["id"] not in [t["id"] for t in desk.get(who).get_json()["items"]]
     # the wrong actor, a stale version, the wrong moment, a missing note
     assert desk.act("leader05", task, "close").status_code == 403
@@ -184,6 +187,15 @@ def test_fields_are_checked_one_by_one(desk, connection):
                        assignees=[{"kind": "worker", "username": grid}]).status_code == 201
     other = desk.create("leader06", title="巡查", deadline={"work_days": 1}, assignees=assignees(connection))
     assert other.status_code == 422 and "不是本村" in other.get_json()["errors"][0]["zh"]
+
+    # the pages: a worker is sent to the phone's, a role without tasks has none
+    client = desk.client
+    login(client, "planner1")
+    assert client.get("/tasks").status_code == 403 and client.get("/m/tasks").status_code == 403
+    client.post("/auth/logout")
+    login(client, WORKER)
+    assert client.get("/tasks?task=1").headers["Location"].endswith("/m/tasks?task=1")
+    assert "No tasks for you" in client.get("/m/tasks?lang=en").get_data(as_text=True)
 
 
 def test_overdue_assignees_are_supervised_once(db):
@@ -341,3 +353,118 @@ def test_the_database_refuses_an_unapproved_info_collection_task(connection):
     with pytest.raises(Exception, match="append-only"):
         connection.execute(text("UPDATE task_events SET note = 'x' WHERE task_id = :t"), {"t": general})
     savepoint.rollback()
+
+
+# ---------------------------------------------------------------- in the pages
+
+
+def _close_all(engine, title):
+    """The live server's database is shared by the other tests: the task closed, it awaits no one."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE tasks SET state = '已关闭', closed_at = now() WHERE title = :t AND state <> '待区审批'"),
+                     {"t": title})
+        conn.execute(text("UPDATE tasks SET state = '已拒绝', refusal = 'test' WHERE title = :t AND state = '待区审批'"),
+                     {"t": title})
+
+
+def test_the_centre_issues_a_task_the_worker_completes_it_on_the_phone(browser, live_server, engine):
+    from tests.conftest import ARTIFACTS
+    from tests.web.desk import PHONE, covered_buttons, hosts, signed_page
+    from tests.web.phone import PHOTO, SMALL, UNCOVERED
+
+    title = f"浏览器测试: 秋冬季消防安全排查 {datetime.now(SHANGHAI):%H%M%S}"
+    with engine.connect() as conn:
+        code = village(conn, "leader05")
+        village_name = conn.execute(text("SELECT name FROM areas WHERE code = :c"), {"c": code}).scalar()
+        worker_name = conn.execute(text("SELECT p.name FROM accounts a JOIN people p ON p.id = a.person_id "
+                                        "WHERE a.username = :u"), {"u": WORKER}).scalar()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        with signed_page(browser, live_server, "dispatcher1", "/tasks", "body[data-tasks-loaded]") as (page, seen, errors):
+            page.click("#tk-tab-new")
+            page.wait_for_selector("body[data-choices-loaded]", state="attached")
+            form = page.locator("#tk-form")
+            form.locator("input[name=title]").fill(title)
+            form.locator("textarea[name=body]").fill("对辖区沿街商铺逐户排查消防通道与灭火器")
+            form.locator("select[name=source]").select_option("document")
+            form.locator("input[name=source_ref]").fill("杨政办〔2026〕30号")
+            form.locator("input[name=work_days]").fill("3")
+            page.locator(f"#tk-pick-villages label:has-text('{village_name}') input").check()
+            page.fill("#tk-worker-q", WORKER)
+            page.click("#tk-worker-add")
+            assert worker_name in page.locator("#tk-workers").inner_text()
+            form.locator("input[name=files]").set_input_files([{**PHOTO, "name": "文件.jpg"}])
+            assert not covered_buttons(page, "#tk-form button")
+            page.screenshot(path=str(ARTIFACTS / "tasks-new.png"), full_page=True)
+            page.click("#tk-submit")
+            page.wait_for_selector("#tk-detail[data-state='进行中']")
+            task_id = int(page.locator("#tk-detail").get_attribute("data-task"))
+            rows = page.locator("#tk-assignees tbody tr")
+            assert rows.count() == 2
+            assert page.locator(f"#tk-assignees tr[data-code='{code}']").get_attribute("data-state") == "待签收"
+            assert worker_name in page.locator(f"#tk-assignees tr[data-code='{WORKER}']").inner_text()
+            assert page.locator("#tk-d-files img").count() == 1
+            assert "已交办" in page.locator("#tk-msg").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "tasks-desk.png"), full_page=True)
+            assert hosts(seen) == {"127.0.0.1"} and not errors, errors
+
+        with signed_page(browser, live_server, WORKER, f"/m/tasks?task={task_id}", "body[data-tasks-loaded]",
+                         device=PHONE) as (page, seen, errors):
+            card = page.locator(f"#mt-list li[data-task='{task_id}']")
+            assert title in card.inner_text() and card.get_attribute("data-state") == "待签收"
+            assert not page.evaluate(UNCOVERED) and not page.evaluate(SMALL), page.evaluate(SMALL)
+            card.locator("button[data-action=acknowledge]").click()
+            page.wait_for_selector(f"#mt-list li[data-task='{task_id}'][data-state='已签收']")
+            card.locator("button[data-action=complete]").click()
+            card.locator("form button[type=submit]").click()  # no text: refused on the page, nothing sent
+            assert "请填写说明" in card.locator("form .error").inner_text()
+            card.locator("form textarea").fill("已排查 12 户, 整改灭火器过期 2 处")
+            card.locator("form input[type=file]").set_input_files([PHOTO])
+            card.locator("form button[type=submit]").click()
+            page.wait_for_selector(f"#mt-list li[data-task='{task_id}'][data-state='已完成']")
+            assert "已办结反馈" in page.locator("#mt-msg").inner_text()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.screenshot(path=str(ARTIFACTS / "tasks-phone.png"), full_page=True)
+            assert hosts(seen) == {"127.0.0.1"} and not errors, errors
+            page.click("#menu-toggle")
+            assert page.locator("#menu a[href='/m/tasks']").is_visible()
+
+        with signed_page(browser, live_server, "dispatcher1", f"/tasks?task={task_id}", "body[data-task-open]") as (page, _s, errors):
+            row = page.locator(f"#tk-assignees tr[data-code='{WORKER}']")
+            assert row.get_attribute("data-state") == "已完成"
+            assert "已排查 12 户" in row.inner_text() and row.locator("img").count() == 1
+            assert page.locator(f"#tk-assignees tr[data-code='{code}']").get_attribute("data-state") == "待签收"
+            assert "1 / 1 / 2" in page.locator(f"#tk-list tr[data-task='{task_id}']").inner_text()
+            assert not errors, errors
+    finally:
+        _close_all(engine, title)
+
+
+def test_the_district_approves_a_pending_info_collection_task_in_the_page(browser, live_server, engine):
+    from tests.web.desk import signed_page
+
+    title = f"浏览器测试: 流动人口信息采集 {datetime.now(SHANGHAI):%H%M%S}"
+    with Session(engine) as db:
+        task = tasks.create(db, user_named(db, "townleader1"), {
+            "title": title, "kind": "info_collection", "deadline": {"work_days": 5},
+            "assignees": [{"kind": "worker", "username": OTHER_WORKER}]})
+    assert task["state"] == "待区审批"
+    try:
+        with signed_page(browser, live_server, "district1", "/tasks", "body[data-pending-loaded]") as (page, _s, errors):
+            assert page.locator("#tk-pending-count").inner_text() != ""
+            page.click("#tk-tab-pending")
+            row = page.locator(f"#tk-pending tr[data-task='{task['id']}']")
+            assert title in row.inner_text() and "townleader1" not in row.inner_text()
+            row.locator("button[data-action=refuse]").click()  # without a reason: not sent
+            assert "不批准的理由" in page.locator("#tk-msg").inner_text()
+            row.locator("button[data-action=approve]").click()
+            page.wait_for_selector(f"#tk-detail[data-task='{task['id']}'][data-state='进行中']")
+            page.wait_for_selector(f"#tk-pending tr[data-task='{task['id']}']", state="detached")
+            assert "已批准" in page.locator("#tk-msg").inner_text()
+            assert not errors, errors
+        with engine.connect() as conn:
+            state, approver = conn.execute(text("SELECT t.state, a.username FROM tasks t JOIN accounts a ON a.id = t.approved_by "
+                                                "WHERE t.id = :i"), {"i": task["id"]}).one()
+        assert (state, approver) == ("进行中", "district1")
+    finally:
+        _close_all(engine, title)

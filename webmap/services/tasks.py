@@ -36,6 +36,7 @@ from workflow import tasks as rules
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
 from .errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
+from .intake import text_field
 from .workdays import load_calendar
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -349,18 +350,6 @@ def choices(db: Session, user) -> dict:
 # ---------------------------------------------------------------- creating
 
 
-def _text(body: dict, key: str, zh: str, limit: int, errors: list, required: bool = False) -> str | None:
-    raw = body.get(key)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if required:
-            errors.append(FieldError(key, f"请填写{zh}", f"{key} is required"))
-        return None
-    if not isinstance(raw, str) or len(raw) > limit:
-        errors.append(FieldError(key, f"{zh}应为文字, 最多 {limit} 字", f"{key} is text of at most {limit} characters"))
-        return None
-    return raw.strip()
-
-
 def _attachments(db: Session, raw, field: str, errors: list) -> list[str]:
     """Attachment ids (SHA-256 of files uploaded with POST /api/v1/attachments)."""
     if raw is None:
@@ -497,8 +486,8 @@ def create(db: Session, user, body, now: datetime | None = None) -> dict:
     if not isinstance(body, dict):
         raise TaskInputError([FieldError("body", "请求体应为 JSON 对象", "the body must be a JSON object")], status=400)
     errors: list[FieldError] = []
-    title = _text(body, "title", "任务标题", rules.TITLE_MAX, errors, required=True)
-    text = _text(body, "body", "任务内容", rules.BODY_MAX, errors) or ""
+    title = text_field(body.get("title"), "title", rules.TITLE_MAX, errors, "任务标题", required=True)
+    text = text_field(body.get("body"), "body", rules.BODY_MAX, errors, "任务内容") or ""
     kind = body.get("kind", rules.GENERAL)
     if kind not in rules.KINDS:
         errors.append(FieldError("kind", "任务类型应为 general (一般任务) 或 info_collection (信息采集)",
@@ -506,7 +495,7 @@ def create(db: Session, user, body, now: datetime | None = None) -> dict:
     source = body.get("source")
     if source is not None and source not in rules.SOURCES:
         errors.append(FieldError("source", "任务来源应为 document、meeting 或 other", "source is document, meeting or other"))
-    source_ref = _text(body, "source_ref", "文号或会议名称", rules.SOURCE_REF_MAX, errors)
+    source_ref = text_field(body.get("source_ref"), "source_ref", rules.SOURCE_REF_MAX, errors, "文号或会议名称")
     report_back = body.get("report_back", True)
     if not isinstance(report_back, bool):
         errors.append(FieldError("report_back", "是否需反馈应为 true 或 false", "report_back is true or false"))
@@ -561,7 +550,7 @@ def act(db: Session, user, task_id: int, body, now: datetime | None = None) -> d
                             current=_load(db, [task], user, now)[0])
     target = _target(user, action, assignees, body.get("assignee"))
     errors: list[FieldError] = []
-    note = _text(body, "note", "说明", rules.NOTE_MAX, errors)
+    note = text_field(body.get("note"), "note", rules.NOTE_MAX, errors, "说明")
     attachments = _attachments(db, body.get("attachments"), "attachments", errors)
     try:
         rules.check(action.name, actors, task.state, target.state if target else None,

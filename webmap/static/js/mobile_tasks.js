@@ -4,28 +4,14 @@
 // version (POST …/<id>/actions). ?task=<id> opens one. Text reaches the page only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, message, csrfToken, recount } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, stamp, recount } = Wangge;
   const config = readJSON("mt-config");
   const t = readJSON("mt-i18n");
-  const reason = (a, status) => ((a.errors || []).map((e) => (english ? e.en : e.zh)).join("; ") || message(a) || String(status));
+  const reason = TaskFiles.reason;
   let items = [];
   let open = config.task ? Number(config.task) : null;
 
-  async function upload(files, status) {
-    const ids = [];
-    for (let i = 0; i < files.length; i++) {
-      status.textContent = fmt(t.uploading, { i: i + 1, n: files.length });
-      const data = new FormData();
-      data.append("file", files[i], files[i].name || "photo.jpg");
-      const r = await fetch(config.attachmentsUrl, { method: "POST", body: data, credentials: "same-origin",
-        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() } });
-      const answer = await r.json().catch(() => ({}));
-      if (!r.ok) throw new Error(reason(answer, r.status));
-      ids.push(answer.id);
-    }
-    status.textContent = "";
-    return ids;
-  }
+  const upload = (files, status) => TaskFiles.upload(config.attachmentsUrl, files, status, t.uploading);
 
   async function send(task, action, note, attachments) {
     const r = await fetchJSON(config.tasksUrl + "/" + task.id + "/actions", { method: "POST",
@@ -83,9 +69,7 @@
     const body = el("div", { class: "mt-body" },
       el("div", { class: "muted" }, fmt(t.from, { issuer: task.issuer.label || "" })),
       task.body ? el("p", { class: "mc-desc" }, task.body) : null,
-      el("div", { class: "tk-files" }, ...task.attachments.map((sha, n) => el("a", { href: config.attachmentsUrl + "/" + sha,
-        target: "_blank", rel: "noopener", class: "tk-file" }, el("img", { src: config.attachmentsUrl + "/" + sha,
-        alt: fmt(t.file, { n: n + 1 }), loading: "lazy" })))),
+      el("div", { class: "tk-files" }, ...TaskFiles.links(config.attachmentsUrl, task.attachments, t.file)),
       mine.report_back === false ? el("p", { class: "muted" }, t.noReport) : null,
       mine.progress_note ? el("p", {}, fmt(t.lastProgress, { note: mine.progress_note })) : null,
       mine.completion_note ? el("p", {}, mine.completion_note) : null);

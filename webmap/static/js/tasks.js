@@ -6,11 +6,11 @@
 // task's version carried). ?task=<id> opens one. Text reaches the page only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, message, csrfToken, recount } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, recount } = Wangge;
   if (!$("tk-list")) return;
   const config = readJSON("tk-config");
   const t = readJSON("tk-i18n");
-  const reason = (a, status) => ((a.errors || []).map((e) => (english ? e.en : e.zh)).join("; ") || message(a) || String(status));
+  const reason = TaskFiles.reason;
   const stateLabel = (s) => t.states[s] || s;
   const actionLabel = (a) => t.actions[a] || a;
   const say = (text) => { $("tk-msg").textContent = text; };
@@ -81,10 +81,8 @@
     $("tk-detail").scrollIntoView({ block: "start" });
   }
 
-  function fileLinks(shas) {
-    return shas.map((sha, n) => el("a", { href: config.attachmentsUrl + "/" + sha, target: "_blank", rel: "noopener", class: "tk-file" },
-      el("img", { src: config.attachmentsUrl + "/" + sha, alt: fmt(t.file, { n: n + 1 }), loading: "lazy" })));
-  }
+  const fileLinks = (shas) => TaskFiles.links(config.attachmentsUrl, shas, t.file);
+  const upload = (files, status) => TaskFiles.upload(config.attachmentsUrl, files, status, t.uploading);
 
   function actionButton(a) {
     return el("button", { type: "button", class: "desk-btn" + (a.action === "approve" || a.action === "complete" ? " desk-primary" : ""),
@@ -143,22 +141,6 @@
     form.querySelector(".error").textContent = "";
     form.hidden = false;
     form.note.focus();
-  }
-
-  async function upload(files, status) {
-    const ids = [];
-    for (let i = 0; i < files.length; i++) {
-      status.textContent = fmt(t.uploading, { i: i + 1, n: files.length });
-      const data = new FormData();
-      data.append("file", files[i], files[i].name || "file.jpg");
-      const r = await fetch(config.attachmentsUrl, { method: "POST", body: data, credentials: "same-origin",
-        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() } });
-      const answer = await r.json().catch(() => ({}));
-      if (!r.ok) throw new Error(reason(answer, r.status));
-      ids.push(answer.id);
-    }
-    status.textContent = "";
-    return ids;
   }
 
   async function send(a, note, attachments, errorBox) {
