@@ -287,6 +287,12 @@ def test_info_collection_from_the_town_waits_for_the_district(desk, connection):
     assert depts.get_json()["state"] == "进行中"
     own = desk.create("district1", **body).get_json()
     assert own["state"] == "进行中" and own["approved_by"]["username"] == "district1"
+    # a village's grid body may ask for one for its own workers: it waits for the district too
+    grid = connection.execute(text("SELECT username FROM accounts WHERE role = 'worker' AND scope_code LIKE :v || '%' "
+                                   "ORDER BY username LIMIT 1"), {"v": village(connection, "leader06")}).scalar()
+    village_task = desk.create("leader06", **{**body, "assignees": [{"kind": "worker", "username": grid}]}).get_json()
+    assert village_task["state"] == "待区审批" and village_task["id"] in [t["id"] for t in desk.get("leader06").get_json()["items"]]
+    assert village_task["id"] not in desk.mine(grid)
 
 
 @pytest.mark.parametrize("who", [DEPT, "admin"])
@@ -468,3 +474,28 @@ def test_the_district_approves_a_pending_info_collection_task_in_the_page(browse
         assert (state, approver) == ("进行中", "district1")
     finally:
         _close_all(engine, title)
+
+
+@pytest.mark.parametrize("body", [
+    [], "x", {"title": ["a"], "kind": ["general"], "deadline": {"work_days": True}, "assignees": "worker060"},
+    {"title": "x", "kind": {"a": 1}, "source": [1], "deadline": {"work_days": 3, "x": 1},
+     "assignees": [{"kind": ["worker"]}, {"kind": "village", "code": ["1"]}, {"kind": "department", "code": {"a": 1}},
+                   {"kind": "worker", "username": "' OR 1=1 --"}, 7]},
+    {"title": "x" * 201, "deadline": "2026-13-40", "assignees": [{"kind": "worker", "username": WORKER, "report_back": "y"}],
+     "attachments": [{"sha": 1}], "report_back": "no"},
+])
+def test_odd_bodies_are_refused_field_by_field(desk, body):
+    answer = desk.client.post(URL, json=body, headers=desk.headers("dispatcher1"))
+    assert answer.status_code in (400, 422), answer.get_json()
+    assert answer.get_json()["message_zh"] and (answer.status_code == 400 or answer.get_json()["errors"])
+
+
+def test_odd_actions_are_refused(desk, connection):
+    task = desk.create("dispatcher1", title="核对门牌", deadline={"work_days": 2}, assignees=assignees(connection)).get_json()
+    for body in ({"action": ["close"], "version": task["version"]}, {"action": "close", "version": "1"},
+                 {"action": "return", "version": task["version"], "assignee": "all", "note": "x"},
+                 {"action": "progress", "version": task["version"], "note": {"a": 1}}):
+        answer = desk.post("dispatcher1" if body["action"] != "progress" else WORKER, f"{URL}/{task['id']}/actions", body)
+        assert answer.status_code in (403, 409, 422), (body, answer.get_json())
+    assert desk.post("dispatcher1", f"{URL}/abc/actions", {"action": "close"}).status_code == 404
+    assert desk.get("dispatcher1", f"{URL}/99999999").status_code == 404

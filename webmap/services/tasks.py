@@ -54,6 +54,11 @@ def _refusal(error: rules.TaskRuleError) -> InvalidInputError:
                           code="TaskRefused")
 
 
+def _word(value) -> str | None:
+    """A value compared with the rules' names: a string, else None (a list or an object is no name)."""
+    return value if isinstance(value, str) else None
+
+
 def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
 
@@ -420,7 +425,7 @@ def _targets(db: Session, user, raw, default_report: bool, errors: list) -> list
         return []
     names = {"worker": [], "village": [], "department": []}
     for item in raw:
-        if isinstance(item, dict) and item.get("kind") in rules.ASSIGNEE_KINDS:
+        if isinstance(item, dict) and _word(item.get("kind")) in rules.ASSIGNEE_KINDS:
             key = item.get("username") if item["kind"] == rules.WORKER else item.get("code")
             if isinstance(key, str):
                 names[item["kind"]].append(key)
@@ -434,7 +439,7 @@ def _targets(db: Session, user, raw, default_report: bool, errors: list) -> list
     out, seen = [], set()
     for i, item in enumerate(raw):
         field = f"assignees[{i}]"
-        if not isinstance(item, dict) or item.get("kind") not in rules.ASSIGNEE_KINDS:
+        if not isinstance(item, dict) or _word(item.get("kind")) not in rules.ASSIGNEE_KINDS:
             errors.append(FieldError(f"{field}.kind", "承办对象类型应为 worker、village 或 department",
                                      "the kind is worker, village or department"))
             continue
@@ -457,13 +462,13 @@ def _targets(db: Session, user, raw, default_report: bool, errors: list) -> list
             row = TaskAssignee(kind=kind, code=username, account_id=w.id)
         elif kind == rules.VILLAGE:
             code = item.get("code")
-            if code not in villages:
+            if _word(code) not in villages:
                 errors.append(FieldError(f"{field}.code", f"没有编码为 {code} 的村 (社区)", f"no village {code}"))
                 continue
             row = TaskAssignee(kind=kind, code=code, village_code=code)
         else:
             code = item.get("code")
-            if code not in depts:
+            if _word(code) not in depts:
                 errors.append(FieldError(f"{field}.code", f"没有编码为 {code} 的部门", f"no department {code}"))
                 continue
             row = TaskAssignee(kind=kind, code=code, department_id=depts[code])
@@ -488,12 +493,12 @@ def create(db: Session, user, body, now: datetime | None = None) -> dict:
     errors: list[FieldError] = []
     title = text_field(body.get("title"), "title", rules.TITLE_MAX, errors, "任务标题", required=True)
     text = text_field(body.get("body"), "body", rules.BODY_MAX, errors, "任务内容") or ""
-    kind = body.get("kind", rules.GENERAL)
+    kind = _word(body.get("kind", rules.GENERAL))
     if kind not in rules.KINDS:
         errors.append(FieldError("kind", "任务类型应为 general (一般任务) 或 info_collection (信息采集)",
                                  "the kind is general or info_collection"))
     source = body.get("source")
-    if source is not None and source not in rules.SOURCES:
+    if source is not None and _word(source) not in rules.SOURCES:
         errors.append(FieldError("source", "任务来源应为 document、meeting 或 other", "source is document, meeting or other"))
     source_ref = text_field(body.get("source_ref"), "source_ref", rules.SOURCE_REF_MAX, errors, "文号或会议名称")
     report_back = body.get("report_back", True)
@@ -542,7 +547,7 @@ def act(db: Session, user, task_id: int, body, now: datetime | None = None) -> d
                            .order_by(TaskAssignee.id).with_for_update()).scalars().all()
     actors = _actors(user, task, assignees)
     try:
-        action = rules.check_actor(body.get("action"), actors)
+        action = rules.check_actor(_word(body.get("action")), actors)
     except rules.TaskRuleError as exc:
         raise _refusal(exc) from None
     if body.get("version") != task.version:
