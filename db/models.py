@@ -1244,3 +1244,107 @@ class OfficeReminder(Base):
     done_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     done_reason: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------- 交办任务 (seed 8-1) and the
+# information-collection rule (seed 7-2 §3): tasks, their assignees and their events (migration 0018)
+
+from workflow import tasks as task_rules  # noqa: E402  (this part's rules, imported with its section)
+
+
+class Task(Base):
+    """A task (交办任务) from the town's leadership, the centre, the district, a department or a village's
+    grid body: ``issuer_body`` names the issuing body (``town``, ``district``, ``admin``,
+    ``department:<id>``, ``village:<code>``), whose accounts read and act on it as its issuer.
+    ``deadline`` is computed once on the working-day clock and stored. An ``info_collection`` task
+    that reaches grid workers is ``待区审批`` until the district approves it (``approved_by``); the
+    database refuses any other way (trigger ``wangge_task_info_rule``)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(_in("kind", tuple(task_rules.KINDS)), name="kind"),
+        CheckConstraint(_in("state", task_rules.STATES), name="state"),
+        CheckConstraint("source IS NULL OR " + _in("source", tuple(task_rules.SOURCES)), name="source"),
+        CheckConstraint("length(trim(title)) > 0", name="title"),
+        CheckConstraint("deadline > created_at", name="deadline"),
+        Index("ix_tasks_state", "state", "deadline"),
+        Index("ix_tasks_issuer_body", "issuer_body", text("created_at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, server_default="")
+    kind: Mapped[str] = mapped_column(String(16), server_default="general")
+    source: Mapped[str | None] = mapped_column(String(16))  # 镇下发文件, 会议布置, 其他
+    source_ref: Mapped[str | None] = mapped_column(String(200))  # the document's number, the meeting
+    state: Mapped[str] = mapped_column(String(8))
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    issuer_role: Mapped[str] = mapped_column(String(16))
+    issuer_body: Mapped[str] = mapped_column(String(32))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    report_back: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    attachments: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # when it reached the assignees
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    refusal: Mapped[str | None] = mapped_column(Text)  # the district's reason
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class TaskAssignee(Base):
+    """One assignee of a task: a grid worker (``account_id``), a village (``village_code``) or a
+    department (``department_id``); ``code`` is how the API names it (the username, the village's
+    code, the department's code). Its own state, times, last progress and completion."""
+
+    __tablename__ = "task_assignees"
+    __table_args__ = (
+        UniqueConstraint("task_id", "kind", "code", name="uq_task_assignees_target"),
+        CheckConstraint(_in("kind", tuple(task_rules.ASSIGNEE_KINDS)), name="kind"),
+        CheckConstraint(_in("state", task_rules.ASSIGNEE_STATES), name="state"),
+        CheckConstraint("(kind = 'worker') = (account_id IS NOT NULL) AND (kind = 'village') = (village_code IS NOT NULL)"
+                        " AND (kind = 'department') = (department_id IS NOT NULL)", name="target"),
+        Index("ix_task_assignees_account", "account_id", postgresql_where=text("account_id IS NOT NULL")),
+        Index("ix_task_assignees_village", "village_code", postgresql_where=text("village_code IS NOT NULL")),
+        Index("ix_task_assignees_department", "department_id", postgresql_where=text("department_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    code: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    report_back: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    state: Mapped[str] = mapped_column(String(8), server_default="待签收")
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    progress_note: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completion_note: Mapped[str | None] = mapped_column(Text)
+    completion_attachments: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    return_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # marked by the deadline job
+    supervise_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TaskEvent(Base):
+    """Append-only history of a task (the database refuses UPDATE, DELETE and TRUNCATE): who, when,
+    what, on which assignee, the states, the note and the attachments."""
+
+    __tablename__ = "task_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("task_assignees.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str | None] = mapped_column(String(8))
+    to_state: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))

@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff_records,
         stats,
         supervision,
+        tasks,
         tiles,
         town,
         visits,
@@ -101,6 +102,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(analyses.pages)
     app.register_blueprint(office.bp)
     app.register_blueprint(office.pages)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(tasks.pages)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
@@ -110,6 +113,7 @@ def create_app(config: dict | None = None) -> Flask:
                spot_checks.bp, staff_records.bp, assessment.bp, visits.bp, office.bp):
         csrf.exempt(bp)
     csrf.exempt(analyses.bp)  # 周分析 / 月汇总 / 民情分析会: the same X-CSRFToken rule
+    csrf.exempt(tasks.bp)  # 交办任务: the same X-CSRFToken rule
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)
 

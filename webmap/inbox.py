@@ -27,6 +27,7 @@ URLS = {
     "hotline": lambda item: url_for("hotline.get_order", order_id=item["id"]),
     "analysis": lambda item: url_for("analyses.detail", analysis_id=item["id"]),
     "office": lambda item: url_for("office.reminder", reminder_id=item["id"]),
+    "task": lambda item: url_for("tasks.detail", task_id=item["id"]),
 }
 
 

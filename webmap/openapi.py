@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from spatial.crs import CRS_NAMES
 from workflow import hotline, roles
+from workflow import tasks as task_rules
 from workflow.cases import ACTIONS
 
 
@@ -437,6 +438,7 @@ def api_document() -> dict:
             **LATER_PATHS,
             **VISIT_PATHS,
             **OFFICE_PATHS,
+            **TASK_PATHS,
         },
     }
 
@@ -632,4 +634,31 @@ OFFICE_PATHS = {
     "/office/reminders/{reminder_id}": {"get": _office("一条提醒 / one reminder", ("reminder_id",))},
     "/office/reminders/{reminder_id}/acknowledge": {"post": _office(
         "知悉 / acknowledge a reminder (manage_office); one done already: 409", ("reminder_id",), "{note}", stale=True)},
+}
+
+
+_TASK = ("task_id",)
+TASK_PATHS = {  # 交办任务 (seed 8-1) and the information-collection rule (seed 7-2 §3): webmap/tasks.py
+    "/tasks": {
+        "post": {**_op("交办任务 / issue a task: town leaders, the centre, the district, the administrator; a department "
+                       "general tasks to villages and departments; a village's leader to its workers. An "
+                       "info_collection task reaching grid workers (named, or through a village) waits for the "
+                       "district (state 待区审批), and from any other body it is refused (403) with the seed's words: "
+                       "任何单位或组织非经区网格中心批准，不得向专职网格员下达信息采集任务及相关指令",
+                       body="{title, body, kind: general|info_collection, deadline: YYYY-MM-DD | ISO moment | "
+                            "{work_days: N}, attachments: [sha256], report_back, source: document|meeting|other, "
+                            "source_ref, assignees: [{kind: worker|village|department, username|code, report_back}]}",
+                       answer="the task with id, version, state, assignees", status="201"),
+                 "x-roles": sorted(roles.roles_with("issue_tasks"))},
+        "get": _op("交办任务列表 / the tasks the caller may see (newest first, at most 200): {items}",
+                   ("state", "kind", "mine", "issued", "pending", "overdue"))},
+    "/tasks/assignees": {"get": _op("可选承办对象 / the villages, departments and grid workers the caller may choose")},
+    "/tasks/{task_id}": {"get": _op("任务详情 / one task with its per-assignee table and events", path=_TASK)},
+    "/tasks/{task_id}/actions": {"post": {
+        **_op("任务操作 / acknowledge, progress, complete (an assignee, on its own row); return, supervise (the "
+              "issuer, naming the assignee), close (the issuer); approve, refuse (the district grid centre). "
+              "403 wrong actor, 409 stale version, 422 not now or a note missing",
+              path=_TASK, body="{action, version, note, attachments: [sha256], assignee: id}",
+              answer="the task as it now is"),
+        "x-actions": {name: {"actor": a.actor, "zh": a.zh, "en": a.en} for name, a in task_rules.ACTIONS.items()}}},
 }

@@ -64,6 +64,10 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "read_office": ("查看办公室台账: 证照、印章、银行账户、法人登记要件",
                     "read the centre's registers: certificates, seals, bank accounts, the registration checklist"),
     "manage_office": ("登记办公室台账, 查看完整银行账号", "keep the centre's registers; see a bank account's full number"),
+    "issue_tasks": ("交办任务", "issue tasks (a department: general tasks to villages and departments)"),
+    "read_all_tasks": ("查看全部交办任务", "read every task and its assignees' progress"),
+    "work_tasks": ("签收、反馈交办任务", "acknowledge, report on and complete the tasks assigned"),
+    "approve_info_collection": ("审批向网格员下达的信息采集任务", "approve the information-collection tasks given to grid workers"),
 }
 
 
@@ -83,26 +87,27 @@ def _r(name: str, zh: str, en: str, short_zh: str, permissions: str) -> Role:
 # In the order of the accounts' check constraint (db/models.py).
 TABLE: dict[str, Role] = {r.name: r for r in (
     _r("worker", "专职网格员", "grid worker", "网格员",
-       "report report_on_mobile see_grid_personal_data see_tracks sign_in record_visits"),
+       "report report_on_mobile see_grid_personal_data see_tracks sign_in record_visits work_tasks"),
     _r("leader", "网格长", "grid leader", "网格长",  # the village's
        "report report_on_mobile use_dispatch_console return_visit read_supervision see_grid_personal_data "
        "see_tracks edit_places sign_in read_hotspots read_staff read_visits edit_households read_analyses "
-       "write_analyses"),
+       "write_analyses issue_tasks work_tasks"),
     _r("dispatcher", "镇综治中心调度员", "town dispatcher", "调度员",  # 镇综治中心
        "report report_for_residents use_dispatch_console handle_cases supervise_cases return_visit "
        "read_supervision edit_calendar see_personal_data see_tracks review_patrols edit_places read_plans "
        "read_hotspots read_hotline import_hotline handle_hotline read_staff manage_staff read_visits "
-       "edit_households read_analyses write_analyses manage_office read_office"),
+       "edit_households read_analyses write_analyses manage_office read_office issue_tasks read_all_tasks"),
     _r("town_leader", "镇领导", "town leader", "镇领导",
        "report report_for_residents use_dispatch_console supervise_cases read_supervision see_tracks "
        "review_patrols edit_places read_plans read_hotspots read_hotline instruct_hotline read_staff "
-       "read_visits read_analyses read_office"),
+       "read_visits read_analyses read_office issue_tasks read_all_tasks"),
     _r("department", "职能部门", "department", "职能部门",  # 职能部门 / 业务科室
-       "use_dispatch_console read_supervision answer_hotline"),
+       "use_dispatch_console read_supervision answer_hotline issue_tasks work_tasks"),
     _r("district", "区网格中心", "district grid center", "区网格中心",
        "report report_for_residents use_dispatch_console read_supervision see_all_areas see_personal_data "
        "see_tracks review_patrols edit_places read_plans read_hotspots read_hotline import_hotline "
-       "close_hotline read_audit read_staff spot_check read_visits read_analyses"),
+       "close_hotline read_audit read_staff spot_check read_visits read_analyses approve_info_collection "
+       "issue_tasks read_all_tasks"),
     _r("planner", "网格规划员", "planner", "规划员",
        "plan_grids read_plans read_hotspots"),
     _r("analyst", "数据分析员", "analyst", "分析员",
@@ -112,7 +117,7 @@ TABLE: dict[str, Role] = {r.name: r for r in (
        "read_supervision edit_calendar see_all_areas see_personal_data see_tracks review_patrols edit_places "
        "plan_grids read_plans read_hotspots read_hotline import_hotline handle_hotline administer read_audit "
        "read_staff manage_staff spot_check read_visits edit_households read_analyses write_analyses "
-       "manage_office read_office"),
+       "manage_office read_office issue_tasks read_all_tasks"),
 )}
 ROLES: tuple[str, ...] = tuple(TABLE)
 

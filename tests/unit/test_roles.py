@@ -49,6 +49,10 @@ EXPECTED = {
     "write_analyses": {"leader", "dispatcher", "admin"},
     "read_office": {"dispatcher", "town_leader", "admin"},
     "manage_office": {"dispatcher", "admin"},
+    "issue_tasks": {"town_leader", "dispatcher", "district", "admin", "department", "leader"},
+    "read_all_tasks": {"town_leader", "dispatcher", "district", "admin"},
+    "work_tasks": {"worker", "leader", "department"},
+    "approve_info_collection": {"district"},
 }
 
 

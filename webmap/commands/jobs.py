@@ -69,7 +69,8 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     the retention (setting track_retention_days, else WANGGE_TRACK_RETENTION_DAYS, else 180 days);
     steps up the discipline cases (执纪) not corrected by their due day ("discipline": how many);
     makes the reminders of the centre's certificates 60 and 30 calendar days before they expire, each
-    once ("office_reminders": how many).
+    once ("office_reminders": how many); supervises, once, each assignee of a task (交办任务) still owing it past its deadline
+    ("tasks_overdue": how many).
     Prints a JSON summary. Safe to run again or at the same
     time: a second run finds the work done, or the lock taken ("locked": true), and exits 0.
 
@@ -93,7 +94,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     then: systemctl enable --now wangge-jobs.timer
     """
     from webmap.commands.common import ready_url
-    from webmap.services import discipline, office, overdue, patrols, plans
+    from webmap.services import discipline, office, overdue, patrols, plans, tasks
 
     now = _parse_now(now_raw)
     engine, connection, db = _session(ready_url())
@@ -107,6 +108,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
             summary["retention"] = patrols.purge(db, now=now)  # whereabouts past the retention
             summary["discipline"] = discipline.run_clock(db, now=now)  # 执纪 cases stepped up
             summary["office_reminders"] = office.run_reminders(db, now=now)  # 证照到期提醒 made
+            summary["tasks_overdue"] = tasks.run_clock(db, now=now)  # 交办任务 assignees overdue: supervised
     finally:
         db.close()
         connection.close()

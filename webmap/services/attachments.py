@@ -13,6 +13,7 @@ from workflow.staff import STAFF_READERS
 
 from . import office, scope
 from .errors import FieldError, InvalidInputError
+from .tasks import attachment_visible
 from .visits import visible as visit_visible
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB per photo
@@ -86,4 +87,6 @@ def load_photo(db: Session, user, sha: str) -> Attachment | None:
         visible = visible | exists().where(StaffTraining.attachment == sha)
     if roles.has_permission(getattr(user, "role", None), "read_office"):  # a scan of the centre's registers
         visible = visible | office.scan_visible(sha)
+    if getattr(user, "role", None):  # a task's document, a completion's photos (交办任务)
+        visible = visible | attachment_visible(user, sha)
     return db.execute(select(Attachment).where(Attachment.sha256 == sha, visible)).scalar()

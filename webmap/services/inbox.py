@@ -34,6 +34,7 @@ from workflow import hotline as order_rules
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
 from . import actions, analyses, hotline, incidents, office, scope, supervision
+from . import tasks as task_service
 from .errors import BadRequestError
 from .workdays import load_calendar
 
@@ -300,4 +301,5 @@ SOURCES: dict[str, Source] = {s.kind: s for s in (
     Source("hotline", "12345 工单", _order_rows, _order_items),
     Source("analysis", "周分析、月汇总待定稿", analyses.inbox_rows, analyses.inbox_items),
     Source("office", "证照到期提醒", office.inbox_rows, office.inbox_items),
+    Source("task", "交办任务", task_service.inbox_rows, task_service.inbox_items),
 )}

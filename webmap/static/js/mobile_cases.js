@@ -55,7 +55,7 @@
   const fromList = (c) => ({ id: c.id, kind: "incident", number: c.case_no, title: categoryLabel(c.category) + (c.address ? " · " + c.address : ""),
                              state: c.state, deadline: c.deadline, status: c.status, url: config.casesUrl + "/" + c.id });
   const fromInbox = (i) => ({ id: i.id, kind: i.kind, number: i.number, title: (english && i.title_en) || i.title, state: i.state,
-                              deadline: i.deadline, status: i.deadline_status, url: i.kind === "incident" ? config.casesUrl + "/" + i.id : i.url });
+                              deadline: i.deadline, status: i.deadline_status, url: i.kind === "incident" ? config.casesUrl + "/" + i.id : i.page || i.url });
 
   const known = new Map(); // the cases listed since the page opened, to search offline
   function row(item) {
