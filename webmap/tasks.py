@@ -66,6 +66,7 @@ def act(task_id: str):
 def _config() -> dict:
     return {
         "tasksUrl": url_for("tasks.listing"),  # + "/" + id, + "/actions"
+        "meetingOpinionTaskUrl": url_for("analyses.opinion_task", meeting_id="MEETING", n="OPINION"),
         "assigneesUrl": url_for("tasks.assignees"),
         "attachmentsUrl": url_for("api.upload_attachment"),
         "role": current_user.role,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -57,7 +57,7 @@ def case_row(engine, case_id: int):
 
 def sign_in(page, live_server, username: str, next_: str | None = None, lang: str | None = None):
     """Through the login page as a person would; ``next_`` as a link to a page would carry it."""
-    query = [f"next={next_}"] if next_ else []
+    query = [f"next={quote(next_, safe='/')}"] if next_ else []
     if lang:
         query.append(f"lang={lang}")
     page.goto(f"{live_server}/auth/login" + ("?" + "&".join(query) if query else ""))
@@ -164,3 +164,12 @@ def act_in_panel(page, action, note=None, photo=None):
     if photo is not None:
         form.locator("input[type=file]").set_input_files(photo)
     form.locator("button[type=submit]").click()
+
+
+def close_tasks(engine, title: str):
+    """The live server's database is shared by the other tests: the task closed, it awaits no one."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE tasks SET state = '已关闭', closed_at = now() WHERE title = :t AND state <> '待区审批'"),
+                     {"t": title})
+        conn.execute(text("UPDATE tasks SET state = '已拒绝', refusal = 'test' WHERE title = :t AND state = '待区审批'"),
+                     {"t": title})

@@ -338,3 +338,43 @@ def test_a_village_leader_writes_the_weeks_analysis_and_records_a_meeting(browse
         assert "村东路灯坏了三盏" in description
         assert conn.execute(text("SELECT count(*) FROM meeting_opinions WHERE meeting_id = :m AND incident_id IS NOT NULL"),
                             {"m": meeting_id}).scalar() == 1
+
+
+def test_the_centre_turns_a_meetings_opinion_into_a_task(browser, live_server, engine):
+    """民情分析会 → 转为任务: the new task is filled from the opinion, and the opinion links the task made."""
+    from sqlalchemy.orm import Session
+
+    from tests.conftest import user_named
+    from tests.web.desk import close_tasks, hosts, signed_page
+    from webmap.services import analyses
+
+    with Session(engine) as db:
+        village = _village(db, "leader08")
+        meeting = analyses.create_meeting(db, user_named(db, "dispatcher1"), {
+            "scope": village, "held_on": "2026-11-20", "place": "村委会", "participants": "网格长、居民代表 5 人",
+            "agreed": "排查村内危房", "opinions": ["村西两处老房墙体开裂, 雨季有倒塌危险"]})
+    with signed_page(browser, live_server, "dispatcher1", "/analyses", "#an-week[data-loaded]") as (page, seen, errors):
+        page.click("#an-tab-meetings")
+        page.wait_for_selector("body[data-meetings-loaded]", state="attached")
+        page.select_option("#mt-scope", village)
+        page.locator(f"#mt-list tr[data-id='{meeting['id']}'] button").click()
+        view = page.locator("#mt-detail")
+        view.wait_for()
+        view.locator("li[data-n='1'] a.mt-to-task").click()
+        page.wait_for_url("**/tasks?**")
+        page.wait_for_selector("#tk-new-panel:not([hidden])")
+        form = page.locator("#tk-form")
+        assert form.locator("input[name=title]").input_value().startswith("村西两处老房墙体开裂")
+        assert form.locator("select[name=source]").input_value() == "meeting"
+        page.wait_for_selector(f"#tk-pick-villages input[value='{village}']")
+        page.check(f"#tk-pick-villages input[value='{village}']")
+        form.locator("input[name=work_days]").fill("5")
+        page.click("#tk-submit")
+        page.wait_for_function("document.querySelector('#tk-msg').textContent.length > 0")
+        assert not errors and hosts(seen) <= {"127.0.0.1"}
+    with engine.connect() as conn:
+        task_id, title, source = conn.execute(text("""
+            SELECT t.id, t.title, t.source FROM meeting_opinions o JOIN tasks t ON t.id = o.task_id
+             WHERE o.meeting_id = :m AND o.n = 1"""), {"m": meeting["id"]}).one()
+        assert title.startswith("村西两处老房墙体开裂") and source == "meeting"
+    close_tasks(engine, title)  # the live server's database is shared: the task awaits no one after

@@ -364,18 +364,9 @@ def test_the_database_refuses_an_unapproved_info_collection_task(connection):
 # ---------------------------------------------------------------- in the pages
 
 
-def _close_all(engine, title):
-    """The live server's database is shared by the other tests: the task closed, it awaits no one."""
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE tasks SET state = '已关闭', closed_at = now() WHERE title = :t AND state <> '待区审批'"),
-                     {"t": title})
-        conn.execute(text("UPDATE tasks SET state = '已拒绝', refusal = 'test' WHERE title = :t AND state = '待区审批'"),
-                     {"t": title})
-
-
 def test_the_centre_issues_a_task_the_worker_completes_it_on_the_phone(browser, live_server, engine):
     from tests.conftest import ARTIFACTS
-    from tests.web.desk import PHONE, covered_buttons, hosts, signed_page
+    from tests.web.desk import PHONE, close_tasks, covered_buttons, hosts, signed_page
     from tests.web.phone import PHOTO, SMALL, UNCOVERED
 
     title = f"浏览器测试: 秋冬季消防安全排查 {datetime.now(SHANGHAI):%H%M%S}"
@@ -443,11 +434,11 @@ def test_the_centre_issues_a_task_the_worker_completes_it_on_the_phone(browser, 
             assert "1 / 1 / 2" in page.locator(f"#tk-list tr[data-task='{task_id}']").inner_text()
             assert not errors, errors
     finally:
-        _close_all(engine, title)
+        close_tasks(engine, title)
 
 
 def test_the_district_approves_a_pending_info_collection_task_in_the_page(browser, live_server, engine):
-    from tests.web.desk import signed_page
+    from tests.web.desk import close_tasks, signed_page
 
     title = f"浏览器测试: 流动人口信息采集 {datetime.now(SHANGHAI):%H%M%S}"
     with Session(engine) as db:
@@ -473,7 +464,7 @@ def test_the_district_approves_a_pending_info_collection_task_in_the_page(browse
                                                 "WHERE t.id = :i"), {"i": task["id"]}).one()
         assert (state, approver) == ("进行中", "district1")
     finally:
-        _close_all(engine, title)
+        close_tasks(engine, title)
 
 
 @pytest.mark.parametrize("body", [

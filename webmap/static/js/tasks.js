@@ -3,7 +3,9 @@
 // among villages, departments and grid workers, the document as attachments uploaded first with
 // POST /api/v1/attachments); the district's queue of 待区审批 (批准 / 不批准 with a reason); a task's
 // detail with its per-assignee table and the steps the reader may take (POST …/<id>/actions, the
-// task's version carried). ?task=<id> opens one. Text reaches the page only as text nodes.
+// task's version carried). ?task=<id> opens one. ?from=meeting&meeting=&opinion=&title= (民情分析会's
+// 转为任务) opens the new task filled from the opinion, and links the task made back to it. Text
+// reaches the page only as text nodes.
 (function () {
   "use strict";
   const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, recount } = Wangge;
@@ -17,6 +19,10 @@
   const FORM_ACTIONS = new Set(["progress", "complete", "return", "refuse", "close", "supervise"]);
   let items = [], current = null, choices = null, pending = [];
   const picked = new Map(); // the workers chosen for a new task: username → worker
+  const asked = new URLSearchParams(location.search);
+  // the meeting's opinion this new task comes from (民情分析会 → 转为任务), or null
+  const opinion = asked.get("from") === "meeting" && /^\d+$/.test(asked.get("meeting") || "")
+    && /^\d+$/.test(asked.get("opinion") || "") ? { meeting: asked.get("meeting"), n: asked.get("opinion") } : null;
 
   // ------------------------------------------------------------ tabs
   const tabs = Array.from(document.querySelectorAll(".desk-tabs [role=tab]"));
@@ -236,6 +242,7 @@
         attachments, assignees };
       const r = await fetchJSON(config.tasksUrl, { method: "POST", body });
       if (!r.ok) { error.textContent = fmt(t.failed, { reason: reason(r.answer, r.status) }); return; }
+      if (opinion && form.dataset.opinion) await linkOpinion(r.answer);
       say(fmt(r.answer.state === "待区审批" ? t.pendingCreated : t.created, { number: r.answer.number, state: stateLabel(r.answer.state) }));
       form.reset();
       picked.clear();
@@ -247,6 +254,24 @@
     } finally {
       $("tk-submit").disabled = false;
     }
+  }
+
+  // the task made from a meeting's opinion, recorded on the opinion (it then shows the task)
+  async function linkOpinion(task) {
+    const url = config.meetingOpinionTaskUrl.replace("MEETING", opinion.meeting).replace("OPINION", opinion.n);
+    const r = await fetchJSON(url, { method: "POST", body: { task_id: task.id } });
+    delete $("tk-form").dataset.opinion;
+    if (!r.ok) say(fmt(t.opinionNotLinked, { reason: reason(r.answer, r.status) }));
+  }
+
+  function fromOpinion() {
+    const form = $("tk-form");
+    form.title.value = (asked.get("title") || "").slice(0, 200);
+    form.body.value = fmt(t.fromOpinion, { meeting: opinion.meeting, n: opinion.n, text: asked.get("title") || "" });
+    form.source.value = "meeting";
+    form.source_ref.value = fmt(t.opinionRef, { meeting: opinion.meeting, n: opinion.n });
+    form.dataset.opinion = `${opinion.meeting}:${opinion.n}`;
+    show("new");
   }
 
   if ($("tk-form")) {
@@ -288,5 +313,6 @@
   for (const id of ["tk-f-scope", "tk-f-state", "tk-f-kind", "tk-f-overdue"]) $(id).addEventListener("change", load);
   $("tk-f-q").addEventListener("input", draw);
   load().then(() => { if (config.task) openTask(config.task); });
+  if (opinion && $("tk-form")) fromOpinion();
   if (config.canApprove) loadPending();
 })();
