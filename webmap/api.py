@@ -81,7 +81,9 @@ def upload_attachment():
         raise BadRequestError("请以 multipart/form-data 的 file 字段上传照片", "send the photo as multipart field 'file'",
                               param="file")
     data = upload.read(attachments.MAX_BYTES + 1)
-    stored = attachments.store_photo(database.session(), data, current_user.id)
+    # kind=document: a PDF or a photo of the page (a task's document, a register's scan)
+    document = request.form.get("kind") == "document"
+    stored = attachments.store_photo(database.session(), data, current_user.id, document=document)
     stored["url"] = url_for("api.get_attachment", sha=stored["id"])
     return jsonify(stored), 201
 

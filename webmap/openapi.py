@@ -153,9 +153,11 @@ def api_document() -> dict:
                                                                              "401": ERRORS["401"]}}},
             "/categories": {"get": {"summary": "事件类别 / categories", "responses": {"200": {"description": "list"}}}},
             "/attachments": {"post": {
-                "summary": "上传照片 / upload a photo (JPEG, PNG, WebP, HEIC; ≤ 10 MB)",
+                "summary": "上传照片或文件 / upload a photo (JPEG, PNG, WebP, HEIC; ≤ 10 MB), or with kind=document "
+                           "a PDF or a photo (a task's document, a register's scan); a case or a visit takes photos only",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                    "type": "object", "properties": {"file": {"type": "string", "format": "binary"},
+                                                     "kind": {"type": "string", "enum": ["photo", "document"]}}}}}},
                 "responses": {"201": {"description": "stored: {id, mime, size, url}"},
                               "413": _error("照片过大 / too large"), "415": _error("不是图片 / not an image")}}},
             "/attachments/{sha}": {"get": {

@@ -400,7 +400,7 @@ def test_the_centre_issues_a_task_the_worker_completes_it_on_the_phone(browser, 
             assert rows.count() == 2
             assert page.locator(f"#tk-assignees tr[data-code='{code}']").get_attribute("data-state") == "待签收"
             assert worker_name in page.locator(f"#tk-assignees tr[data-code='{WORKER}']").inner_text()
-            assert page.locator("#tk-d-files img").count() == 1
+            assert page.locator("#tk-d-files a.tk-file").count() == 1  # the document, opening the file
             assert "已交办" in page.locator("#tk-msg").inner_text()
             page.screenshot(path=str(ARTIFACTS / "tasks-desk.png"), full_page=True)
             assert hosts(seen) == {"127.0.0.1"} and not errors, errors
@@ -429,7 +429,7 @@ def test_the_centre_issues_a_task_the_worker_completes_it_on_the_phone(browser, 
         with signed_page(browser, live_server, "dispatcher1", f"/tasks?task={task_id}", "body[data-task-open]") as (page, _s, errors):
             row = page.locator(f"#tk-assignees tr[data-code='{WORKER}']")
             assert row.get_attribute("data-state") == "已完成"
-            assert "已排查 12 户" in row.inner_text() and row.locator("img").count() == 1
+            assert "已排查 12 户" in row.inner_text() and row.locator("a.tk-file").count() == 1
             assert page.locator(f"#tk-assignees tr[data-code='{code}']").get_attribute("data-state") == "待签收"
             assert "1 / 1 / 2" in page.locator(f"#tk-list tr[data-task='{task_id}']").inner_text()
             assert not errors, errors
@@ -490,3 +490,34 @@ def test_odd_actions_are_refused(desk, connection):
         assert answer.status_code in (403, 409, 422), (body, answer.get_json())
     assert desk.post("dispatcher1", f"{URL}/abc/actions", {"action": "close"}).status_code == 404
     assert desk.get("dispatcher1", f"{URL}/99999999").status_code == 404
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_a_task_s_document_may_be_a_pdf_but_a_case_s_photo_may_not(desk, connection):
+    def send(kind=None):
+        data = {"file": (io.BytesIO(PDF), "杨政发〔2026〕12号.pdf")} | ({"kind": kind} if kind else {})
+        return desk.client.post("/api/v1/attachments", data=data, headers=desk.headers("dispatcher1"),
+                                content_type="multipart/form-data")
+
+    refused = send()  # as a photo
+    assert refused.status_code == 415 and "JPEG" in refused.get_json()["message_zh"]
+    kept = send("document")
+    assert kept.status_code == 201 and kept.get_json()["mime"] == "application/pdf"
+    pdf = kept.get_json()["id"]
+    assert desk.client.post("/api/v1/attachments", data={"file": (io.BytesIO(b"PK\x03\x04 a word file"), "a.docx"),
+                                                          "kind": "document"},
+                            headers=desk.headers("dispatcher1"), content_type="multipart/form-data").status_code == 415
+    created = desk.create("dispatcher1", title="防汛文件学习", body="学习区防汛文件", kind="general", deadline={"work_days": 3},
+                          attachments=[pdf], assignees=assignees(connection, workers=(WORKER,)))
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["attachments"] == [pdf]
+    shown = desk.client.get(f"/api/v1/attachments/{pdf}", headers=desk.headers(WORKER))
+    assert shown.status_code == 200 and shown.mimetype == "application/pdf" and shown.data == PDF
+    lng, lat = connection.execute(text("""SELECT ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
+        FROM accounts a JOIN grids g ON g.code = a.scope_code AND g.valid_to IS NULL WHERE a.username = :u"""),
+                                  {"u": WORKER}).one()
+    report = desk.post(WORKER, "/api/v1/incidents", {"category": "SR02", "description": "把文件当照片上报",
+                                                     "location": {"lng": lng, "lat": lat, "crs": "wgs84"}, "photos": [pdf]})
+    assert report.status_code == 422 and [e["field"] for e in report.get_json()["errors"]] == ["photos[0]"]

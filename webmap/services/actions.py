@@ -15,12 +15,12 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import Attachment, CaseEvent, Department, Incident
+from db.models import CaseEvent, Department, Incident
 from workflow import cases, roles
 from workflow.clock import SHANGHAI, WorkCalendar
 from workflow.deadlines import SYSTEM_EVENTS, SYSTEM_ROLE
 
-from . import events, incidents, scope, workdays
+from . import events, incidents, scope, uploads, workdays
 from .errors import ConflictError, FieldError, InvalidInputError, NotFoundError, refused
 from .intake import SHA256
 
@@ -153,7 +153,7 @@ def _payload(db: Session, action: cases.Action, body: dict) -> tuple[dict, list[
                                  f"photos must be at most {MAX_PHOTOS} attachment ids"))
         photos = []
     elif photos:
-        found = set(db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(photos))).scalars())
+        found = uploads.stored(db, photos)
         for i, p in enumerate(photos):
             if p not in found:
                 errors.append(FieldError(f"photos[{i}]", "照片未上传或编号错误", "no uploaded photo has this id"))

@@ -45,6 +45,20 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+DOCUMENT_TYPES = ("application/pdf",)  # beyond the photos: a task's document, a register's scan
+
+
+def sniff_document(data: bytes) -> str | None:
+    """A document's type from its first bytes (a PDF, or a photo of the page), or None.
+
+    >>> sniff_document(b"%PDF-1.7\n"), sniff_document(b"\x89PNG\r\n\x1a\n"), sniff_document(b"PK\x03\x04")
+    ('application/pdf', 'image/png', None)
+    """
+    if data[:5] == b"%PDF-":
+        return "application/pdf"
+    return sniff_image(data)
+
+
 def check_photo(data: bytes) -> str:
     """The photo's type, or :class:`AttachmentError` when it is empty, over 10 MB or not an image."""
     if not data:
@@ -63,9 +77,23 @@ def photo_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def store_photo(db: Session, data: bytes, uploader_id: int | None) -> dict:
-    """Keep a photo (idempotent: the same bytes give the same id). Commits."""
-    mime = check_photo(data)
+def check_document(data: bytes) -> str:
+    """A document's type (a PDF or a photo), or :class:`AttachmentError` as for a photo."""
+    if not data:
+        raise AttachmentError(400, "文件为空", "the file is empty")
+    if len(data) > MAX_BYTES:
+        raise AttachmentError(413, "文件不能超过 10 MB", "a file must be at most 10 MB")
+    mime = sniff_document(data)
+    if mime is None:
+        raise AttachmentError(415, "只接受 PDF 文件或 JPEG、PNG、WebP、HEIC 图片(按文件内容判断)",
+                              "only PDF files or JPEG, PNG, WebP, HEIC images are accepted (judged by the bytes)")
+    return mime
+
+
+def store_photo(db: Session, data: bytes, uploader_id: int | None, *, document: bool = False) -> dict:
+    """Keep a photo, or with ``document`` a PDF or a photo (idempotent: the same bytes give the same
+    id). Commits."""
+    mime = check_document(data) if document else check_photo(data)
     sha = photo_id(data)
     db.execute(
         text("INSERT INTO attachments (sha256, mime, size, data, uploaded_by) VALUES (:s, :m, :n, :d, :u) "

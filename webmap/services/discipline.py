@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Account, Attachment, DisciplineCase, DisciplineEvent, Person
+from db.models import Account, DisciplineCase, DisciplineEvent, Person
 from workflow import roles, staff
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
-from . import notices
+from . import notices, uploads
 from .errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from .workdays import load_calendar
 
@@ -177,7 +177,7 @@ def act(db: Session, user, case_id: int, body, now: datetime | None = None) -> d
     if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
         errors.append(FieldError("evidence", "证据应为附件编号列表", "evidence is a list of attachment ids"))
     elif evidence:
-        found = set(db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(evidence))).scalars())
+        found = uploads.stored(db, evidence, photos_only=False)
         errors += [FieldError(f"evidence[{i}]", "附件未上传或编号错误", "no uploaded attachment has this id")
                    for i, e in enumerate(evidence) if e not in found]
     note = (note or "").strip() or None

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Attachment, Category, Department, Incident
+from db.models import Category, Department, Incident
 from db.queries import query
 from spatial.crs import CoordinateError, to_wgs84
 from spatial.nearby import degrees_covering
@@ -24,7 +24,7 @@ from workflow import cases
 from workflow.clock import SHANGHAI, WorkCalendar
 from workflow.deadlines import STAND_IN, SYSTEM_ROLE
 
-from . import events, settings
+from . import events, settings, uploads
 from .errors import FieldError, InvalidInputError
 from .events import NOTIFY_CHANNEL, live_message
 from .workdays import load_calendar
@@ -216,7 +216,7 @@ def report_incident(
     if category is None:
         errors.append(FieldError("category", f"未知的事件类别 {report.category}", f"unknown category {report.category!r}"))
     if report.photos:
-        found = set(db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(report.photos))).scalars())
+        found = uploads.stored(db, report.photos)
         for i, p in enumerate(report.photos):
             if p not in found:
                 errors.append(FieldError(f"photos[{i}]", "照片未上传或编号错误", "no uploaded photo has this id"))

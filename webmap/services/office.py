@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from db.models import (
     Account,
-    Attachment,
     OfficeAccount,
     OfficeCertificate,
     OfficeChecklistItem,
@@ -44,6 +43,7 @@ from workflow import office as rules
 from workflow import roles
 from workflow.clock import SHANGHAI, format_iso
 
+from . import uploads
 from .audit import audit
 from .errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
 
@@ -155,7 +155,7 @@ class _Form:
                         f"{key} is a list of at most {rules.SCANS_MAX} uploaded scans' ids")
             return
         wanted = list(dict.fromkeys(raw))
-        found = set(db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(wanted))).scalars()) if wanted else set()
+        found = uploads.stored(db, wanted, photos_only=False)
         if len(found) < len(wanted):
             self.refuse(key, "扫描件未上传或已失效, 请重新上传", "a scan was not uploaded: upload it again")
             return

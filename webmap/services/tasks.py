@@ -29,12 +29,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from db.models import Account, Area, Attachment, Department, Person, Task, TaskAssignee, TaskEvent
+from db.models import Account, Area, Department, Person, Task, TaskAssignee, TaskEvent
 from workflow import deadlines as clock_rules
 from workflow import roles
 from workflow import tasks as rules
 from workflow.clock import SHANGHAI, WorkCalendar, format_iso
 
+from . import uploads
 from .errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from .intake import text_field
 from .workdays import load_calendar
@@ -364,7 +365,7 @@ def _attachments(db: Session, raw, field: str, errors: list) -> list[str]:
                                  f"{field} is a list of at most {rules.MAX_ATTACHMENTS} attachment ids"))
         return []
     wanted = [s for s in raw if SHA256.fullmatch(s)]
-    found = set(db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(wanted))).scalars()) if wanted else set()
+    found = uploads.stored(db, wanted, photos_only=False)
     for i, sha in enumerate(raw):
         if sha not in found:
             errors.append(FieldError(f"{field}[{i}]", "附件未上传或编号错误", "no uploaded attachment has this id"))

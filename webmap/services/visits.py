@@ -30,14 +30,14 @@ from pathlib import Path
 from sqlalchemy import and_, false, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
-from db.models import AddressPoint, Attachment, Category, Grid, Incident, Person, Visit
+from db.models import AddressPoint, Category, Grid, Incident, Person, Visit
 from db.queries import query
 from spatial.crs import CoordinateError, to_wgs84
 from workflow import roles
 from workflow import visits as rules
 from workflow.clock import SHANGHAI, format_iso
 
-from . import intake
+from . import intake, uploads
 from .errors import (
     FieldError,
     ForbiddenError,
@@ -195,7 +195,7 @@ def _check_refs(db: Session, user, parsed: _Parsed) -> AddressPoint:
     elif point.grid_code != user.scope_code:
         errors.append(FieldError("household", "该门牌不在您的网格", "this address point is not in your grid"))
     if parsed.photos:
-        stored = set(db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(parsed.photos))).scalars())
+        stored = uploads.stored(db, parsed.photos)
         errors += [FieldError(f"photos[{i}]", "照片未上传或编号错误", "no uploaded photo has this id")
                    for i, p in enumerate(parsed.photos) if p not in stored]
     if parsed.problem and db.execute(select(Category.id).where(Category.code == parsed.problem[0])).first() is None:

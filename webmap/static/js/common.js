@@ -96,6 +96,25 @@
     const answer = await r.json().catch(() => ({}));
     return { ok: r.ok, status: r.status, answer };
   }
+  // Files sent one by one to POST /api/v1/attachments (url) in this session; `document`: a PDF or a
+  // photo of the page (a task's document, a register's scan), else photos only. `progress(i, n)` is
+  // called before each. Resolves to their ids; rejects with the server's reasons on the first refused.
+  async function uploadFiles(url, files, { document = false, progress } = {}) {
+    const ids = [];
+    const list = Array.from(files || []);
+    for (let i = 0; i < list.length; i++) {
+      if (progress) progress(i + 1, list.length);
+      const data = new FormData();
+      data.append("file", list[i], list[i].name || "photo.jpg");
+      if (document) data.append("kind", "document");
+      const r = await fetch(url, { method: "POST", body: data, credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() } });
+      const answer = await r.json().catch(() => ({}));
+      if (!r.ok) throw new Error(reasons(answer) || String(r.status));
+      ids.push(answer.id);
+    }
+    return ids;
+  }
   // One EventSource per stream URL and page, shared by every listener on it (the page's own and the
   // header's 待办 badge): each open stream holds a connection and a server thread, so only a page that
   // shows things live opens one (stream(url)); the badge listens on it where there is one. Closed when
@@ -293,7 +312,7 @@
   let staffConfig = null;
   window.Wangge = Object.freeze({
     TIME_ZONE, english, byId, readJSON, csrfToken, fmt, num, el, hex, showNet, categoryLabel,
-    dateFormat, clockFmt, clock, stamp, today, message, errorsZh, reasons, getJSON, fetchJSON, stream, release, listen, inboxBadge, recount,
+    dateFormat, clockFmt, clock, stamp, today, message, errorsZh, reasons, getJSON, fetchJSON, uploadFiles, stream, release, listen, inboxBadge, recount,
     openDatabase, transact, bboxParam, heatScale, townView, polygonsOf, inRing, contains, ringArea, largestRing, centre,
     baseLayer,
     // 队伍管理 (/staff, /m/staff): the page's config, read once from its st-config block

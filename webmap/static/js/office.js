@@ -42,20 +42,7 @@
   }
 
   // ---------------------------------------------------------------- forms
-  async function upload(files) {
-    const ids = [];
-    const token = document.querySelector('meta[name="csrf-token"]').content;
-    for (const file of Array.from(files || [])) {
-      const body = new FormData();
-      body.append("file", file);
-      const r = await fetch(config.attachmentsUrl, { method: "POST", body, credentials: "same-origin",
-        headers: { "X-CSRFToken": token, Accept: "application/json" } });
-      const answer = await r.json().catch(() => ({}));
-      if (!r.ok) throw new Error(reason(answer) || String(r.status));
-      ids.push(answer.id);
-    }
-    return ids;
-  }
+  const upload = (files) => Wangge.uploadFiles(config.attachmentsUrl, files, { document: true });
 
   function clear(form) {
     form.querySelector(".error").textContent = "";

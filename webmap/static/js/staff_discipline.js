@@ -4,7 +4,7 @@
 // proposed; the district may record a correction (POST …/<id>/actions). Text only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, message, csrfToken } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, message } = Wangge;
   if (!$("dc-list")) return;
   const t = readJSON("dc-i18n");
   let config = null, cases = [], openId = null, loaded = false;
@@ -53,20 +53,12 @@
   }
 
   async function upload(files) {
-    const ids = [];
-    for (let i = 0; i < files.length; i++) {
-      $("dc-msg").textContent = fmt(t.uploading, { i: i + 1, n: files.length });
-      const form = new FormData();
-      form.append("file", files[i], files[i].name || "photo.jpg");
-      const r = await fetch(config.attachmentsUrl, { method: "POST", body: form, credentials: "same-origin",
-                                                     headers: { Accept: "application/json", "X-CSRFToken": csrfToken() } });
-      const answer = await r.json().catch(() => ({}));
-      if (!r.ok) throw new Error(reason(answer, r.status));
-      ids.push(answer.id);
-    }
+    const ids = await Wangge.uploadFiles(config.attachmentsUrl, files, { document: true,
+      progress: (i, n) => { $("dc-msg").textContent = fmt(t.uploading, { i, n }); } });
     $("dc-msg").textContent = "";
     return ids;
   }
+
 
   async function submit(ev) {
     ev.preventDefault();

@@ -91,16 +91,7 @@
     show(form, form.elements.grade);
   }
 
-  async function upload(file) {
-    const data = new FormData();
-    data.append("file", file);
-    const token = document.querySelector('meta[name="csrf-token"]').content;
-    const r = await fetch(config().attachmentsUrl, { method: "POST", body: data, credentials: "same-origin",
-      headers: { "X-CSRFToken": token, Accept: "application/json" } });
-    const answer = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(reason(answer) || String(r.status));
-    return answer.id;
-  }
+  const upload = async (file) => (await Wangge.uploadFiles(config().attachmentsUrl, [file], { document: true }))[0];
 
   async function saveTraining(event) {
     event.preventDefault();
