@@ -59,17 +59,34 @@ def sniff_document(data: bytes) -> str | None:
     return sniff_image(data)
 
 
-def check_photo(data: bytes) -> str:
-    """The photo's type, or :class:`AttachmentError` when it is empty, over 10 MB or not an image."""
+# what each kind of upload accepts: its sniffer, and the refusals (zh, en) of a too large and a wrong file
+KINDS = {
+    "photo": (sniff_image, ("照片不能超过 10 MB", "a photo must be at most 10 MB"),
+              ("只接受 JPEG、PNG、WebP 或 HEIC 照片(按文件内容判断)",
+               "only JPEG, PNG, WebP or HEIC photos are accepted (judged by the bytes)")),
+    "document": (sniff_document, ("文件不能超过 10 MB", "a file must be at most 10 MB"),
+                 ("只接受 PDF 文件或 JPEG、PNG、WebP、HEIC 图片(按文件内容判断)",
+                  "only PDF files or JPEG, PNG, WebP, HEIC images are accepted (judged by the bytes)")),
+}
+
+
+def check_upload(data: bytes, kind: str = "photo") -> str:
+    """The file's type, or :class:`AttachmentError` when it is empty, over 10 MB or not of ``kind``
+    (a photo; a document: a PDF or a photo)."""
+    sniff, too_large, wrong = KINDS[kind]
     if not data:
         raise AttachmentError(400, "文件为空", "the file is empty")
     if len(data) > MAX_BYTES:
-        raise AttachmentError(413, "照片不能超过 10 MB", "a photo must be at most 10 MB")
-    mime = sniff_image(data)
+        raise AttachmentError(413, *too_large)
+    mime = sniff(data)
     if mime is None:
-        raise AttachmentError(415, "只接受 JPEG、PNG、WebP 或 HEIC 照片(按文件内容判断)",
-                              "only JPEG, PNG, WebP or HEIC photos are accepted (judged by the bytes)")
+        raise AttachmentError(415, *wrong)
     return mime
+
+
+def check_photo(data: bytes) -> str:
+    """The photo's type, or :class:`AttachmentError` when it is empty, over 10 MB or not an image."""
+    return check_upload(data, "photo")
 
 
 def photo_id(data: bytes) -> str:
@@ -77,23 +94,10 @@ def photo_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def check_document(data: bytes) -> str:
-    """A document's type (a PDF or a photo), or :class:`AttachmentError` as for a photo."""
-    if not data:
-        raise AttachmentError(400, "文件为空", "the file is empty")
-    if len(data) > MAX_BYTES:
-        raise AttachmentError(413, "文件不能超过 10 MB", "a file must be at most 10 MB")
-    mime = sniff_document(data)
-    if mime is None:
-        raise AttachmentError(415, "只接受 PDF 文件或 JPEG、PNG、WebP、HEIC 图片(按文件内容判断)",
-                              "only PDF files or JPEG, PNG, WebP, HEIC images are accepted (judged by the bytes)")
-    return mime
-
-
 def store_photo(db: Session, data: bytes, uploader_id: int | None, *, document: bool = False) -> dict:
     """Keep a photo, or with ``document`` a PDF or a photo (idempotent: the same bytes give the same
     id). Commits."""
-    mime = check_document(data) if document else check_photo(data)
+    mime = check_upload(data, "document" if document else "photo")
     sha = photo_id(data)
     db.execute(
         text("INSERT INTO attachments (sha256, mime, size, data, uploaded_by) VALUES (:s, :m, :n, :d, :u) "
