@@ -51,7 +51,7 @@ DOCUMENT_TYPES = ("application/pdf",)  # beyond the photos: a task's document, a
 def sniff_document(data: bytes) -> str | None:
     """A document's type from its first bytes (a PDF, or a photo of the page), or None.
 
-    >>> sniff_document(b"%PDF-1.7\n"), sniff_document(b"\x89PNG\r\n\x1a\n"), sniff_document(b"PK\x03\x04")
+    >>> sniff_document(b"%PDF-1.7\\n"), sniff_document(b"\\x89PNG\\r\\n\\x1a\\n"), sniff_document(b"PK\\x03\\x04")
     ('application/pdf', 'image/png', None)
     """
     if data[:5] == b"%PDF-":
