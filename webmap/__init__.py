@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         patrol_pages,
         patrols,
         planner,
+        reports,
         spot_checks,
         staff,
         staff_records,
@@ -104,6 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(office.pages)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(tasks.pages)
+    app.register_blueprint(reports.pages)  # 月报 at /stats/reports
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)

@@ -10,7 +10,7 @@ import time
 import click
 
 from db import cluster
-from webmap.commands import basemap, grids, hotline, jobs, patrols, stats, town
+from webmap.commands import basemap, grids, hotline, jobs, patrols, reports, stats, town
 from webmap.commands.common import fail, make_engine, ready_url
 
 
@@ -308,7 +308,7 @@ def serve(host: str, port: int, threads: int, debug: bool) -> None:
 
 
 # The command groups that live beside their use cases; they import webmap.commands.common, never this module.
-for _group_module in (jobs, stats, hotline, grids, patrols, basemap, town):
+for _group_module in (jobs, stats, hotline, grids, patrols, basemap, town, reports):
     main.add_command(_group_module.group)
 
 

@@ -70,7 +70,9 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     steps up the discipline cases (执纪) not corrected by their due day ("discipline": how many);
     makes the reminders of the centre's certificates 60 and 30 calendar days before they expire, each
     once ("office_reminders": how many); supervises, once, each assignee of a task (交办任务) still owing it past its deadline
-    ("tasks_overdue": how many).
+    ("tasks_overdue": how many); writes the previous month's report (月报, PDF and Excel) into
+    WANGGE_REPORTS_DIR (else var/reports) on the 3rd working day of the month, once ("monthly_report":
+    the PDF's path, or null).
     Prints a JSON summary. Safe to run again or at the same
     time: a second run finds the work done, or the lock taken ("locked": true), and exits 0.
 
@@ -94,7 +96,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
     then: systemctl enable --now wangge-jobs.timer
     """
     from webmap.commands.common import ready_url
-    from webmap.services import discipline, office, overdue, patrols, plans, tasks
+    from webmap.services import discipline, office, overdue, patrols, plans, reports, tasks
 
     now = _parse_now(now_raw)
     engine, connection, db = _session(ready_url())
@@ -109,6 +111,7 @@ def run(now_raw: str | None, supervise_after: float, dry_run: bool) -> None:
             summary["discipline"] = discipline.run_clock(db, now=now)  # 执纪 cases stepped up
             summary["office_reminders"] = office.run_reminders(db, now=now)  # 证照到期提醒 made
             summary["tasks_overdue"] = tasks.run_clock(db, now=now)  # 交办任务 assignees overdue: supervised
+            summary["monthly_report"] = reports.run_job(db, now=now)  # 月报 on the 3rd working day: its PDF, or None
     finally:
         db.close()
         connection.close()
