@@ -440,15 +440,15 @@ def workbook(data: dict) -> bytes:
     heading = {**data["tables"]["village"]}
     for t in tables(data):
         sheet = book.create_sheet(t.sheet)
-        start = stats._heading(sheet, heading, f"{title(data)} · {t.title}")
+        start = stats.heading(sheet, heading, f"{title(data)} · {t.title}")
         headers = t.headers
         body = [list(r) for r in t.rows]
         total = list(t.total) if t.total else [""] * len(headers)
         formats = [None, *("0.00" if "(%)" in h else None for h in headers[1:])]
-        stats._write_table(sheet, start, headers, [""] * len(headers), body, total, formats)
+        stats.write_table(sheet, start, headers, [""] * len(headers), body, total, formats)
     days = book.create_sheet("每日趋势")
-    start = stats._heading(days, heading, f"{title(data)} · 每日受理与结案")
-    stats._write_table(days, start, ["日期", "受理", "结案"], ["date", "reported", "closed"],
+    start = stats.heading(days, heading, f"{title(data)} · 每日受理与结案")
+    stats.write_table(days, start, ["日期", "受理", "结案"], ["date", "reported", "closed"],
                        [[d.isoformat(), r, c] for d, r, c in data["days"]],
                        ["合计", sum(r for _d, r, _c in data["days"]), sum(c for _d, _r, c in data["days"])],
                        [None, "0", "0"])

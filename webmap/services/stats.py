@@ -198,6 +198,11 @@ def _heading(sheet, report: dict, title: str) -> int:
     return len(lines) + 2
 
 
+# the table writer and the heading, shared with the monthly report (webmap.services.reports)
+write_table = _write_table
+heading = _heading
+
+
 def workbook(report: dict) -> bytes:
     """The report of :func:`indicators` as an .xlsx: the indicators (with a totals row), their
     numerators and denominators, and what each one means."""
