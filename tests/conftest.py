@@ -7,6 +7,7 @@ import math
 import os
 import shutil
 import socket
+import tempfile
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -26,6 +27,8 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 DEMO_SEED = 20261128
 DEMO_INCIDENTS = 4000
 DEMO_UNTIL = datetime(2026, 11, 20, 18, 0, tzinfo=SHANGHAI)
+# the monthly reports `wangge jobs run` writes go to a folder of the session, not the checkout's var/
+os.environ.setdefault("WANGGE_REPORTS_DIR", tempfile.mkdtemp(prefix="wangge-test-reports-"))
 
 
 def pytest_collection_modifyitems(items):
