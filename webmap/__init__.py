@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth,
         boards,
         compress,
+        dashboard,
         database,
         errors,
         hotline,
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(hotline.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(supervision.bp)
     app.register_blueprint(supervision.pages)
     app.register_blueprint(mapdata.bp)
@@ -116,6 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
         csrf.exempt(bp)
     csrf.exempt(analyses.bp)  # 周分析 / 月汇总 / 民情分析会: the same X-CSRFToken rule
     csrf.exempt(tasks.bp)  # 交办任务: the same X-CSRFToken rule
+    csrf.exempt(dashboard.bp)  # 统计看板: the same X-CSRFToken rule
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)
 

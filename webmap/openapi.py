@@ -430,6 +430,13 @@ def api_document() -> dict:
                 "summary": "综合评价指标 / indicators by grid, village, department, category, source or month",
                 "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("by", "since", "until")],
                 "responses": {"200": {"description": "rows and total"}, "400": ERRORS["400"]}}},
+            "/stats/dashboard": {"get": {
+                "summary": "统计看板 / the dashboard: tiles with 环比 and 同比, grids, villages, trend, rankings, sources",
+                "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                               for n in ("since", "until", "village", "category")],
+                "responses": {"200": {"description": "period, tiles, previous, last_year, by_grid, by_village, "
+                                                     "trend, categories, departments, workers, sources"},
+                              "400": ERRORS["400"]}}},
             "/stats/indicators.xlsx": {"get": {"summary": "同上, Excel / the same as an Excel workbook",
                                                "responses": {"200": {"description": "xlsx"}}}},
             "/incidents/{incident_id}": {"get": {

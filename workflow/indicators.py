@@ -269,3 +269,139 @@ def month_label(key: str) -> str:
     """
     year, month = key.split("-")
     return f"{int(year)}年{int(month)}月"
+
+
+# ---------------------------------------------------------------- the dashboard (统计看板)
+#
+# The dashboard counts what *happened* in a window, not a cohort: a case reported on 30 September
+# and closed on 9 October is reported in September and closed in October. Its counting is one
+# query (``db/sql/stats_dashboard.sql``); these are its figures, each a count or
+# ``numerator / denominator`` of that query's columns, and the cases behind each one as the
+# dispatcher console's list filter (``GET /api/v1/incidents``: state, and the report window).
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the dashboard: ``unit`` is ``count``, ``rate`` (a fraction 0–1, None when the
+    denominator is 0), ``hours`` (a mean over ``denominator``) or ``median`` (read as is).
+    ``states``: the case states the drill-down lists (empty: every state)."""
+
+    key: str
+    zh: str
+    en: str
+    unit: str
+    numerator: str
+    denominator: str | None
+    definition_zh: str
+    definition_en: str
+    states: tuple[str, ...] = ()
+
+
+DASHBOARD: tuple[Figure, ...] = (
+    Figure("reported", "上报数", "reported", "count", "reported", None,
+           "窗口内上报的案件数", "cases reported in the window"),
+    Figure("filed", "立案数", "filed", "count", "filed", None,
+           "窗口内镇综治中心立案(file 事件)的案件数", "cases the town filed in the window (a file event)"),
+    Figure("closed", "结案数", "closed", "count", "closed", None,
+           "窗口内结案的案件数(按结案时间)", "cases closed in the window (by the time they closed)", ("结案",)),
+    Figure("overdue", "超期数", "overdue", "count", "overdue", None,
+           "窗口结束时(或现在, 取早者)未结案且已过处置时限的案件数(作废、挂账不计)",
+           "cases open past their deadline at the window's end, or now when earlier (void and parked "
+           "cases excluded)"),
+    Figure("closed_on_time_rate", "按期结案率", "closed on time", "rate", "closed_on_time", "closing_due",
+           "窗口内结案且有时限的案件中, 在时限前结案的比例",
+           "of the cases closed in the window that had a deadline, the share closed by it", ("结案",)),
+    Figure("rework_rate", "返工率", "rework rate", "rate", "reworked", "verified",
+           "窗口内经结案核查的案件中, 核查不通过(返工)至少一次的比例",
+           "of the cases verified in the window, the share failed (sent back for rework) at least once"),
+    Figure("return_rate", "回退率", "return rate", "rate", "returned", "dispatched",
+           "窗口内派遣的案件中, 窗口内被部门回退的比例",
+           "of the cases dispatched in the window, the share a department returned as misrouted in it"),
+    Figure("satisfaction_rate", "满意率", "satisfaction", "rate", "satisfied", "visited",
+           "窗口内结案且已回访的案件中, 满意度 ≥ 4 的比例",
+           "of the cases closed in the window and visited, the share rated 4 or 5", ("结案",)),
+    Figure("self_handled_share", "就地处置占比", "self-handled share", "rate", "self_handled", "closed",
+           "窗口内网格员就地处置的案件数 / 窗口内结案数",
+           "cases a grid worker handled on the spot in the window / cases closed in it"),
+    Figure("handling_hours_mean", "平均处置时长(小时)", "mean handling time (hours)", "hours",
+           "handling_hours", "closed",
+           "窗口内结案的案件从派遣(未派遣的从上报)到结案的平均小时数(自然时间)",
+           "mean hours (calendar time) from dispatch, or report when never dispatched, to closing, over "
+           "the cases closed in the window", ("结案",)),
+    Figure("handling_hours_median", "处置时长中位数(小时)", "median handling time (hours)", "median",
+           "handling_hours_median", None, "同上, 中位数", "the same, the median", ("结案",)),
+)
+HOTLINE: tuple[Figure, ...] = (  # 12345 的"三率" and returns, over the orders dispatched in the window
+    Figure("accepted_on_time_rate", "按时签收率", "accepted on time", "rate", "accepted_on_time", "accept_due",
+           "窗口内派发的工单中(已签收/退回或签收时限已过), 在签收时限内签收或退回的比例",
+           "of the orders dispatched in the window that were signed for or returned, or are past the "
+           "sign-for limit, the share signed for or returned within it"),
+    Figure("replied_on_time_rate", "按时答复率", "replied on time", "rate", "replied_on_time", "reply_due",
+           "窗口内派发且未退回的工单中(已答复或答复时限已过), 在答复时限内答复的比例",
+           "of the orders dispatched in the window and not returned that were replied or are past the "
+           "reply limit, the share replied within it"),
+    Figure("satisfaction_rate", "满意率", "satisfaction", "rate", "hotline_satisfied", "hotline_visited",
+           "窗口内派发、其案件已回访的工单中, 满意度 ≥ 4 的比例",
+           "of the orders dispatched in the window whose case was visited, the share rated 4 or 5"),
+    Figure("returned", "退回数", "returned", "count", "hotline_returned", None,
+           "窗口内派发的工单中被本镇退回过的件数", "orders dispatched in the window that the town returned"),
+)
+DASHBOARD_SPAN_DAYS = {"day": 62, "week": 190}  # a trend by day up to ~2 months, by week up to ~6, else by month
+
+
+def evaluate_figures(counts: Mapping[str, float | int | None], figures=DASHBOARD) -> dict:
+    """The figures of one row of counts: counts as integers, rates as fractions (4 decimals,
+    None without a denominator), hours (2 decimals).
+
+    >>> f = evaluate_figures({"reported": 4, "closed": 2, "closed_on_time": 1, "closing_due": 2,
+    ...                       "handling_hours": 5, "handling_hours_median": 2.5})
+    >>> f["reported"], f["closed_on_time_rate"], f["handling_hours_mean"], f["handling_hours_median"]
+    (4, 0.5, 2.5, 2.5)
+    >>> evaluate_figures({})["rework_rate"], evaluate_figures({})["handling_hours_median"]
+    (None, None)
+    """
+    out: dict = {}
+    for fig in figures:
+        num = counts.get(fig.numerator)
+        if fig.unit == "count":
+            out[fig.key] = int(num or 0)
+        elif fig.unit == "median":
+            out[fig.key] = None if num is None else round(float(num), 2)
+        else:
+            den = counts.get(fig.denominator) or 0
+            value = float(num or 0) / den if den else None
+            out[fig.key] = None if value is None else round(value, 2 if fig.unit == "hours" else 4)
+    return out
+
+
+def trend_unit(since: datetime, until: datetime) -> str:
+    """The trend's bucket for a window: by day up to 62 days, by week up to 190, else by month.
+
+    >>> d = lambda m, day=1: datetime(2026, m, day, tzinfo=SHANGHAI)
+    >>> trend_unit(d(9), d(10)), trend_unit(d(1), d(5)), trend_unit(d(1), d(12))
+    ('day', 'week', 'month')
+    """
+    days = (until - since).total_seconds() / 86400
+    return next((unit for unit, limit in DASHBOARD_SPAN_DAYS.items() if days <= limit), "month")
+
+
+def comparison_windows(since: datetime, until: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """The previous period of the same length (环比) and the same period a year earlier (同比).
+    A window of whole calendar months compares with the whole months before it.
+
+    >>> d = lambda y, m, day=1: datetime(y, m, day, tzinfo=SHANGHAI)
+    >>> w = comparison_windows(d(2026, 10), d(2026, 11))
+    >>> [(a.date().isoformat(), b.date().isoformat()) for a, b in w.values()]
+    [('2026-09-01', '2026-10-01'), ('2025-10-01', '2025-11-01')]
+    >>> w = comparison_windows(d(2026, 10, 5), d(2026, 10, 12))
+    >>> [(a.date().isoformat(), b.date().isoformat()) for a, b in w.values()]
+    [('2026-09-28', '2026-10-05'), ('2025-10-05', '2025-10-12')]
+    """
+    s, u = since.astimezone(SHANGHAI), until.astimezone(SHANGHAI)
+    whole_months = s.day == 1 and u.day == 1 and s.time() == time(0) and u.time() == time(0)
+    if whole_months:
+        months = (u.year * 12 + u.month) - (s.year * 12 + s.month)
+        first = _months_before(s.date(), months)
+        previous = (datetime.combine(first, time(0), SHANGHAI), since)
+    else:
+        previous = (since - (until - since), since)
+    return {"previous": previous, "last_year": (_years_before(s, 1), _years_before(u, 1))}
