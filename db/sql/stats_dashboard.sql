@@ -42,26 +42,25 @@ WITH win (w, since, until, as_of) AS (
       JOIN win ON e.at >= win.since AND e.at < win.until
      WHERE e.action IN ('file', 'dispatch', 'return', 'verify_pass', 'verify_fail', 'self_handle')
      GROUP BY 1, 2
-), touched AS (  -- one row per case and window it counts in
-    SELECT k.*, win.w, win.as_of,
-           k.reported_at >= win.since AND k.reported_at < win.until AS reported,
-           k.closed_at >= win.since AND k.closed_at < win.until AS closed,
-           k.state NOT IN ('作废', '挂账') AND k.deadline < win.as_of AND k.reported_at < win.as_of
-               AND (k.closed_at IS NULL OR k.closed_at > win.as_of) AS overdue
+), counts_in AS (  -- which cases count in which window: reported or closed in it, overdue at its end, or
+                    -- touched by its events (ids only, so that the union is a cheap one)
+    SELECT k.id, win.w
       FROM scoped k
       JOIN win ON (k.reported_at >= win.since AND k.reported_at < win.until)
                OR (k.closed_at >= win.since AND k.closed_at < win.until)
                OR (k.deadline < win.as_of AND k.reported_at < win.as_of
                    AND (k.closed_at IS NULL OR k.closed_at > win.as_of))
     UNION
+    SELECT h.incident_id, h.w FROM happened h
+), touched AS (  -- one row per case and window it counts in
     SELECT k.*, win.w, win.as_of,
-           k.reported_at >= win.since AND k.reported_at < win.until,
-           k.closed_at >= win.since AND k.closed_at < win.until,
+           k.reported_at >= win.since AND k.reported_at < win.until AS reported,
+           k.closed_at >= win.since AND k.closed_at < win.until AS closed,
            k.state NOT IN ('作废', '挂账') AND k.deadline < win.as_of AND k.reported_at < win.as_of
-               AND (k.closed_at IS NULL OR k.closed_at > win.as_of)
-      FROM happened h
-      JOIN scoped k ON k.id = h.incident_id
-      JOIN win ON win.w = h.w
+               AND (k.closed_at IS NULL OR k.closed_at > win.as_of) AS overdue
+      FROM counts_in c
+      JOIN scoped k ON k.id = c.id
+      JOIN win ON win.w = c.w
 ), facts AS (
     SELECT t.w, t.reported, t.closed, t.overdue,
            COALESCE(h.filed, false) AS filed,
