@@ -142,6 +142,22 @@ def test_another_user_cannot_fetch_an_export(client, connection, export_dir):
     assert client.get(job["url"], headers=again).status_code == 200
 
 
+def test_an_export_left_by_a_stopped_app_is_failed(client, export_dir):
+    import json
+    import subprocess
+    import sys
+
+    headers = bearer(client, "dispatcher1")
+    job = client.post("/api/v1/exports/cases", json={"grid": "120116103201001"}, headers=headers).get_json()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    meta = export_dir / f"{job['job']}.json"
+    record = json.loads(meta.read_text(encoding="utf-8"))
+    meta.write_text(json.dumps({**record, "state": "进行中", "pid": int(gone)}), encoding="utf-8")
+    status = client.get(job["status_url"], headers=headers).get_json()
+    assert status["state"] == "失败" and status["url"] is None
+
+
 @pytest.mark.parametrize("body, field", [
     ({"state": "不存在"}, "state"), ({"grid": "12"}, "grid"), ({"since": "yesterday"}, "since"),
     ({"village": ["120116103201"]}, "village"), ({"overdue": "maybe"}, "overdue"),

@@ -310,7 +310,7 @@ def start_case_export(db: Session, user, body, *, directory: Path, sync_max: int
     directory.mkdir(parents=True, exist_ok=True)
     record = {
         "job": secrets.token_hex(8), "kind": "cases", "state": QUEUED, "done": 0, "total": total,
-        "filters": given, "created": format_iso(now),
+        "filters": given, "created": format_iso(now), "pid": os.getpid(),
         "owner": {"id": user.id, "username": user.username, "role": user.role, "scope_code": user.scope_code,
                   "department_id": user.department_id},
     }
@@ -321,10 +321,27 @@ def start_case_export(db: Session, user, body, *, directory: Path, sync_max: int
     return record
 
 
+def _alive(pid: int | None) -> bool:
+    if pid is None or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process: it exists
+    return True
+
+
 def job_status(directory: Path, user, job: str) -> dict:
+    """The job's record. One left 排队 or 进行中 by an app process that has since stopped (a restart)
+    is 失败: nothing will finish it, and the page should not wait for ever."""
     record = _load(directory, job)
     if record is None or not _may_read(record, user):
         raise NotFoundError("没有这个导出任务", "no such export")
+    if record["state"] in (QUEUED, RUNNING) and not _alive(record.get("pid")):
+        record.update(state=FAILED, error="the app stopped before the export was finished")
+        _save(directory, record)
     return record
 
 
