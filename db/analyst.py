@@ -5,6 +5,8 @@
     cases = load_cases(db, since="2026-01-01", categories=["SR01"])
     grids = load_grids(db, at="2026-06-01")
 
+    m = offline_map(grids, gi=gi, kde=surface, cases=cases)  # an interactive map that needs no network
+
 No personal data: cases carry no reporter's name or phone. ``db`` is an SQLAlchemy engine or
 connection (or a URL string).
 """
@@ -102,3 +104,11 @@ def load_grids(db: Engine | Connection | str, at=None) -> gpd.GeoDataFrame:
          ORDER BY g.code""")
     at = _moment(at) if at is not None else datetime.now(SHANGHAI)
     return gpd.read_postgis(sql, _bind(db), geom_col="geom", params={"at": at}, crs="EPSG:4326")
+
+
+def offline_map(grids, **layers):
+    """An interactive folium map that needs no network (its libraries inlined, tiles only from a
+    local base map): see :func:`db.analyst_map.offline_map`."""
+    from db.analyst_map import offline_map as build
+
+    return build(grids, **layers)

@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
         dashboard,
         database,
         errors,
+        exports,
         hotline,
         hotline_pages,
         hotspots,
@@ -108,6 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tasks.bp)
     app.register_blueprint(tasks.pages)
     app.register_blueprint(reports.pages)  # 月报 at /stats/reports
+    app.register_blueprint(exports.bp)
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)
@@ -119,6 +121,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(analyses.bp)  # 周分析 / 月汇总 / 民情分析会: the same X-CSRFToken rule
     csrf.exempt(tasks.bp)  # 交办任务: the same X-CSRFToken rule
     csrf.exempt(dashboard.bp)  # 统计看板: the same X-CSRFToken rule
+    csrf.exempt(exports.bp)  # 导出: the same X-CSRFToken rule
     csrf.exempt(open311.bp)  # machine clients with an api_key
     localize_folium(app.static_url_path)
 

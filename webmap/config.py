@@ -83,6 +83,11 @@ class Settings:
     RATELIMIT_STORAGE_URI: str = field(default_factory=lambda: os.environ.get("WANGGE_RATELIMIT_STORAGE", "memory://"))
     # Behind a reverse proxy: trust one X-Forwarded-For/-Proto hop (client addresses, URLs).
     PROXY_FIX: bool = field(default_factory=lambda: os.environ.get("WANGGE_PROXY_FIX", "") == "1")
+    # Case exports (/api/v1/exports): up to this many cases the file is written at once, beyond in the
+    # background; the workbooks and their job records are kept in EXPORTS_DIR (var/exports).
+    EXPORT_SYNC_MAX: int = field(default_factory=lambda: _int("WANGGE_EXPORT_SYNC_MAX", 10_000, 1, 1_000_000))
+    EXPORTS_DIR: str = field(default_factory=lambda: os.environ.get("WANGGE_EXPORTS_DIR", "")
+                             or str(project_root() / "var" / "exports"))
     BABEL_DEFAULT_LOCALE: str = "zh"
     BABEL_DEFAULT_TIMEZONE: str = "Asia/Shanghai"
     SESSION_COOKIE_HTTPONLY: bool = True

@@ -9,25 +9,16 @@ make a page hang on an unreachable CDN).
 from __future__ import annotations
 
 import inspect
+import json
 import re
+from pathlib import Path
 
-# (pattern in the CDN URL, path under /static/vendor/)
-LOCAL_FILES = (
-    (r"leaflet@[\d.]+/dist/leaflet\.js$", "leaflet/1.9.4/leaflet.js"),
-    (r"leaflet@[\d.]+/dist/leaflet\.css$", "leaflet/1.9.4/leaflet.css"),
-    (r"jquery-[\d.]+(\.min)?\.js$", "jquery/3.7.1/jquery.min.js"),
-    (r"bootstrap@[\d.]+/dist/js/bootstrap\.bundle\.min\.js$", "bootstrap/5.2.2/js/bootstrap.bundle.min.js"),
-    (r"bootstrap@[\d.]+/dist/css/bootstrap\.min\.css$", "bootstrap/5.2.2/css/bootstrap.min.css"),
-    (r"fontawesome-free@[\d.]+/css/all\.min\.css$", "fontawesome-free/6.2.0/css/all.min.css"),
-    (r"leaflet\.awesome-markers\.js$", "leaflet.awesome-markers/2.0.5/leaflet.awesome-markers.js"),
-    (r"leaflet\.awesome-markers\.css$", "leaflet.awesome-markers/2.0.5/leaflet.awesome-markers.css"),
-    (r"leaflet[-_]heat(\.min)?\.js$", "leaflet.heat/0.2.0/leaflet-heat.js"),
-    (r"leaflet\.markercluster(-src)?\.js$", "leaflet.markercluster/1.5.3/leaflet.markercluster.js"),
-    (r"MarkerCluster\.css$", "leaflet.markercluster/1.5.3/MarkerCluster.css"),
-    (r"MarkerCluster\.Default\.css$", "leaflet.markercluster/1.5.3/MarkerCluster.Default.css"),
-)
-# our own replacement for folium's tiny rotate stylesheet
-OWN_FILES = ((r"leaflet\.awesome\.rotate(\.min)?\.css$", "css/leaflet.awesome.rotate.css"),)
+# (pattern in the CDN URL, path under /static/vendor/) and our own replacement for folium's tiny
+# rotate stylesheet (path under /static/): one table, webmap/folium_files.json, which the analysts'
+# offline maps (db/analyst_map.py) read too
+_TABLE = json.loads((Path(__file__).parent / "folium_files.json").read_text(encoding="utf-8"))
+LOCAL_FILES = tuple(tuple(row) for row in _TABLE["vendored"])
+OWN_FILES = tuple(tuple(row) for row in _TABLE["own"])
 
 
 def _local(url: str, vendor_base: str, static_base: str) -> str | None:

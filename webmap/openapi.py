@@ -448,6 +448,7 @@ def api_document() -> dict:
             **VISIT_PATHS,
             **OFFICE_PATHS,
             **TASK_PATHS,
+            **EXPORT_PATHS,
         },
     }
 
@@ -670,4 +671,19 @@ TASK_PATHS = {  # 交办任务 (seed 8-1) and the information-collection rule (s
               path=_TASK, body="{action, version, note, attachments: [sha256], assignee: id}",
               answer="the task as it now is"),
         "x-actions": {name: {"actor": a.actor, "zh": a.zh, "en": a.en} for name, a in task_rules.ACTIONS.items()}}},
+}
+
+
+_JOB = ("job",)
+EXPORT_PATHS = {  # 导出 (webmap/exports.py): one row per case with its lifecycle times
+    "/exports/cases": {"post": _op(
+        "导出案件 / export the cases the console's filters select as .xlsx (one row per case: 上报, 立案, 派遣, 接收, "
+        "反馈, 核查, 结案 times from the case events; residents' phones masked unless the role may see them). "
+        "Up to 10,000 cases (EXPORT_SYNC_MAX): 201, the file is ready at `url`; more: 202, poll `status_url`",
+        body="{state: comma list, category, village, grid, source, since, until, overdue, bbox}",
+        answer="{job, state: 完成|排队, done, total, url, status_url}", status="201")},
+    "/exports/{job}": {"get": _op("导出进度 / an export's progress: {state: 排队|进行中|完成|失败, done, total, url} "
+                                  "(the account that asked, or one of the same role and scope; else 404)", path=_JOB)},
+    "/exports/{job}/file": {"get": _op("导出文件 / the finished workbook (404 until 完成)", path=_JOB,
+                                       answer="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
 }

@@ -56,6 +56,7 @@ def dispatch():
         # personal whereabouts: the layer is offered only to the roles that may see tracks
         "patrolsUrl": url_for("mapdata.patrols") if tracks.may_see_tracks(current_user) else None,
         "searchUrl": url_for("mapdata.search"),
+        "exportUrl": url_for("exports.cases"),  # 导出: the filters' cases as .xlsx (webmap/exports.py)
         **_panel_urls(),
         "streamUrl": url_for("live.stream"),
         **tiles.page_config(),

@@ -31,6 +31,10 @@ def test_the_notebook_runs_with_charts_in_its_outputs(path, database_url, monkey
     assert len(images) >= 2, f"{path.name}: {len(images)} charts"
     text = "".join(o.get("text", "") for o in outputs)
     assert "Traceback" not in text
+    # the offline map (db.analyst.offline_map): Leaflet inlined, no script or stylesheet to fetch
+    maps = [o["data"]["text/html"] for o in outputs if "leaflet" in o.get("data", {}).get("text/html", "")]
+    assert maps, f"{path.name}: no interactive map"
+    assert not [m for m in maps if "&lt;script src=" in m or "rel=&quot;stylesheet" in m]
 
 
 def test_the_analyst_api_loads_geodataframes(engine):

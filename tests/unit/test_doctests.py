@@ -11,7 +11,7 @@ import workflow
 
 MODULES = sorted(
     {f"{pkg.__name__}.{m.name}" for pkg in (spatial, workflow) for m in pkgutil.iter_modules(pkg.__path__)}
-    | {"webmap.services.privacy", "webmap.services.attachments", "db.cluster"}
+    | {"webmap.services.privacy", "webmap.services.attachments", "db.cluster", "db.analyst_map"}
 )
 
 

@@ -202,6 +202,12 @@ def _conditions(user, f: MapFilter, now: datetime, *, spatial: bool = True) -> l
     return where
 
 
+def filter_where(user, f: MapFilter, now: datetime) -> list:
+    """The console's filters and the reader's scope as SQL conditions, for other readers of the
+    console's selection (the export, :mod:`webmap.services.exports`)."""
+    return _conditions(user, f, now)
+
+
 def _round(value, digits: int = 6):
     return None if value is None else round(value, digits)
 

@@ -327,6 +327,50 @@
   }
 
   // ------------------------------------------------------------ start
+  // ------------------------------------------------------------ 导出: the filters' cases as .xlsx
+  // Every case the filters select (not only the viewport). A small export is ready at once (201);
+  // a large one (202) is written in the background: the bar shows its progress until the link.
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  function showExport(answer) {
+    const bar = $("d-export-bar");
+    bar.hidden = false;
+    bar.max = Math.max(answer.total || 0, 1);
+    bar.value = answer.state === "完成" ? bar.max : answer.done || 0;
+    const key = { "排队": "exportQueued", "进行中": "exportRunning", "完成": "exportDone", "失败": "exportFailed" }[answer.state];
+    $("d-export-state").textContent = fmt(t[key] || "", { done: answer.done, total: answer.total });
+    document.body.dataset.exportState = answer.state;
+  }
+  async function exportCases() {
+    const button = $("d-export");
+    const link = $("d-export-link");
+    button.disabled = true;
+    link.hidden = true;
+    try {
+      let { ok, answer } = await Wangge.fetchJSON(config.exportUrl, { method: "POST", body: Object.fromEntries(filterParams()) });
+      while (ok && answer.state !== "完成" && answer.state !== "失败") {
+        showExport(answer);
+        await sleep(600);
+        ({ ok, answer } = await Wangge.fetchJSON(answer.status_url));
+      }
+      if (!ok) {
+        $("d-export-bar").hidden = true;
+        $("d-export-state").textContent = Wangge.reasons(answer) || t.exportFailed;
+        return;
+      }
+      showExport(answer);
+      if (answer.state === "完成") {
+        link.href = answer.url;
+        link.hidden = false;
+      }
+    } catch (err) {
+      $("d-export-state").textContent = t.exportFailed;
+      console.error(err);
+    } finally {
+      button.disabled = false;
+    }
+  }
+  $("d-export").addEventListener("click", exportCases);
+
   // the grid filter offers the grids of the chosen village (all grids when none is chosen)
   let gridFeatures = [];
   function fillGrids() {
