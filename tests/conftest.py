@@ -29,6 +29,7 @@ DEMO_INCIDENTS = 4000
 DEMO_UNTIL = datetime(2026, 11, 20, 18, 0, tzinfo=SHANGHAI)
 # the monthly reports `wangge jobs run` writes go to a folder of the session, not the checkout's var/
 os.environ.setdefault("WANGGE_REPORTS_DIR", tempfile.mkdtemp(prefix="wangge-test-reports-"))
+os.environ.setdefault("WANGGE_EXPORTS_DIR", tempfile.mkdtemp(prefix="wangge-test-exports-"))  # and the exports
 
 
 def pytest_collection_modifyitems(items):
