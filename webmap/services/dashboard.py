@@ -10,12 +10,10 @@ data in :mod:`workflow.indicators` (``DASHBOARD``, ``HOTLINE``); the scope is
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +25,7 @@ from workflow.clock import SHANGHAI, format_iso
 
 from .errors import FieldError, InvalidParametersError
 from .incidents import SOURCE_LABELS
-from .stats import TIMEZONE, heading, is_synthetic, scope_params, write_table
+from .stats import TIMEZONE, heading, is_synthetic, saved, scope_params, write_notes, write_table
 
 PARAMS = {"since", "until", "village", "category", "lang"}
 WORKERS = 20  # the workers ranked: at most this many
@@ -251,18 +249,9 @@ def workbook(report: dict) -> bytes:
           [None, None, None, "0", "0"])
     sheet("来源", "来源 sources", [("来源", "source"), ("来源名称", "source label"), ("上报数", "reported")],
           [[s["source"], s["label"], s["reported"]] for s in report["sources"]], [None, None, "0"])
-    notes = book.create_sheet("指标说明")
-    start = heading(notes, head, "指标说明 definitions")
-    for n, d in enumerate(report["definitions"], start=start):
-        for col, text in enumerate((d["zh"], d["en"], d["unit"], d["definition_zh"], d["definition_en"]), start=1):
-            notes.cell(row=n, column=col, value=text).alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in zip("ABCDE", (20, 24, 9, 60, 60), strict=True):
-        notes.column_dimensions[col].width = width
-    book.properties.title = f"统计看板 {report['period']['label']}"
-    book.properties.creator = "网格 Wangge"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    write_notes(book.create_sheet("指标说明"), head,
+                [(d["zh"], d["en"], d["unit"], d["definition_zh"], d["definition_en"]) for d in report["definitions"]])
+    return saved(book, f"统计看板 {report['period']['label']}")
 
 
 def workbook_name(report: dict) -> str:
