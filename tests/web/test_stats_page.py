@@ -63,6 +63,7 @@ def test_the_town_leader_reads_the_month_and_clicks_through(browser, live_server
         since, until = parse_qs(query)["since"][0], parse_qs(query)["until"][0]
         data = page.request.get(f"{live_server}/api/v1/stats/dashboard?{query}").json()
         _tiles_match(page, data)
+        assert page.get_attribute("#sx-chart-trend", "data-empty") == ("0" if data["trend"]["points"] else "1")
         page.click("[data-period=last_month]")  # the demo's cases: the month before this one too
         page.wait_for_function("document.body.dataset.period && document.body.dataset.period !== '{since}/{until}'")
         page.wait_for_selector(READY, state="attached")
@@ -139,6 +140,19 @@ def test_a_village_is_kept_in_the_link_and_overdue_opens_the_open_overdue_cases(
         page.click("#sx-tiles [data-key=overdue]")
         page.wait_for_selector("body[data-map-ready='1']", timeout=20_000)
         assert page.input_value("#f-village") == code and page.is_checked("#f-overdue")
+        assert not errors, errors
+
+
+@pytest.mark.parametrize(("username", "village_filter"), [("leader01", False), ("dept_huanwei", False), ("district1", True)])
+def test_each_reader_sees_their_scope(browser, live_server, username, village_filter):
+    with signed_page(browser, live_server, username, "/stats?since=2026-11-01&until=2026-11-30", READY) \
+            as (page, _seen, errors):
+        data = page.request.get(f"{live_server}/api/v1/stats/dashboard?since=2026-11-01&until=2026-11-30").json()
+        assert page.locator("#sx-tiles [data-key=reported] .sx-value").inner_text().replace(",", "") \
+            == str(data["tiles"]["reported"])
+        assert (page.locator("#sx-village").count() == 1) == village_filter
+        assert page.locator("#sx-chart-trend canvas").count() >= 1
+        assert page.locator("#sx-map path.sx-grid").count() > 0
         assert not errors, errors
 
 

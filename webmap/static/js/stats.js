@@ -182,7 +182,10 @@
   function chart(id, option) {
     const node = $("sx-chart-" + id);
     charts[id] = charts[id] || echarts.init(node, null, { renderer: "canvas" });
-    charts[id].setOption({ animation: false, ...option }, true);
+    const empty = (option.series || []).every((serie) => !serie.data.some((v) => (v && v.value !== undefined ? v.value : v)));
+    const note = empty ? { text: t.noData, left: "center", top: "middle", textStyle: { color: "#8a939c", fontSize: 14 } } : undefined;
+    charts[id].setOption({ animation: false, title: note, ...option }, true);
+    node.dataset.empty = empty ? "1" : "0";
     return charts[id];
   }
   function drawCharts(data) {
