@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff,
         staff_records,
         stats,
+        stats_page,
         supervision,
         tasks,
         tiles,
@@ -110,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tasks.pages)
     app.register_blueprint(reports.pages)  # 月报 at /stats/reports
     app.register_blueprint(exports.bp)
+    app.register_blueprint(stats_page.pages)  # 统计看板 at /stats
     # read-only APIs that tools call without a form: no CSRF token to carry
     csrf.exempt(ogc.bp)
     # the JSON API checks X-CSRFToken itself, for cookie sessions only (tokens carry no cookie)

@@ -437,6 +437,11 @@ def api_document() -> dict:
                 "responses": {"200": {"description": "period, tiles, previous, last_year, by_grid, by_village, "
                                                      "trend, categories, departments, workers, sources"},
                               "400": ERRORS["400"]}}},
+            "/stats/dashboard.xlsx": {"get": {
+                "summary": "统计看板 Excel / the dashboard as an Excel workbook (a sheet per table)",
+                "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                               for n in ("since", "until", "village", "category")],
+                "responses": {"200": {"description": "xlsx"}, "400": ERRORS["400"]}}},
             "/stats/indicators.xlsx": {"get": {"summary": "同上, Excel / the same as an Excel workbook",
                                                "responses": {"200": {"description": "xlsx"}}}},
             "/incidents/{incident_id}": {"get": {

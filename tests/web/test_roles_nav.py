@@ -10,18 +10,18 @@ from workflow import roles
 
 MENU = {"/dispatch": "调度台", "/planner": "网格规划", "/analysis": "热点分析", "/patrols": "巡查", "/m/patrol": "巡查",
         "/m/": "上报",
-        "/supervision": "督办清单", "/visits": "走访", "/m/visits": "走访", "/analyses": "分析研判", "/office": "办公室台账", "/tasks": "交办任务", "/m/tasks": "交办任务"}
+        "/supervision": "督办清单", "/visits": "走访", "/m/visits": "走访", "/analyses": "分析研判", "/office": "办公室台账", "/tasks": "交办任务", "/m/tasks": "交办任务", "/stats": "统计"}
 # The menu of each demo account, as it was before the table: written out, not derived from it.
 EXPECTED = {
     "worker001": ("专职网格员", {"/m/patrol", "/m/", "/m/visits", "/m/tasks"}),  # who patrols gets the phone's patrol page
-    "leader01": ("网格长", {"/dispatch", "/analysis", "/m/patrol", "/m/", "/supervision", "/visits", "/analyses", "/tasks"}),
-    "dispatcher1": ("镇综治中心调度员", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/visits", "/analyses", "/office", "/tasks"}),
-    "townleader1": ("镇领导", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/visits", "/analyses", "/office", "/tasks"}),
-    "dept_huanwei": ("职能部门", {"/dispatch", "/supervision", "/tasks"}),
-    "district1": ("区网格中心", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/visits", "/analyses", "/tasks"}),
+    "leader01": ("网格长", {"/dispatch", "/analysis", "/m/patrol", "/m/", "/supervision", "/visits", "/analyses", "/tasks", "/stats"}),
+    "dispatcher1": ("镇综治中心调度员", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/visits", "/analyses", "/office", "/tasks", "/stats"}),
+    "townleader1": ("镇领导", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/visits", "/analyses", "/office", "/tasks", "/stats"}),
+    "dept_huanwei": ("职能部门", {"/dispatch", "/supervision", "/tasks", "/stats"}),
+    "district1": ("区网格中心", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/visits", "/analyses", "/tasks", "/stats"}),
     "planner1": ("网格规划员", {"/planner", "/analysis"}),
     "analyst1": ("数据分析员", {"/analysis"}),
-    "admin": ("系统管理员", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/visits", "/analyses", "/office", "/tasks"}),
+    "admin": ("系统管理员", {"/dispatch", "/planner", "/analysis", "/patrols", "/supervision", "/visits", "/analyses", "/office", "/tasks", "/stats"}),
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from workflow.clock import SHANGHAI, format_iso
 
 from .errors import FieldError, InvalidParametersError
 from .incidents import SOURCE_LABELS
-from .stats import TIMEZONE, is_synthetic, scope_params
+from .stats import TIMEZONE, heading, is_synthetic, saved, scope_params, write_notes, write_table
 
 PARAMS = {"since", "until", "village", "category", "lang"}
 WORKERS = 20  # the workers ranked: at most this many
@@ -187,3 +188,74 @@ def _names(db: Session, groups: dict) -> dict:
             .join(Account, Account.person_id == Person.id, isouter=True)
             .where(Person.id.in_([int(k) for k in keys["worker"]])))}
     return out
+
+
+def _ratio(value):
+    return None if value is None else round(value * 100, 2)
+
+
+def workbook(report: dict) -> bytes:
+    """The dashboard of :func:`dashboard` as an .xlsx (``GET /api/v1/stats/dashboard.xlsx``): the tiles
+    beside the previous period and the same period a year earlier, then one sheet per table of the
+    page (grids, villages, trend, categories, departments, workers, sources) and the definitions.
+    Rates are in percent."""
+    book = Workbook()
+    head = {**report, "period": report["period"]["label"]}
+    figures = [(f, None) for f in ind.DASHBOARD] + [(f, "hotline") for f in ind.HOTLINE]
+
+    def tile(which: str, fig, group):
+        value = (report[which]["hotline"] if group else report[which])[fig.key]
+        return _ratio(value) if fig.unit == "rate" else value
+
+    def sheet(title: str, heading_text: str, headers: list[tuple[str, str]], rows: list[list], formats: list):
+        ws = book.active if book.active.title == "Sheet" else book.create_sheet(title)
+        ws.title = title
+        start = heading(ws, head, heading_text)
+        write_table(ws, start, [h[0] for h in headers], [h[1] for h in headers], rows, [], formats)
+        return ws
+
+    def name_of(fig, group):
+        suffix = "(%)" if fig.unit == "rate" else ""
+        return ("12345 " if group else "") + fig.zh + suffix, ("12345 " if group else "") + fig.en
+
+    sheet("指标", f"统计看板 dashboard: 本期 {report['period']['label']} · 上期 {report['previous_period']['label']}"
+                  f" · 去年同期 {report['last_year_period']['label']}",
+          [("指标", "figure"), ("English", "English"), ("本期", "this period"), ("上期(环比)", "previous"),
+           ("去年同期(同比)", "a year earlier")],
+          [[*name_of(f, g), tile("tiles", f, g), tile("previous", f, g), tile("last_year", f, g)] for f, g in figures],
+          [None, None, "0.00", "0.00", "0.00"])
+    rate = ("按期结案率(%)", "closed on time %")
+    sheet("网格", "按网格 by grid", [("网格编码", "grid code"), ("网格名称", "grid name"), ("村/社区", "village"),
+                                     ("上报数", "reported"), ("结案数", "closed"), ("超期数", "overdue"), rate],
+          [[r["code"], r["name"], r["village"], r["reported"], r["closed"], r["overdue"],
+            _ratio(r["closed_on_time_rate"])] for r in report["by_grid"]], [None, None, None, "0", "0", "0", "0.00"])
+    sheet("村社区", "按村/社区 by village", [("村/社区编码", "village code"), ("村/社区", "village"),
+                                          ("上报数", "reported"), ("结案数", "closed"), ("超期数", "overdue"), rate],
+          [[r["code"], r["name"], r["reported"], r["closed"], r["overdue"], _ratio(r["closed_on_time_rate"])]
+           for r in report["by_village"]], [None, None, "0", "0", "0", "0.00"])
+    sheet("趋势", f"趋势 trend (按{report['trend']['unit']})", [("时间", "at"), ("—", "—"), ("上报数", "reported"),
+                                                            ("结案数", "closed")],
+          [[p["at"], "", p["reported"], p["closed"]] for p in report["trend"]["points"]], [None, None, "0", "0"])
+    sheet("类别", "类别排行 categories ranked", [("类别编码", "category code"), ("类别", "category"),
+                                            ("上报数", "reported")],
+          [[c["code"], c["name"], c["reported"]] for c in report["categories"]], [None, None, "0"])
+    sheet("部门", "部门按期结案率排行 departments ranked by on-time closing",
+          [("部门编码", "department code"), ("部门", "department"), ("派遣数", "dispatched"), ("结案数", "closed"), rate],
+          [[d["code"], d["name"], d["dispatched"], d["closed"], _ratio(d["closed_on_time_rate"])]
+           for d in report["departments"]], [None, None, "0", "0", "0.00"])
+    sheet("网格员", "网格员排行 workers ranked", [("账号", "username"), ("姓名", "name"), ("网格", "grid"),
+                                            ("上报数", "reported"), ("结案数", "closed")],
+          [[w["username"], w["name"], w["grid"], w["reported"], w["closed"]] for w in report["workers"]],
+          [None, None, None, "0", "0"])
+    sheet("来源", "来源 sources", [("来源", "source"), ("来源名称", "source label"), ("上报数", "reported")],
+          [[s["source"], s["label"], s["reported"]] for s in report["sources"]], [None, None, "0"])
+    write_notes(book.create_sheet("指标说明"), head,
+                [(d["zh"], d["en"], d["unit"], d["definition_zh"], d["definition_en"]) for d in report["definitions"]])
+    return saved(book, f"统计看板 {report['period']['label']}")
+
+
+def workbook_name(report: dict) -> str:
+    """An ASCII file name: ``dashboard_20261201_20261231.xlsx``."""
+    since = datetime.fromisoformat(report["period"]["since"])
+    until = datetime.fromisoformat(report["period"]["until"]) - timedelta(microseconds=1)
+    return f"dashboard_{since:%Y%m%d}_{until:%Y%m%d}.xlsx"

@@ -238,17 +238,26 @@ def workbook(report: dict) -> bytes:
         [None, None, *("0.00" if s.unit == "hours" and h == 0 else "0" for s in rates for h in (0, 1))],
     )
 
-    notes = book.create_sheet("指标说明")
+    write_notes(book.create_sheet("指标说明"), report,
+                [(s.zh, s.en, s.unit, s.definition_zh, s.definition_en) for s in specs])
+    return saved(book, f"综合评价 {report['period']}")
+
+
+def write_notes(notes, report: dict, rows: list[tuple]) -> None:
+    """The sheet of definitions: (zh, en, unit, definition_zh, definition_en) per indicator."""
     start = _heading(notes, report, "指标说明 definitions")
     for col, text in enumerate(("指标 indicator", "English", "单位 unit", "口径", "definition"), start=1):
         notes.cell(row=start, column=col, value=text).font = BOLD
-    for n, s in enumerate(specs, start=start + 1):
-        for col, text in enumerate((s.zh, s.en, s.unit, s.definition_zh, s.definition_en), start=1):
+    for n, row in enumerate(rows, start=start + 1):
+        for col, text in enumerate(row, start=1):
             notes.cell(row=n, column=col, value=text).alignment = Alignment(wrap_text=True, vertical="top")
     for col, width in zip("ABCDE", (20, 24, 9, 60, 60), strict=True):
         notes.column_dimensions[col].width = width
 
-    book.properties.title = f"综合评价 {report['period']}"
+
+def saved(book: Workbook, title: str) -> bytes:
+    """The workbook's bytes, titled."""
+    book.properties.title = title
     book.properties.creator = "网格 Wangge"
     buffer = io.BytesIO()
     book.save(buffer)

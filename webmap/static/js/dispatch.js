@@ -384,6 +384,27 @@
       }
     }
   }
+  // a link's filters (from /stats: ?state&since&until&grid&village&category&source&overdue), applied
+  // once the choices are filled; a value the select does not offer (a list of states) is added to it
+  const OPEN_STATES = "待受理,已立案,立案派遣,处理中,待核查,督办,挂账";
+  function filtersFromURL() {
+    const q = new URLSearchParams(location.search);
+    if (!["state", "since", "until", "grid", "village", "category", "source", "overdue"].some((k) => q.has(k))) return;
+    const choose = (id, value) => {
+      const select = $(id);
+      if (value && select.tagName === "SELECT" && !Array.from(select.options).some((o) => o.value === value)) {
+        select.append(el("option", { value }, value));
+      }
+      select.value = value;
+    };
+    choose("f-village", q.get("village") || "");
+    fillGrids();
+    const state = q.get("state") || "";
+    choose("f-state", state === OPEN_STATES ? "open" : state);
+    for (const [id, name] of [["f-grid", "grid"], ["f-category", "category"], ["f-source", "source"],
+                              ["f-since", "since"], ["f-until", "until"]]) choose(id, q.get(name) || "");
+    $("f-overdue").checked = q.get("overdue") === "1";
+  }
   $("f-village").addEventListener("change", fillGrids);
   for (const id of ["f-village", "f-grid", "f-category", "f-state", "f-source", "f-since", "f-until", "f-overdue"]) {
     $(id).addEventListener("change", refresh);
@@ -400,6 +421,7 @@
       fillGrids();
       for (const f of v.features) $("f-village").append(el("option", { value: f.properties.code }, f.properties.name));
       for (const c of cats.items) $("f-category").append(el("option", { value: c.code }, categoryLabel(c, true)));
+      filtersFromURL();
       const b = grids.getBounds();
       if (b.isValid()) map.fitBounds(b, { padding: [10, 10] });
       else map.setView(...Wangge.townView());
