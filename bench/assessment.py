@@ -25,12 +25,10 @@ from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+from scratch import demo_database
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from db import cluster, migrate
-from db.demo import load_demo
 from workflow.clock import SHANGHAI
 
 DBNAME = "wangge_bench_assessment"
@@ -38,30 +36,6 @@ UNTIL = datetime(2026, 11, 20, 18, 0, tzinfo=SHANGHAI)
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
 MONTH = "2026-11"
 TARGET_S = 10.0
-
-
-def database(n: int, reuse: bool) -> str:
-    server = os.environ.get("DATABASE_URL") or cluster.up(echo=lambda _m: None)
-    url = make_url(server).set(database=DBNAME).render_as_string(hide_password=False)
-    if reuse:
-        engine = create_engine(url)
-        try:
-            with engine.connect() as conn:
-                if conn.execute(text("SELECT count(*) FROM incidents")).scalar() == n:
-                    engine.dispose()
-                    return url
-        except Exception:  # noqa: BLE001 - no database yet
-            pass
-        engine.dispose()
-    cluster.drop_database(url)
-    cluster.create_database(url)
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    started = time.perf_counter()
-    load_demo(engine, incidents=n, until=UNTIL)
-    print(f"loaded {n:,} incidents in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    engine.dispose()
-    return url
 
 
 GROW = """
@@ -167,7 +141,7 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep the scratch database if it has N incidents")
     args = parser.parse_args()
     os.environ.setdefault("WANGGE_HOME", str(Path(__file__).resolve().parents[1]))
-    url = database(args.incidents, args.reuse)
+    url = demo_database(DBNAME, args.incidents, reuse=args.reuse, until=UNTIL)
     grow(url, args.workers)
     result = run(url, args.peer_sample)
     print(json.dumps({"benchmark": "monthly assessment", "machine_cores": os.cpu_count(), **result},

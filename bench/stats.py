@@ -13,18 +13,14 @@ to their incidents, no index beyond the migrations'.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
 from datetime import datetime
 
+from scratch import demo_database
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from db import cluster, migrate
-from db.demo import load_demo
 from webmap.services import dashboard, stats
 from workflow import indicators as ind
 from workflow.clock import SHANGHAI
@@ -50,30 +46,6 @@ SELECT count(DISTINCT i.id) FILTER (WHERE i.reported_at >= :s AND i.reported_at 
 """
 
 
-def database(n: int, reuse: bool) -> str:
-    server = os.environ.get("DATABASE_URL") or cluster.up(echo=lambda _m: None)
-    url = make_url(server).set(database=DBNAME).render_as_string(hide_password=False)
-    if reuse:
-        engine = create_engine(url)
-        try:
-            with engine.connect() as conn:
-                if conn.execute(text("SELECT count(*) FROM incidents")).scalar() == n:
-                    engine.dispose()
-                    return url
-        except Exception:  # noqa: BLE001 - no database yet
-            pass
-        engine.dispose()
-    cluster.drop_database(url)
-    cluster.create_database(url)
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    started = time.perf_counter()
-    load_demo(engine, incidents=n, until=UNTIL)
-    print(f"loaded {n:,} incidents in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    engine.dispose()
-    return url
-
-
 def timed(fn, runs: int) -> tuple[float, float]:
     fn()  # warm
     times = []
@@ -91,7 +63,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("-n", type=int, default=10)
     args = parser.parse_args()
-    engine = create_engine(database(args.incidents, args.reuse))
+    engine = create_engine(demo_database(DBNAME, args.incidents, reuse=args.reuse, until=UNTIL))
     with Session(engine) as db:
         village = db.execute(text("SELECT village_code FROM incidents WHERE village_code IS NOT NULL "
                                   "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
