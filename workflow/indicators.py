@@ -280,19 +280,11 @@ def month_label(key: str) -> str:
 # dispatcher console's list filter (``GET /api/v1/incidents``: state, and the report window).
 
 @dataclass(frozen=True)
-class Figure:
-    """One figure of the dashboard: ``unit`` is ``count``, ``rate`` (a fraction 0–1, None when the
-    denominator is 0), ``hours`` (a mean over ``denominator``) or ``median`` (read as is).
-    ``states``: the case states the drill-down lists (empty: every state)."""
+class Figure(Indicator):
+    """One figure of the dashboard, an indicator whose ``unit`` is ``count``, ``rate`` (a fraction
+    0–1, None when the denominator is 0), ``hours`` (a mean over ``denominator``) or ``median`` (read
+    as is). ``states``: the case states the drill-down lists (empty: every state)."""
 
-    key: str
-    zh: str
-    en: str
-    unit: str
-    numerator: str
-    denominator: str | None
-    definition_zh: str
-    definition_en: str
     states: tuple[str, ...] = ()
 
 
