@@ -22,7 +22,6 @@ import io
 from flask import (
     Blueprint,
     abort,
-    current_app,
     jsonify,
     render_template,
     request,
@@ -161,10 +160,10 @@ def _config() -> dict:
         "printUrl": url_for("analyses_pages.print_analysis", analysis_id="ID"),
         "meetingPrintUrl": url_for("analyses_pages.print_meeting", meeting_id="ID"),
         "caseUrl": "/inbox?case=ID",
-        # → 任务: the tasks page, once that part is installed (migration 0018), for the town's centre (who
-        # issues tasks; a village's leader does not); the link carries the meeting and the opinion, and
-        # POST …/opinions/<n>/task records the task made from it
-        "tasksUrl": "/tasks" if "tasks" in current_app.blueprints and current_user.role != "leader" else None,
+        # → 任务: the tasks page, for the town's centre (a village's leader does not turn opinions into
+        # tasks); the link carries the meeting and the opinion, and POST …/opinions/<n>/task records
+        # the task made from it
+        "tasksUrl": url_for("task_pages.page") if current_user.role != "leader" else None,
     }
 
 

@@ -61,12 +61,9 @@ def test_a_weekly_analysis_is_prefilled_with_the_counts_of_the_cases_table(clien
     assert figures["cases"]["reported"] == sum(by_category.values())
     assert figures["cases"]["overdue"] == overdue == len(figures["overdue"])
     assert figures["patrols"]["count"] == patrols
-    if connection.execute(text("SELECT to_regclass('visits') IS NULL")).scalar():
-        assert figures["visits"] == {"available": False, "count": 0, "households": 0}
-    else:  # the visits part is installed (migration 0019)
-        assert figures["visits"]["count"] == connection.execute(text(
-            "SELECT count(*) FROM visits WHERE grid_code LIKE :v || '%' AND visited_at >= :a AND visited_at < :b"),
-            {"v": village, "a": WEEK_START, "b": WEEK_END}).scalar()
+    assert figures["visits"]["count"] == connection.execute(text(
+        "SELECT count(*) FROM visits WHERE grid_code LIKE :v || '%' AND visited_at >= :a AND visited_at < :b"),
+        {"v": village, "a": WEEK_START, "b": WEEK_END}).scalar()
     top = figures["hotspots"][0]
     pairs = sql(connection, """
         SELECT i.grid_code, c.code, count(*) FROM incidents i JOIN categories c ON c.id = i.category_id

@@ -57,7 +57,6 @@ MAX_LISTED = 200
 PHONE_LIKE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|\d{3,4}-?\d{7,8})(?!\d)")  # a mobile or a fixed line
 # 日走访 (migration 0019, another part): the visits and the households (门牌) visited in a period;
 # counted only once a visits table with these columns exists
-VISIT_COLUMNS = {"visited_at", "grid_code", "address_id"}
 VISIT_COUNT = text("SELECT count(*) AS visits, count(DISTINCT address_id) AS households FROM visits "
                    "WHERE visited_at >= :lo AND visited_at < :hi AND starts_with(grid_code, :prefix)")
 
@@ -166,15 +165,9 @@ def _people(db: Session, ids) -> dict[int, dict]:
 
 
 def _visits(db: Session, prefix: str, lo: datetime, hi: datetime) -> dict:
-    """The visits of the period and the households they reached (日走访): 0 and ``available:
-    false`` until the visits part's table exists."""
-    columns = set(db.execute(text(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-        "AND table_name = 'visits'")).scalars())
-    if not VISIT_COLUMNS <= columns:
-        return {"available": False, "count": 0, "households": 0}
+    """The visits of the period and the households they reached (日走访)."""
     row = db.execute(VISIT_COUNT, {"lo": lo, "hi": hi, "prefix": prefix}).one()
-    return {"available": True, "count": row.visits, "households": row.households}
+    return {"count": row.visits, "households": row.households}
 
 
 def count_figures(db: Session, scope: Scope, kind: str, start: date, now: datetime | None = None) -> dict:
@@ -758,16 +751,13 @@ def opinion_to_case(db: Session, user, meeting_id: int, n: int, body, near_m: fl
 
 
 def link_task(db: Session, user, meeting_id: int, n: int, body, now: datetime | None = None) -> dict:
-    """``{"task_id"}``: the task (migration 0018's ``tasks``) opinion ``n`` became. 422 until the
-    tasks part is installed. Commits."""
+    """``{"task_id"}``: the task opinion ``n`` became. Commits."""
     now = _now(now)
     meeting = _load_meeting(db, user, meeting_id, lock=True)
     if not _may_write(user, meeting.scope_code):
         raise ForbiddenError("您不能修改这次民情分析会的记录", "you may not change this meeting")
     opinion = _opinion(db, meeting, n)
     task_id = body.get("task_id") if isinstance(body, dict) else None
-    if db.execute(text("SELECT to_regclass('tasks') IS NULL")).scalar():
-        raise MeetingInputError([FieldError("task_id", "任务功能尚未启用", "tasks are not installed yet")])
     if isinstance(task_id, bool) or not isinstance(task_id, int) or not db.execute(
             text("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = :i)"), {"i": task_id}).scalar():
         raise MeetingInputError([FieldError("task_id", "没有这个任务", "no such task")])
@@ -854,7 +844,7 @@ def analysis_xlsx(record: dict) -> bytes:
                          ("上期上报", f["cases"].get("previous_reported")),
                          ("巡查次数", f["patrols"]["count"]), ("巡查时长(小时)", f["patrols"]["hours"]),
                          ("巡查里程(公里)", f["patrols"]["distance_km"]), ("走访次数", f["visits"]["count"]),
-                         ("走访户数", f["visits"].get("households")),
+                         ("走访户数", f["visits"]["households"]),
                          *((zh, record[name]) for name, (zh, _en) in rules.TEXT_FIELDS.items())):
         sheet.append([label, value])
     sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 18, 80

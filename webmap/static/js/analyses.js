@@ -50,14 +50,12 @@
       ["open", t.openCases, f.cases.open], ["void", t.void, f.cases.void], ["overdue", t.overdue, f.cases.overdue],
       ["previous", t.previous, f.cases.previous_reported], ["patrols", t.patrols, f.patrols.count],
       ["patrol_hours", t.patrolHours, f.patrols.hours], ["patrol_km", t.patrolKm, f.patrols.distance_km],
-      ["visits", t.visits, f.visits.available ? f.visits.count : null],
-      ...(f.visits.available ? [["households", t.households, f.visits.households]] : [])];
+      ["visits", t.visits, f.visits.count], ["households", t.households, f.visits.households]];
     const counts = [t.count, t.closed, t.overdue];
     const caseLink = (o) => el("a", { href: config.caseUrl.replace("ID", o.id), target: "_blank", rel: "noopener" }, o.case_no);
     return el("div", {},
       el("ul", { class: "an-totals-row" }, ...totals.map(([key, label, value]) =>
-        el("li", { "data-figure": key }, label, el("b", {}, String(value ?? "—")),
-          key === "visits" && !f.visits.available ? el("small", {}, t.visitsLater) : null))),
+        el("li", { "data-figure": key }, label, el("b", {}, String(value ?? "—"))))),
       el("div", { class: "an-figure-cols" },
         el("section", { class: "an-by-category" }, el("h3", {}, t.byCategory),
           table([t.category, ...counts], f.by_category.map((c) => [(c.class ? c.class + " · " : "") + c.name,
