@@ -6,13 +6,12 @@
 // "analyses:show". Text reaches the page only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, message } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp } = Wangge;
   if (!$("an-config")) return;
   const config = readJSON("an-config");
   const t = readJSON("an-i18n");
   const FIELDS = ["opinion", "problems", "next_steps"];
-  const reason = (answer, status) => ((answer.errors || []).map((e) => (english ? e.en : e.zh)).join("; ")
-    || message(answer) || String(status));
+  const reason = Wangge.reasons;
 
   // ------------------------------------------------------------ the tabs
   const tabs = Array.from(document.querySelectorAll(".desk-tabs [role=tab]"));

@@ -75,8 +75,10 @@
   const message = (answer) => (english ? answer.message_en : answer.message_zh) || answer.message_zh || "";
   // The server's reason in Chinese: the fields' errors, else its message (undefined when it has none).
   const errorsZh = (answer) => (answer.errors || []).map((e) => e.zh).join("; ") || answer.message_zh;
-  // The server's reasons in the page's language: the fields' errors, else its message ("" when none).
-  const reasons = (answer) => (answer.errors || []).map((e) => (english ? e.en : e.zh) || e.zh).join("; ") || message(answer);
+  // The server's reasons in the page's language: the fields' errors, else its message, else the HTTP
+  // status when given ("" when none).
+  const reasons = (answer, status) => (answer.errors || []).map((e) => (english ? e.en : e.zh) || e.zh).join("; ")
+    || message(answer) || (status ? String(status) : "");
   // A JSON GET that throws unless the answer is 2xx JSON.
   async function getJSON(url) {
     const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });

@@ -3,10 +3,10 @@
 // the page only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, message } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, english } = Wangge;
   const config = readJSON("lv-config");
   const t = readJSON("lv-i18n");
-  const reason = (a, status) => (a.errors || []).map((e) => (english ? e.en : e.zh)).join("; ") || message(a) || String(status);
+  const reason = Wangge.reasons;
 
   function buttons(item, awaiting) {
     const out = [];

@@ -18,7 +18,7 @@
   let seal = null; // the seal whose use log is open
 
   const say = (text) => { $("of-msg").textContent = text; };
-  const reason = (answer) => (answer.errors || []).map((e) => (english ? e.en : e.zh)).join("; ") || message(answer) || t.offline;
+  const reason = (answer) => Wangge.reasons(answer) || t.offline;
   const stateLabel = (s) => t.states[s] || s;
   const empty = (cols, text) => el("tr", null, el("td", { colspan: String(cols), class: "of-muted" }, text || t.empty));
   const button = (label, onclick, cls) => el("button", { type: "button", class: "desk-btn " + (cls || ""), onclick }, label);

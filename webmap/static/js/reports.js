@@ -4,12 +4,11 @@
 // text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, message } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, stamp } = Wangge;
   if (!$("rp-config")) return;
   const config = readJSON("rp-config");
   const t = readJSON("rp-i18n");
-  const reason = (answer, status) => ((answer.errors || []).map((e) => (english ? e.en : e.zh)).join("; ")
-    || message(answer) || String(status));
+  const reason = Wangge.reasons;
 
   function label(month) {
     const [year, m] = month.split("-");

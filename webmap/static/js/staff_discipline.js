@@ -4,12 +4,11 @@
 // proposed; the district may record a correction (POST …/<id>/actions). Text only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, message } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, stamp, message } = Wangge;
   if (!$("dc-list")) return;
   const t = readJSON("dc-i18n");
   let config = null, cases = [], openId = null, loaded = false;
-  const reason = (answer, status) => ((answer.errors || []).map((e) => (english ? e.en : e.zh)).join("; ")
-    || message(answer) || String(status));
+  const reason = Wangge.reasons;
   const ALLOWED = { 通报批评: ["correct", "talk"], 诫勉谈话: ["correct", "talk"], 建议辞退: ["decide_keep", "decide_dismiss", "correct"] };
 
   function clockText(c) {

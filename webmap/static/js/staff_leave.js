@@ -3,10 +3,10 @@
 // village's grid leader) of a leave to come or running. Data from /api/v1/leave; text nodes only.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, message } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, english } = Wangge;
   const config = Wangge.staffConfig;
   const t = readJSON("st-leave-i18n");
-  const reason = (a, status) => (a.errors || []).map((e) => (english ? e.en : e.zh)).join("; ") || message(a) || String(status);
+  const reason = Wangge.reasons;
   let answer = null;
 
   const shown = (i, awaiting, show) => ({

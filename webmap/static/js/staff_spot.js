@@ -4,12 +4,11 @@
 // results. Text reaches the page only as text nodes.
 (function () {
   "use strict";
-  const { byId: $, el, fmt, readJSON, fetchJSON, english, stamp, message } = Wangge;
+  const { byId: $, el, fmt, readJSON, fetchJSON, stamp } = Wangge;
   if (!$("sp-list")) return;
   const t = readJSON("sp-i18n");
   let config = null, checks = [], openId = null, loaded = false;
-  const reason = (answer, status) => ((answer.errors || []).map((e) => (english ? e.en : e.zh)).join("; ")
-    || message(answer) || String(status));
+  const reason = Wangge.reasons;
   const pct = (share) => (share === null || share === undefined ? "—" : Math.round(share * 100) + "%");
 
   function previousMonth(month) {

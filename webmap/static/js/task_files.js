@@ -4,8 +4,8 @@
 (function () {
   "use strict";
   if (window.TaskFiles) return;
-  const { el, fmt, english, message } = Wangge;
-  const reason = (a, status) => ((a.errors || []).map((e) => (english ? e.en : e.zh)).join("; ") || message(a) || String(status));
+  const { el, fmt } = Wangge;
+  const reason = Wangge.reasons;
 
   async function upload(url, files, status, text) {
     const ids = await Wangge.uploadFiles(url, files, { document: true,

@@ -9,7 +9,7 @@
   const t = readJSON("vs-i18n");
   const DASH = "—";
   const pct = (v) => (v === null || v === undefined ? DASH : (v * 100).toFixed(1) + "%");
-  const reason = (a, status) => (a.errors || []).map((e) => (english ? e.en : e.zh)).join("; ") || message(a) || String(status);
+  const reason = Wangge.reasons;
   let grid = null; // the grid the visits are filtered by (a row clicked)
   let coverage = {};
 
